@@ -1,0 +1,269 @@
+package tally
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	maxBallotID = 128
+	maxNote     = 500
+)
+
+// Ballot is one paper ballot as keyed at a desk (DESIGN §5.2). Exactly one of
+// Struck (strike contests; may be empty: an untouched ballot), Marks (approve
+// contests; may be empty: no box marked) or Invalid is set.
+type Ballot struct {
+	ID      string          `json:"id"`
+	Struck  []string        `json:"struck,omitempty"`
+	Marks   map[string]Mark `json:"marks,omitempty"`
+	Invalid Reason          `json:"invalid,omitempty"`
+	Note    string          `json:"note,omitempty"`
+}
+
+// Mark is what a voter did in one row of an approve ballot.
+type Mark uint8
+
+const (
+	MarkNone     Mark = iota // no box: counts for nobody
+	MarkAgree                // đồng ý only: a vote
+	MarkDisagree             // không đồng ý only
+	MarkBoth                 // both boxes: counts for nobody
+)
+
+var markNames = [...]string{MarkNone: "none", MarkAgree: "agree", MarkDisagree: "disagree", MarkBoth: "both"}
+
+func (m Mark) String() string {
+	if int(m) < len(markNames) {
+		return markNames[m]
+	}
+	return fmt.Sprintf("Mark(%d)", m)
+}
+
+func (m Mark) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+func (m *Mark) UnmarshalText(b []byte) error {
+	for i, n := range markNames {
+		if string(b) == n {
+			*m = Mark(i)
+			return nil
+		}
+	}
+	return fmt.Errorf(`must be "agree", "disagree", "both" or "none"; got %q`, b)
+}
+
+// Reason is why a ballot is invalid; the zero Reason means valid. The first
+// four are the committee's rulings on sight; the rest the engine decides
+// from the marks (domain-rules §4.2).
+type Reason uint8
+
+const (
+	Valid Reason = iota
+	// Ruled by the counting committee on sight (190-QĐ/TW Điều 8.2).
+	ReasonNotIssued       // not issued by the committee, or unstamped (I1, I6)
+	ReasonWriteIn         // a name written in or other writing added (I4)
+	ReasonIdentifyingMark // a signature or identifying mark (I7)
+	ReasonOther           // another ground, explained in the note
+	// Decided by the engine.
+	ReasonOverVote        // more kept or agreed than seats, including an untouched strike ballot (I2)
+	ReasonNoVote          // every name struck (I3)
+	ReasonAmbiguousSingle // single-candidate approve ballot with both boxes or none (I5)
+	numReasons
+)
+
+var reasonNames = [...]string{
+	Valid: "", ReasonNotIssued: "not_issued", ReasonWriteIn: "write_in", ReasonIdentifyingMark: "identifying_mark",
+	ReasonOther: "other", ReasonOverVote: "over_vote", ReasonNoVote: "no_vote", ReasonAmbiguousSingle: "ambiguous_single",
+}
+
+// Reasons lists every invalid reason in the order the minutes print them.
+func Reasons() []Reason {
+	return []Reason{ReasonOverVote, ReasonNoVote, ReasonAmbiguousSingle, ReasonNotIssued, ReasonWriteIn, ReasonIdentifyingMark, ReasonOther}
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("Reason(%d)", r)
+}
+
+// OnSight reports whether r is a ruling the committee makes by looking at
+// the paper, as opposed to one the engine derives from the marks.
+func (r Reason) OnSight() bool { return r >= ReasonNotIssued && r <= ReasonOther }
+
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+func (r *Reason) UnmarshalText(b []byte) error {
+	for _, x := range []Reason{ReasonNotIssued, ReasonWriteIn, ReasonIdentifyingMark, ReasonOther} {
+		if string(b) == x.String() {
+			*r = x
+			return nil
+		}
+	}
+	return fmt.Errorf(`must be "not_issued", "write_in", "identifying_mark" or "other"; got %q`, b)
+}
+
+// ParseBallot decodes one ballot (one JSONL line) and checks it on its own,
+// without a contest; Contest.Mark checks it against the list. Unknown
+// fields are refused.
+func ParseBallot(data []byte) (Ballot, error) {
+	var b Ballot
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return Ballot{}, ballotJSONError(err)
+	}
+	if _, err := dec.Token(); err == nil {
+		return Ballot{}, Errorf("", "unexpected data after the ballot object")
+	}
+	b.Note = cleanText(b.Note)
+	return b, b.Validate()
+}
+
+// ballotJSONError names the field when encoding/json reports a bad enum
+// value through UnmarshalText (it does not say which field it was in).
+func ballotJSONError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, `"agree", "disagree"`):
+		return &Error{Kind: Invalid, Field: "marks", Message: msg[strings.Index(msg, "must be"):]}
+	case strings.Contains(msg, `"not_issued"`):
+		return &Error{Kind: Invalid, Field: "invalid", Message: msg[strings.Index(msg, "must be"):]}
+	}
+	return jsonError(err)
+}
+
+// Validate checks a ballot's own fields.
+func (b *Ballot) Validate() error {
+	switch {
+	case b.ID == "":
+		return Errorf("id", "required: every ballot carries a unique id made by the desk")
+	case len(b.ID) > maxBallotID:
+		return Errorf("id", "too long (%d bytes, at most %d)", len(b.ID), maxBallotID)
+	case !printable(b.ID):
+		return Errorf("id", "must be printable text without spaces; got %q", b.ID)
+	case utf8.RuneCountInString(b.Note) > maxNote:
+		return Errorf("note", "too long (at most %d characters)", maxNote)
+	}
+	if b.Invalid != Valid {
+		if b.Struck != nil || b.Marks != nil {
+			return Errorf("invalid", "a ballot ruled invalid on sight carries no struck names or marks")
+		}
+		if b.Invalid == ReasonOther && b.Note == "" {
+			return Errorf("note", `required when invalid is "other": the minutes must say why`)
+		}
+		return nil
+	}
+	if b.Struck != nil && b.Marks != nil {
+		return Errorf("struck", "a ballot has either struck names (strike) or marks (approve), not both")
+	}
+	if b.Struck == nil && b.Marks == nil {
+		return Errorf("struck", `missing: give "struck" (strike ballots; [] for an untouched ballot), "marks" (approve ballots) or "invalid"`)
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Marking is a ballot resolved against its contest's list: candidate
+// indexes in ballot order instead of ids. Counting works on Markings.
+type Marking struct {
+	Ruling Reason   // the committee's ruling on sight, or Valid
+	Struck []uint16 // strike: the indexes struck, each once
+	Marks  []Mark   // approve: one Mark per candidate, in ballot order
+}
+
+// Mark resolves a ballot against the contest: unknown candidate ids, names
+// struck twice and the wrong ballot style are errors naming the field.
+func (c *Contest) Mark(b Ballot, index map[string]int) (Marking, error) {
+	if b.Invalid != Valid {
+		return Marking{Ruling: b.Invalid}, nil
+	}
+	switch c.Ballot {
+	case StyleStrike:
+		if b.Struck == nil {
+			return Marking{}, Errorf("marks", `this contest uses strike ballots: give "struck", the ids of the names struck through`)
+		}
+		m := Marking{Struck: make([]uint16, 0, len(b.Struck))}
+		seen := make(map[int]bool, len(b.Struck))
+		for i, id := range b.Struck {
+			j, ok := index[id]
+			if !ok {
+				return Marking{}, Errorf(fmt.Sprintf("struck[%d]", i), "unknown candidate %q", id)
+			}
+			if seen[j] {
+				return Marking{}, Errorf(fmt.Sprintf("struck[%d]", i), "candidate %q is struck twice", id)
+			}
+			seen[j] = true
+			m.Struck = append(m.Struck, uint16(j))
+		}
+		return m, nil
+	case StyleApprove:
+		if b.Marks == nil {
+			return Marking{}, Errorf("struck", `this contest uses approve ballots: give "marks", one of agree, disagree, both or none per candidate`)
+		}
+		m := Marking{Marks: make([]Mark, len(c.Candidates))}
+		for id, mark := range b.Marks {
+			j, ok := index[id]
+			if !ok {
+				return Marking{}, Errorf("marks."+id, "unknown candidate %q", id)
+			}
+			m.Marks[j] = mark
+		}
+		return m, nil
+	}
+	return Marking{}, Errorf("ballot", "the contest has no valid ballot style")
+}
+
+// Classify decides a marking's validity (domain-rules §4): Valid, or the
+// reason it is invalid. The committee's ruling on sight comes first.
+func (c *Contest) Classify(m Marking) Reason {
+	if m.Ruling != Valid {
+		return m.Ruling
+	}
+	n := len(c.Candidates)
+	if c.Ballot == StyleStrike {
+		kept := n - len(m.Struck)
+		switch {
+		case kept == 0:
+			return ReasonNoVote // "không bầu ai"
+		case kept > c.Seats:
+			return ReasonOverVote // includes an untouched ballot: every name kept
+		}
+		return Valid
+	}
+	if n == 1 {
+		// One name: exactly one box must be marked (§4.1 item 2).
+		if mk := m.Marks[0]; mk != MarkAgree && mk != MarkDisagree {
+			return ReasonAmbiguousSingle
+		}
+		return Valid
+	}
+	agreed := 0
+	for _, mk := range m.Marks {
+		if mk == MarkAgree {
+			agreed++
+		}
+	}
+	if agreed > c.Seats {
+		return ReasonOverVote
+	}
+	// Rows with both boxes or none count for nobody; the ballot stays valid
+	// (190-QĐ/TW Điều 30.1).
+	return Valid
+}
