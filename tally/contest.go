@@ -197,9 +197,11 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "(value)"
 		}
-		return &Error{Kind: Invalid, Field: jsonPath(field), Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typeErr.Type.String()), typeErr.Value)}
+		return &Error{Kind: Invalid, Field: jsonPath(field), Offset: typeErr.Offset,
+			Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typeErr.Type.String()), typeErr.Value)}
 	case errors.As(err, &syntaxErr):
-		return &Error{Kind: Invalid, Message: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
+		return &Error{Kind: Invalid, Offset: syntaxErr.Offset,
+			Message: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
 	case errors.Is(err, io.EOF):
 		return &Error{Kind: Invalid, Message: "empty input: expected a JSON object"}
 	case errors.Is(err, io.ErrUnexpectedEOF):

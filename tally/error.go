@@ -22,6 +22,10 @@ type Error struct {
 	Kind    Kind
 	Field   string
 	Message string
+	// Offset is the byte offset in the input where a decoding problem was
+	// found, when the decoder says (0 when unknown); it lets a command-line
+	// tool point at the line.
+	Offset int64
 }
 
 func (e *Error) Error() string {

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// maxBallotLine bounds one JSONL line: an approve ballot of MaxCandidates
+// rows fits with room to spare.
+const maxBallotLine = 1 << 20
+
+// recount implements `kiemphieu recount CONTEST.json BALLOTS.jsonl`.
+func recount(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("recount", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "json", "output format: json or text")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageErrorf("recount: %v", err)
+	}
+	if len(files) != 2 {
+		return usageErrorf("recount needs CONTEST.json and BALLOTS.jsonl; got %d file arguments", len(files))
+	}
+	if *format != "json" && *format != "text" {
+		return usageErrorf(`recount: --format must be "json" or "text"; got %q`, *format)
+	}
+	contest, err := loadContest(files[0])
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(files[1])
+	if err != nil {
+		return inputErrorf("%s: %v", files[1], unwrapPathError(err))
+	}
+	defer f.Close()
+	count, err := countBallots(contest, files[1], f)
+	if err != nil {
+		return err
+	}
+	res := count.Result()
+	w := bufio.NewWriter(stdout)
+	if *format == "text" {
+		writeText(w, contest, res)
+	} else {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// parseInterspersed lets flags come before, between or after the file
+// arguments, as people type them.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// loadContest reads and validates a contest file, reporting every problem
+// as file:line: field: problem.
+func loadContest(path string) (*tally.Contest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputErrorf("%s: %v", path, unwrapPathError(err))
+	}
+	c, err := tally.ParseContest(data)
+	if err == nil {
+		return c, nil
+	}
+	pos := newPositions(data)
+	bad := &inputError{}
+	for _, p := range tally.Problems(err) {
+		line := pos.lineOf(p)
+		bad.lines = append(bad.lines, fmt.Sprintf("%s:%d: %s", path, line, p.Error()))
+	}
+	return nil, bad
+}
+
+// countBallots decodes JSONL ballots into a count. A ballot id seen twice is
+// an error, not a ballot counted twice or silently dropped.
+func countBallots(c *tally.Contest, path string, r io.Reader) (*tally.Count, error) {
+	dec := tally.NewBallotDecoder(c)
+	count := tally.NewCount(c)
+	seen := make(map[string]int)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxBallotLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		id, m, err := dec.Decode(b)
+		if err != nil {
+			return nil, inputErrorf("%s:%d: %v", path, line, err)
+		}
+		if first, dup := seen[id]; dup {
+			return nil, inputErrorf("%s:%d: id: ballot %q was already counted at line %d", path, line, id, first)
+		}
+		seen[id] = line
+		count.Add(m)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, inputErrorf("%s:%d: line longer than %d bytes", path, line+1, maxBallotLine)
+		}
+		return nil, inputErrorf("%s: %v", path, err)
+	}
+	return count, nil
+}
+
+// positions finds the line of a field in a JSON document.
+type positions struct {
+	data   []byte
+	fields map[string]int // JSON path → line of its key or array element
+}
+
+func newPositions(data []byte) *positions {
+	return &positions{data: data, fields: fieldLines(data)}
+}
+
+func (p *positions) lineOf(e *tally.Error) int {
+	if e.Offset > 0 {
+		return lineAt(p.data, e.Offset)
+	}
+	if l, ok := p.fields[e.Field]; ok {
+		return l
+	}
+	// An unknown field is reported by name only: find where it appears.
+	best := 0
+	for path, l := range p.fields {
+		if e.Field != "" && strings.HasSuffix(path, "."+e.Field) || path == e.Field {
+			if best == 0 || l < best {
+				best = l
+			}
+		}
+	}
+	if best > 0 {
+		return best
+	}
+	return 1
+}
+
+func lineAt(data []byte, off int64) int {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	return 1 + bytes.Count(data[:off], []byte{'\n'})
+}
+
+// fieldLines walks a JSON document's tokens and records the line on which
+// each path ("electorate.convened", "candidates[2].name") starts. No JSON
+// token spans lines, so the offset just after a token is on its line.
+func fieldLines(data []byte) map[string]int {
+	type frame struct {
+		path    string
+		isArray bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	lines := map[string]int{}
+	var stack []*frame
+	advance := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.isArray {
+			top.index++
+		} else {
+			top.wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return lines
+		}
+		line := lineAt(data, dec.InputOffset())
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		delim, isDelim := tok.(json.Delim)
+		if isDelim && (delim == '}' || delim == ']') {
+			stack = stack[:len(stack)-1]
+			advance()
+			continue
+		}
+		if top != nil && !top.isArray && top.wantKey {
+			top.key, _ = tok.(string)
+			top.wantKey = false
+			lines[joinPath(top.path, top.key)] = line
+			continue
+		}
+		path := ""
+		switch {
+		case top == nil:
+		case top.isArray:
+			path = fmt.Sprintf("%s[%d]", top.path, top.index)
+			lines[path] = line
+		default:
+			path = joinPath(top.path, top.key)
+		}
+		if isDelim {
+			stack = append(stack, &frame{path: path, isArray: delim == '[', wantKey: delim == '{'})
+			continue
+		}
+		advance()
+	}
+}
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}

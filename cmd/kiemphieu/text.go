@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// writeText prints a result as a plain-text table laid out like the
+// counting minutes (biên bản kiểm phiếu, domain-rules §6.3): denominator,
+// ballot accounting, the candidates in ballot order, the elected in order
+// of votes, then ties, vacancies and the composition.
+func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("BIÊN BẢN KIỂM PHIẾU")
+	p("%s", c.Title)
+	p("Lần bỏ phiếu: %d    Số lượng cần bầu: %s    Số người trong danh sách: %s",
+		r.Round, num(r.Seats), num(len(r.Candidates)))
+	p("")
+	e := c.Electorate
+	switch e.Congress {
+	case tally.CongressMembers:
+		p("Đảng viên chính thức được triệu tập: %s", num(e.Convened))
+		exclusion(w, "giới thiệu sinh hoạt tạm thời nơi khác", e.Exclusions.TemporaryElsewhere)
+		exclusion(w, "miễn sinh hoạt đảng, vắng mặt", e.Exclusions.ExemptAbsent)
+		exclusion(w, "bị đình chỉ sinh hoạt, khởi tố, truy tố, tạm giam", e.Exclusions.SuspendedOrDetained)
+		exclusion(w, "vắng mặt suốt đại hội có lý do chính đáng", e.Exclusions.AbsentWithLeave)
+	case tally.CongressDelegates:
+		p("Đại biểu chính thức được triệu tập: %s", num(e.Convened))
+		exclusion(w, "cấp ủy viên triệu tập vắng mặt suốt đại hội", e.Exclusions.CommitteeAbsent)
+		exclusion(w, "đại biểu vắng mặt không có dự khuyết thay thế", e.Exclusions.DelegatesAbsentUnreplaced)
+	default:
+		p("Thành viên được triệu tập: %s", num(e.Convened))
+	}
+	p("Số để tính tỷ lệ (D): %s    Trúng cử khi được quá một nửa: từ %s phiếu trở lên", num(r.Denominator), num(r.Threshold))
+	p("")
+	b := r.Ballots
+	p("Số phiếu thu vào: %s", num(b.Total))
+	p("Số phiếu hợp lệ: %s", num(b.Valid))
+	p("Số phiếu không hợp lệ: %s", num(b.Invalid))
+	for _, reason := range tally.Reasons() {
+		if n := b.InvalidByReason[reason.String()]; n > 0 {
+			p("  - %s: %s", reason.Vietnamese(), num(n))
+		}
+	}
+	p("")
+	p("KẾT QUẢ BẦU CỬ (theo thứ tự trong danh sách bầu cử)")
+	approve := c.Ballot == tally.StyleApprove
+	header := []string{"TT", "Họ và tên", "Số phiếu", "Tỷ lệ so với D"}
+	if approve {
+		header = append(header, "Đồng ý", "Không đồng ý", "Không rõ")
+	}
+	rows := [][]string{append(header, "Kết quả")}
+	for i, cr := range r.Candidates {
+		row := []string{strconv.Itoa(i + 1), cr.Name, num(cr.Votes), cr.Text}
+		if approve {
+			row = append(row, num(*cr.Agree), num(*cr.Disagree), num(*cr.Unmarked))
+		}
+		rows = append(rows, append(row, cr.Status.Vietnamese()))
+	}
+	// Names and statuses read left to right; numbers line up on the right.
+	left := map[int]bool{1: true, len(rows[0]) - 1: true}
+	table(w, rows, left)
+	p("")
+	byID := make(map[string]tally.CandidateResult, len(r.Candidates))
+	for _, cr := range r.Candidates {
+		byID[cr.ID] = cr
+	}
+	if len(r.Elected) == 0 {
+		p("Không có người trúng cử.")
+	} else {
+		p("NGƯỜI TRÚNG CỬ (theo số phiếu từ cao đến thấp): %s/%s", num(len(r.Elected)), num(r.Seats))
+		for i, id := range r.Elected {
+			cr := byID[id]
+			p("%d. %s — %s phiếu (%s)", i+1, cr.Name, num(cr.Votes), cr.Text)
+		}
+	}
+	if len(r.Tied) > 0 {
+		names := make([]string, len(r.Tied))
+		for i, id := range r.Tied {
+			names[i] = byID[id].Name
+		}
+		p("")
+		p("Bằng phiếu ở vị trí cuối (%s phiếu): %s — bầu lại trong số những người này cho %s chỗ còn lại.",
+			num(byID[r.Tied[0]].Votes), strings.Join(names, ", "), num(r.RevoteSeats))
+	}
+	if r.Vacant > 0 {
+		p("")
+		p("Còn thiếu %s người so với số lượng cần bầu; đại hội quyết định bầu tiếp hay không.", num(r.Vacant))
+	}
+	if comp := r.Composition; comp != nil {
+		p("")
+		p("CƠ CẤU NGƯỜI TRÚNG CỬ (%s người)", num(comp.Elected))
+		share(w, "Nữ", comp.Women)
+		if comp.Young != nil {
+			share(w, fmt.Sprintf("Cán bộ trẻ (dưới %d tuổi)", c.Composition.YoungUnder), *comp.Young)
+		}
+		share(w, "Dân tộc thiểu số", comp.EthnicMinority)
+		share(w, "Tái cử", comp.Incumbent)
+		for _, band := range comp.AgeBands {
+			label := "Độ tuổi " + band.Label
+			if band.Label == tally.UnknownBand {
+				label = "Không rõ tuổi"
+			}
+			share(w, label, band.Share)
+		}
+	}
+}
+
+func exclusion(w io.Writer, what string, n int) {
+	if n > 0 {
+		fmt.Fprintf(w, "  trừ %s: %s\n", what, num(n))
+	}
+}
+
+func share(w io.Writer, label string, s tally.Share) {
+	unknown := ""
+	if s.Unknown > 0 {
+		unknown = fmt.Sprintf(" (không rõ: %s)", num(s.Unknown))
+	}
+	fmt.Fprintf(w, "  %s: %s (%s)%s\n", label, num(s.Count), s.Text, unknown)
+}
+
+// num writes a whole number the Vietnamese way: 1.234.567.
+func num(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "." + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// table prints rows in columns two spaces apart. Widths count runes: names
+// are NFC, so each letter with its marks is one rune and one cell.
+func table(w io.Writer, rows [][]string, left map[int]bool) {
+	width := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if left[i] {
+				b.WriteString(cell + pad)
+			} else {
+				b.WriteString(pad + cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
