@@ -91,8 +91,8 @@ const (
 )
 
 // Contest is one election on one ballot paper: one round of it (DESIGN §5.1).
-// After ParseContest or Normalize, Candidates are in ballot order and every
-// index into them (desk numbers, Marking) refers to that order.
+// After ParseContest, Candidates are in ballot order and every index into
+// them (desk numbers, Marking) refers to that order.
 type Contest struct {
 	ID          string            `json:"id"`
 	Title       string            `json:"title"`
@@ -184,6 +184,9 @@ func ParseContest(data []byte) (*Contest, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	// Sorted only once valid, so that the fields of errors (candidates[3])
+	// count in the order the file was written.
+	SortBallotOrder(c.Candidates)
 	return &c, nil
 }
 
@@ -247,8 +250,7 @@ func typeName(goType string) string {
 	return goType
 }
 
-// Normalize puts text into NFC with single spaces, lower-cases enumerations
-// left as typed, and sorts the candidates into ballot order. It never
+// Normalize puts text into NFC with single spaces and trims ids. It never
 // changes the meaning of a contest; Validate judges what is left.
 func (c *Contest) Normalize() {
 	c.ID = strings.TrimSpace(c.ID)
@@ -259,7 +261,6 @@ func (c *Contest) Normalize() {
 		cand.Name = cleanText(cand.Name)
 		cand.BirthDate = strings.TrimSpace(cand.BirthDate)
 	}
-	SortBallotOrder(c.Candidates)
 }
 
 // cleanText is NFC with surrounding space trimmed and inner runs of

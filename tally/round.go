@@ -13,8 +13,8 @@ var roundSuffix = regexp.MustCompile(`-r[0-9]+$`)
 // the vacant seats. The denominator, percent policy, visibility and
 // composition policy carry over; the id gains "-r<round>"; the ballot is a
 // strike ballot when names outnumber seats, else an approve ballot. The
-// congress may add names (§5.7) by appending to Candidates and calling
-// Normalize and Validate again. It is an error to ask for a next round when
+// congress may add names (§5.7) by appending to Candidates, then calling
+// Normalize, Validate and SortBallotOrder, as ParseContest does. It is an error to ask for a next round when
 // the round filled every seat.
 func NextRound(c *Contest, r *Result) (*Contest, error) {
 	var pick map[string]bool

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden text tables in testdata/")
+
+// runCLI runs the program in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// exampleDirs lists the worked examples that carry ballots and an expected result.
+func exampleDirs(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("../../examples/*/ballots.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no examples found under examples/")
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Dir(d)
+	}
+	return dirs
+}
+
+// The recount command prints exactly the expected result of every worked
+// example, and its text table matches the golden file.
+func TestRecountExamples(t *testing.T) {
+	for _, dir := range exampleDirs(t) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			contest, ballots := filepath.Join(dir, "contest.json"), filepath.Join(dir, "ballots.jsonl")
+			code, out, errOut := runCLI(t, "recount", contest, ballots)
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, "result.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, exp any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out)
+			}
+			if err := json.Unmarshal(want, &exp); err != nil {
+				t.Fatalf("result.json: %v", err)
+			}
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("recount output differs from result.json\ngot:\n%s", out)
+			}
+			if _, hasVersion := got.(map[string]any)["version"]; hasVersion {
+				t.Error("the CLI output must not carry a version")
+			}
+
+			code, text, errOut := runCLI(t, "recount", "--format", "text", contest, ballots)
+			if code != exitOK {
+				t.Fatalf("text: exit %d, stderr:\n%s", code, errOut)
+			}
+			golden := filepath.Join("testdata", "text", name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantText, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/kiemphieu -update to create it)", err)
+			}
+			if text != string(wantText) {
+				t.Errorf("text table differs from %s (rerun with -update after checking):\ngot:\n%s", golden, text)
+			}
+		})
+	}
+}
+
+// Examples that must be refused (contest.json + error.txt) exit 2 naming
+// the file, the line and the field.
+func TestRecountRefusedExamples(t *testing.T) {
+	refusals, _ := filepath.Glob("../../examples/*/error.txt")
+	if len(refusals) == 0 {
+		t.Skip("no refusal examples")
+	}
+	empty := writeFile(t, t.TempDir(), "empty.jsonl", "")
+	for _, errFile := range refusals {
+		dir := filepath.Dir(errFile)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			contest := filepath.Join(dir, "contest.json")
+			code, _, stderr := runCLI(t, "recount", contest, empty)
+			if code != exitBadUsage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitBadUsage, stderr)
+			}
+			want, _ := os.ReadFile(errFile)
+			for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+				if !strings.Contains(stderr, strings.TrimSpace(line)) {
+					t.Errorf("stderr lacks %q:\n%s", line, stderr)
+				}
+			}
+			if !strings.HasPrefix(stderr, contest+":") {
+				t.Errorf("stderr should start with %q:\n%s", contest+":", stderr)
+			}
+		})
+	}
+}
+
+const goodContest = `{
+  "id": "bch-test",
+  "title": "Bầu Chi ủy",
+  "kind": "committee",
+  "seats": 3,
+  "ballot": "strike",
+  "electorate": {"congress": "members", "convened": 10},
+  "candidates": [
+    {"id": "c1", "name": "Nguyễn Văn An"},
+    {"id": "c2", "name": "Trần Thị Bình"},
+    {"id": "c3", "name": "Lê Văn Cường"},
+    {"id": "c4", "name": "Phạm Thị Dung"}
+  ]
+}`
+
+// Bad input exits 2 with file:line: field: problem, never a panic.
+func TestRecountBadInput(t *testing.T) {
+	dir := t.TempDir()
+	contest := writeFile(t, dir, "contest.json", goodContest)
+	ballots := writeFile(t, dir, "ballots.jsonl", `{"id":"b1","struck":["c1"]}`+"\n")
+	tests := []struct {
+		name     string
+		contest  string // replaces the good contest when set
+		ballots  string // replaces the good ballots when set
+		args     []string
+		wantCode int
+		want     []string // substrings of stderr
+	}{
+		{name: "unknown field named with its line",
+			contest: strings.Replace(goodContest, `"seats": 3`, `"seat": 3`, 1),
+			want:    []string{"contest.json:5: seat: unknown field"}},
+		{name: "wrong type",
+			contest: strings.Replace(goodContest, `"seats": 3`, `"seats": "3"`, 1),
+			want:    []string{"contest.json:5: seats: expected a whole number"}},
+		{name: "every problem listed",
+			contest: strings.Replace(strings.Replace(goodContest, `"seats": 3`, `"seats": 0`, 1), `"id": "c4"`, `"id": "c1"`, 1),
+			want:    []string{"contest.json:5: seats:", "contest.json:12: candidates[3].id:"}},
+		{name: "fields count in the order of the file, not the ballot order",
+			contest: strings.Replace(goodContest, `{"id": "c1", "name": "Nguyễn Văn An"}`, `{"id": "c1", "name": "Vũ Văn Yên", "gender": "m"}`, 1),
+			want:    []string{"contest.json:9: candidates[0].gender:"}},
+		{name: "surplus over the limit",
+			contest: strings.Replace(goodContest, `"seats": 3`, `"seats": 2`, 1),
+			want:    []string{"contest.json:8: candidates: surplus 2 exceeds the limit of 0"}},
+		{name: "exclusion of the other congress type",
+			contest: strings.Replace(goodContest, `"convened": 10}`, `"convened": 10, "exclusions": {"committee_absent": 1}}`, 1),
+			want:    []string{"contest.json:7: electorate.exclusions.committee_absent: does not apply"}},
+		{name: "malformed JSON",
+			contest: strings.Replace(goodContest, `"kind": "committee",`, `"kind": "committee",,`, 1),
+			want:    []string{"contest.json:4: malformed JSON"}},
+		{name: "unknown candidate in a ballot",
+			ballots: "{\"id\":\"b1\",\"struck\":[\"c1\"]}\n{\"id\":\"b2\",\"struck\":[\"c9\"]}\n",
+			want:    []string{"ballots.jsonl:2: struck[0]: unknown candidate \"c9\""}},
+		{name: "duplicate ballot id",
+			ballots: "{\"id\":\"b1\",\"struck\":[\"c1\"]}\n\n{\"id\":\"b1\",\"struck\":[\"c2\"]}\n",
+			want:    []string{`ballots.jsonl:3: id: ballot "b1" was already counted at line 1`}},
+		{name: "wrong ballot style",
+			ballots: `{"id":"b1","marks":{"c1":"agree"}}` + "\n",
+			want:    []string{"ballots.jsonl:1: marks: this contest uses strike ballots"}},
+		{name: "malformed ballot",
+			ballots: `{"id":"b1","struck":["c1"]` + "\n",
+			want:    []string{"ballots.jsonl:1:"}},
+		{name: "missing file", args: []string{"recount", filepath.Join(dir, "nope.json"), ballots},
+			want: []string{"nope.json: no such file or directory"}},
+		{name: "one file only", args: []string{"recount", contest},
+			want: []string{"recount needs CONTEST.json and BALLOTS.jsonl"}},
+		{name: "bad format", args: []string{"recount", contest, ballots, "--format", "xml"},
+			want: []string{`--format must be "json" or "text"`}},
+		{name: "unknown command", args: []string{"tally"}, want: []string{`unknown command "tally"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := t.TempDir()
+			c, b := contest, ballots
+			if tt.contest != "" {
+				c = writeFile(t, sub, "contest.json", tt.contest)
+			}
+			if tt.ballots != "" {
+				b = writeFile(t, sub, "ballots.jsonl", tt.ballots)
+			}
+			args := tt.args
+			if args == nil {
+				args = []string{"recount", c, b}
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitBadUsage {
+				t.Errorf("exit %d, want %d", code, exitBadUsage)
+			}
+			if stdout != "" {
+				t.Errorf("nothing may be printed on stdout on bad input; got:\n%s", stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+// Flags may come before or after the files, and blank lines are skipped.
+func TestRecountArgumentsAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	contest := writeFile(t, dir, "contest.json", goodContest)
+	ballots := writeFile(t, dir, "ballots.jsonl", "\n{\"id\":\"b1\",\"struck\":[\"c4\"]}\n  \n{\"id\":\"b2\",\"struck\":[]}\n")
+	for _, args := range [][]string{
+		{"recount", "--format=json", contest, ballots},
+		{"recount", contest, "-format", "json", ballots},
+		{"recount", contest, ballots, "--format", "json"},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var res struct {
+			Ballots struct {
+				Total, Valid, Invalid int
+			}
+			Elected []string
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := res.Ballots.Total, 2; got != want {
+			t.Errorf("%v: total=%d, want %d", args, got, want)
+		}
+		if got, want := res.Ballots.Invalid, 1; got != want {
+			t.Errorf("%v: invalid=%d, want %d (the untouched ballot is an over-vote)", args, got, want)
+		}
+		// D = 10, threshold 6: one valid ballot elects nobody.
+		if len(res.Elected) != 0 {
+			t.Errorf("%v: elected %v, want nobody", args, res.Elected)
+		}
+	}
+}
+
+func TestNum(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1.000"}, {1234567, "1.234.567"}, {-1500, "-1.500"}} {
+		if got := num(tt.n); got != tt.want {
+			t.Errorf("num(%d)=%q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
