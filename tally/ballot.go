@@ -1,8 +1,6 @@
 package tally
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -113,13 +111,8 @@ func (r *Reason) UnmarshalText(b []byte) error {
 // fields are refused.
 func ParseBallot(data []byte) (Ballot, error) {
 	var b Ballot
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	if err := decodeStrict(data, &b, "ballot"); err != nil {
 		return Ballot{}, ballotJSONError(err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return Ballot{}, Errorf("", "unexpected data after the ballot object")
 	}
 	b.Note = cleanText(b.Note)
 	return b, b.Validate()

@@ -169,16 +169,8 @@ func defaultContest() Contest {
 // misspelt "seat" must not silently fall back to a default.
 func ParseContest(data []byte) (*Contest, error) {
 	c := defaultContest()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, jsonError(err)
-	}
-	if dec.More() {
-		return nil, Errorf("", "unexpected data after the contest object")
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, Errorf("", "unexpected data after the contest object")
+	if err := decodeStrict(data, &c, "contest"); err != nil {
+		return nil, err
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
@@ -188,6 +180,20 @@ func ParseContest(data []byte) (*Contest, error) {
 	// count in the order the file was written.
 	SortBallotOrder(c.Candidates)
 	return &c, nil
+}
+
+// decodeStrict decodes one JSON object into v, refusing unknown fields and
+// anything but white space after it.
+func decodeStrict(data []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		return &Error{Kind: Invalid, Offset: off, Message: fmt.Sprintf("unexpected data after the %s object", what)}
+	}
+	return nil
 }
 
 // jsonError turns an encoding/json error into an *Error naming the field.

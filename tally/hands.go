@@ -1,8 +1,6 @@
 package tally
 
 import (
-	"bytes"
-	"encoding/json"
 	"unicode/utf8"
 )
 
@@ -42,10 +40,8 @@ type HandsResult struct {
 // ParseShowOfHands decodes and validates a show-of-hands record.
 func ParseShowOfHands(data []byte) (ShowOfHands, error) {
 	var v ShowOfHands
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		return ShowOfHands{}, jsonError(err)
+	if err := decodeStrict(data, &v, "show-of-hands"); err != nil {
+		return ShowOfHands{}, err
 	}
 	v.Title = cleanText(v.Title)
 	return v, v.Validate()
