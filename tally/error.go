@@ -11,9 +11,14 @@ import (
 type Kind string
 
 const (
-	Invalid  Kind = "invalid"  // bad input: a field that breaks a rule (400, exit 2)
-	Conflict Kind = "conflict" // valid input that clashes with the state (409)
-	Internal Kind = "internal" // anything unclassified; never shown to users in detail
+	Invalid      Kind = "invalid"      // bad input: a field that breaks a rule (400, exit 2)
+	Conflict     Kind = "conflict"     // valid input that clashes with the state (409)
+	NotFound     Kind = "not_found"    // no such contest, ballot or token (404)
+	Unauthorized Kind = "unauthorized" // no credentials, or bad ones (401)
+	Forbidden    Kind = "forbidden"    // credentials whose role may not do this (403)
+	TooLarge     Kind = "too_large"    // a body over the limit (413)
+	Unavailable  Kind = "unavailable"  // the store cannot take a write now: nothing was acknowledged (503)
+	Internal     Kind = "internal"     // anything unclassified; never shown to users in detail (500)
 )
 
 // Error is the domain error: a kind, the field it concerns (a JSON path such as

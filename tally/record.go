@@ -1,0 +1,67 @@
+package tally
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Record is a contest round as the service keeps it: the definition, where
+// it is in its life, and what closing and certifying recorded.
+type Record struct {
+	Contest *Contest `json:"contest"`
+	State   State    `json:"state"`
+	// Issued is the number of ballots handed out (số phiếu phát ra),
+	// recorded at close.
+	Issued *int `json:"issued,omitempty"`
+	// Head is the hash of the log's last entry, recorded at close and
+	// printed on the certified minutes.
+	Head string `json:"head,omitempty"`
+	// Version is the log length when the round was closed.
+	Version int64 `json:"version,omitempty"`
+	// Previous and Next link the rounds of one election (re-votes and
+	// further rounds, DESIGN §4).
+	Previous  string `json:"previous,omitempty"`
+	Next      string `json:"next,omitempty"`
+	Created   string `json:"created,omitempty"` // RFC 3339 times of each step
+	Opened    string `json:"opened,omitempty"`
+	Closed    string `json:"closed,omitempty"`
+	Certified string `json:"certified,omitempty"`
+}
+
+// Receipt is what a desk gets back for an entry appended to the log; a
+// retry of the same ballot gets the very same receipt.
+type Receipt struct {
+	Seq    int64  `json:"seq"`
+	Hash   string `json:"hash"`
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason,omitempty"` // the invalid reason; absent when valid
+}
+
+// Append is what a store is asked to add to a round's log: a ballot already
+// judged by the engine (its verdict and the counter keys it adds to), or
+// the void of an earlier ballot. The store assigns Seq, Prev and Hash.
+type Append struct {
+	Ballot *Ballot
+	Digest string   // BallotDigest of Ballot: a retry has the same id and digest
+	Reason Reason   // the ballot's verdict
+	Keys   []string // counter keys the ballot adds one to (Contest.Effect)
+	// Void names a ballot to withdraw; the store subtracts the counter keys
+	// recorded with it.
+	Void *Void
+	Desk string
+	Time string
+}
+
+// BallotDigest is SHA-256 of the ballot's canonical JSON: two submissions
+// with one id are the same ballot exactly when their digests match.
+func BallotDigest(b *Ballot) string {
+	data, _ := b.MarshalJSON()
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Change tells watchers that a round's log or state moved on.
+type Change struct {
+	Contest string
+	Version int64
+}
