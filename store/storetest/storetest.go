@@ -507,4 +507,3 @@ func contestIDs(t *testing.T, s Store) []string {
 	}
 	return ids
 }
-
