@@ -1,0 +1,116 @@
+package main
+
+// The numbers below are those of domain-rules §11; examples/README.md says
+// where each comes from. Invalid ballots are written as a counter would key
+// them: an untouched strike ballot is "struck": [] (over_vote), a ballot with
+// every name struck lists them all (no_vote), a write-in is ruled on sight.
+
+var (
+	untouched = raw{untouched: true}
+	strikeAll = raw{strikeAll: true}
+	writeIn   = raw{invalid: "write_in", note: "ghi thêm tên người ngoài danh sách"}
+)
+
+var specs = []spec{
+	// Ex 1: 20 ballots; 1 untouched (6 kept), 1 with a name written in.
+	{dir: "ex01-branch-committee", valid: 18,
+		votes:   map[string]int{"A": 17, "B": 15, "C": 14, "D": 12, "E": 11, "F": 10},
+		invalid: []raw{untouched, writeIn}},
+	// Ex 2: 30 valid ballots.
+	{dir: "ex02-more-passers-than-seats", valid: 30,
+		votes: map[string]int{"P": 25, "Q": 22, "R": 20, "S": 18}},
+	// Ex 3: 40 valid ballots; E and F tie at 26 for the last seat.
+	{dir: "ex03-tie-at-cutoff", valid: 40,
+		votes: map[string]int{"A": 35, "B": 33, "C": 30, "D": 28, "E": 26, "F": 26, "G": 19}},
+	// Ex 3 re-vote: 40 ballots, 1 strikes both names.
+	{dir: "ex03-revote", valid: 39,
+		votes:   map[string]int{"E": 22, "F": 17},
+		invalid: []raw{strikeAll}},
+	// Ex 3b: 19 each, so 2 of the 40 ballots are invalid (the example does
+	// not say which: one strikes both names, one is left untouched).
+	{dir: "ex03b-revote-tied-again", valid: 38,
+		votes:   map[string]int{"E": 19, "F": 19},
+		invalid: []raw{strikeAll, untouched}},
+	// Ex 3c: E 20, F 19, 1 invalid.
+	{dir: "ex03c-revote-not-over-half", valid: 39,
+		votes:   map[string]int{"E": 20, "F": 19},
+		invalid: []raw{strikeAll}},
+	// Ex 4 round 1: 195 ballots, 3 invalid, 192 valid.
+	{dir: "ex04-delegate-congress-r1", valid: 192,
+		votes: map[string]int{
+			"c3": 180, "c10": 175, "c14": 170, "c6": 166, "c18": 160, "c1": 155, "c16": 150, "c11": 140,
+			"c8": 132, "c17": 120, "c4": 110, "c13": 104, "c7": 98, "c2": 97, "c12": 90, "c15": 75,
+			"c9": 60, "c5": 41,
+		},
+		invalid: []raw{
+			untouched,
+			{struck: []string{"c5", "c9"}}, // 16 kept for 15 seats
+			{invalid: "not_issued", note: "phiếu không có dấu của Ban Chấp hành Đảng bộ huyện"},
+		}},
+	// Ex 4 round 2: 195 ballots, 190 valid. P..T of the example are c2,
+	// c12, c15, c9, c5 (97, 90, 75, 60, 41 in round 1).
+	{dir: "ex04-delegate-congress-r2", valid: 190,
+		votes: map[string]int{"c2": 120, "c12": 101, "c15": 70, "c9": 50, "c5": 30},
+		invalid: []raw{
+			{struck: []string{"c5", "c9"}}, // 3 kept for 2 seats
+			untouched,
+			strikeAll,
+			writeIn,
+			{invalid: "identifying_mark", note: "có chữ ký ở mặt sau phiếu"},
+		}},
+	// Ex 5: 20 ballots: 16 đồng ý, 2 không đồng ý, 1 both boxes, 1 neither.
+	{dir: "ex05-branch-secretary", valid: 18,
+		rows:    map[string]rows{"A": {agree: 16, disagree: 2}},
+		invalid: []raw{{marks: map[string]string{"A": "both"}}, {marks: map[string]string{}}}},
+	// Ex 5b: 10 đồng ý; the other valid ballots không đồng ý.
+	{dir: "ex05b-secretary-not-elected", valid: 18,
+		rows:    map[string]rows{"A": {agree: 10, disagree: 8}},
+		invalid: []raw{{marks: map[string]string{"A": "both"}}, {marks: map[string]string{}}}},
+	// Ex 6: 15 ballots, all valid; one both/none row per person.
+	{dir: "ex06-inspection-committee", valid: 15,
+		rows: map[string]rows{
+			"X": {agree: 13, disagree: 1, none: 1},
+			"Y": {agree: 9, disagree: 5, none: 1},
+			"Z": {agree: 7, disagree: 7, both: 1},
+		},
+		omitNone: []string{"Y"}},
+	// Ex 7: one ballot per row of the classification matrix, in its order.
+	{dir: "ex07-ballot-classification", explicit: []raw{
+		{struck: []string{"c6", "c7"}},             // 5 kept: valid
+		{struck: []string{"c1", "c2", "c3", "c4"}}, // 3 kept: valid (under-vote)
+		{struck: []string{"c1"}},                   // 6 kept: over_vote
+		untouched,                                  // 7 kept: over_vote
+		strikeAll,                                  // 0 kept: no_vote
+		{invalid: "write_in", note: "gạch 2 tên và ghi thêm một tên ngoài danh sách"},
+		{invalid: "not_issued", note: "không có dấu của cấp ủy triệu tập"},
+		// Half-struck name: the committee ruled (§4.3) that only a wholly
+		// struck name counts as struck, so the ballot is keyed with its
+		// 2 struck names: 5 kept, valid.
+		{struck: []string{"c1", "c2"}, note: "tên Trần Văn Định bị gạch một nửa; Ban kiểm phiếu kết luận: không tính là gạch"},
+		{invalid: "identifying_mark", note: "gạch 2 tên và có chữ ký"},
+	}},
+	// Ex 8, D = 20: 10 of 20.
+	{dir: "ex08a-exactly-half", valid: 20,
+		rows: map[string]rows{"c1": {agree: 10, disagree: 10}}},
+	// Ex 8, D = 301: 151 and 150 (and a third name for the surplus).
+	{dir: "ex08b-d301", valid: 301,
+		votes: map[string]int{"A": 151, "B": 150, "C": 100}},
+	// Ex 8, D = 20 001: 10 001 votes.
+	{dir: "ex08c-d20001-display-rounding", valid: 11000,
+		rows: map[string]rows{"c1": {agree: 10001, disagree: 999}}},
+	// Ex 9 official round 1: 150 ballots, 2 invalid.
+	{dir: "ex09-delegates-r1", valid: 148,
+		votes: map[string]int{
+			"c1": 140, "c2": 135, "c3": 130, "c4": 128, "c5": 120, "c6": 110,
+			"c7": 100, "c8": 95, "c9": 80, "c10": 70, "c11": 66, "c12": 40,
+		},
+		invalid: []raw{{struck: []string{"c12"}}, writeIn}}, // 11 kept for 10 seats
+	// Ex 9 round 2: c10 90, c11 50, c12 8 = 148 valid of 150.
+	{dir: "ex09-delegates-r2", valid: 148,
+		votes:   map[string]int{"c10": 90, "c11": 50, "c12": 8},
+		invalid: []raw{{struck: []string{"c12"}}, strikeAll}}, // 2 kept for 1 seat; none kept
+	// Ex 9 alternates: 150 ballots, 1 untouched.
+	{dir: "ex09-alternates", valid: 149,
+		votes:   map[string]int{"c11": 100, "n1": 85, "c12": 60},
+		invalid: []raw{untouched}},
+}
