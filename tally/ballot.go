@@ -1,6 +1,7 @@
 package tally
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -120,15 +121,20 @@ func ParseBallot(data []byte) (Ballot, error) {
 
 // ballotJSONError names the field when encoding/json reports a bad enum
 // value through UnmarshalText (it does not say which field it was in).
+// err comes from decodeStrict, already an *Error: only the field of the
+// UnmarshalText messages (Mark, Reason) is filled in.
 func ballotJSONError(err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, `"agree", "disagree"`):
-		return &Error{Kind: Invalid, Field: "marks", Message: msg[strings.Index(msg, "must be"):]}
-	case strings.Contains(msg, `"not_issued"`):
-		return &Error{Kind: Invalid, Field: "invalid", Message: msg[strings.Index(msg, "must be"):]}
+	var e *Error
+	if !errors.As(err, &e) || e.Field != "" {
+		return err
 	}
-	return jsonError(err)
+	switch {
+	case strings.HasPrefix(e.Message, `must be "agree", "disagree"`):
+		return &Error{Kind: Invalid, Field: "marks", Offset: e.Offset, Message: e.Message}
+	case strings.HasPrefix(e.Message, `must be "not_issued"`):
+		return &Error{Kind: Invalid, Field: "invalid", Offset: e.Offset, Message: e.Message}
+	}
+	return err
 }
 
 // Validate checks a ballot's own fields.
@@ -211,12 +217,21 @@ func (c *Contest) Mark(b Ballot, index map[string]int) (Marking, error) {
 			return Marking{}, Errorf("struck", `this contest uses approve ballots: give "marks", one of agree, disagree, both or none per candidate`)
 		}
 		m := Marking{Marks: make([]Mark, len(c.Candidates))}
+		unknown := ""
 		for id, mark := range b.Marks {
 			j, ok := index[id]
 			if !ok {
-				return Marking{}, Errorf("marks."+id, "unknown candidate %q", id)
+				// Name the least unknown id, so the error does not depend
+				// on map order.
+				if unknown == "" || id < unknown {
+					unknown = id
+				}
+				continue
 			}
 			m.Marks[j] = mark
+		}
+		if unknown != "" {
+			return Marking{}, Errorf("marks."+unknown, "unknown candidate %q", unknown)
 		}
 		return m, nil
 	}

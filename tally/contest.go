@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -206,8 +208,12 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "(value)"
 		}
+		want := typeName(typeErr.Type.String())
+		if typeErr.Type.Kind() == reflect.Struct {
+			want = "an object" // not "a string", as typeName says of every tally type
+		}
 		return &Error{Kind: Invalid, Field: jsonPath(field), Offset: typeErr.Offset,
-			Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typeErr.Type.String()), typeErr.Value)}
+			Message: fmt.Sprintf("expected %s, got JSON %s", want, typeErr.Value)}
 	case errors.As(err, &syntaxErr):
 		return &Error{Kind: Invalid, Offset: syntaxErr.Offset,
 			Message: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
@@ -348,12 +354,22 @@ func (c *Contest) validateElectorate(p *problems) {
 		case x.count > 0 && known && x.for_ != e.Congress:
 			p.add(field, "does not apply to a %q congress (it is an exclusion of a %q congress); got %d", e.Congress, x.for_, x.count)
 		default:
-			sum += x.count
+			sum = addCapped(sum, x.count)
 		}
 	}
 	if known && e.Convened >= 1 && sum >= e.Convened {
 		p.add("electorate.exclusions", "exclude %d of %d convened, leaving no denominator", sum, e.Convened)
 	}
+}
+
+// addCapped adds two non-negative counts, stopping at math.MaxInt instead
+// of wrapping around: exclusions of MaxInt each must not add up to a small
+// number that passes validation.
+func addCapped(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // Denominator is D, the number a candidate's votes must exceed half of: not
@@ -377,7 +393,7 @@ func Threshold(d int) int { return d/2 + 1 }
 
 // OverHalf reports 2·votes > d, decided on integers and never on a rounded
 // percentage (D = 20 001: 10 001 votes show as "50,00%" yet are elected).
-func OverHalf(votes, d int) bool { return 2*votes > d }
+func OverHalf(votes, d int) bool { return votes > d/2 } // 2·votes > d, without overflow
 
 // SurplusLimit is the most names beyond the seats that a committee list may
 // carry: not more than 30% of the seats, rounded down because "không quá 30%"

@@ -70,7 +70,7 @@ func (v ShowOfHands) Validate() error {
 			p.add(f.name, "must not be negative; got %d", f.n)
 		}
 	}
-	if sum := v.Approve + v.Disapprove + v.Other; v.Present >= 1 && sum > v.Present {
+	if sum := addCapped(addCapped(max(v.Approve, 0), max(v.Disapprove, 0)), max(v.Other, 0)); v.Present >= 1 && sum > v.Present {
 		p.add("present", "approve + disapprove + other = %d is more than the %d present", sum, v.Present)
 	}
 	return p.err()

@@ -16,7 +16,7 @@ type Percentage struct {
 // Of computes n × 100 / d exactly (shopspring/decimal, no floats) and cuts it
 // to the policy's places, half up or truncated. d must be positive.
 func (p PercentPolicy) Of(n, d int) Percentage {
-	num := decimal.NewFromInt(int64(n) * 100)
+	num := decimal.NewFromInt(int64(n)).Mul(decimal.NewFromInt(100)) // exact: n·100 may not fit an int64
 	den := decimal.NewFromInt(int64(d))
 	var v decimal.Decimal
 	if p.Rounding == RoundTruncate {
