@@ -1,0 +1,215 @@
+// Package api is the HTTP interface of kiemphieu (DESIGN §5.5) on Fiber v2:
+// contests and their lifecycle, ballots into the log, results, the log
+// export, the live stream, tokens, logins and the audit log.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// Contests keeps the records of contest rounds.
+type Contests interface {
+	CreateContest(ctx context.Context, rec *tally.Record) error
+	Contest(ctx context.Context, id string) (*tally.Record, error)
+	Contests(ctx context.Context) ([]*tally.Record, error)
+	Update(ctx context.Context, id string, fn func(rec *tally.Record, version int64) error) (*tally.Record, error)
+}
+
+// BallotLog is the append-only log of each round, with its counters.
+type BallotLog interface {
+	Append(ctx context.Context, contest string, a tally.Append) (tally.Receipt, bool, error)
+	Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error)
+	Counters(ctx context.Context, contest string) (map[string]int64, int64, error)
+	Watch(ctx context.Context) <-chan tally.Change
+}
+
+// Items keeps small records by kind and key: tokens, users, sessions.
+type Items interface {
+	PutItem(ctx context.Context, kind, key string, value []byte) error
+	Item(ctx context.Context, kind, key string) ([]byte, error)
+	DeleteItem(ctx context.Context, kind, key string) error
+}
+
+// AuditLog keeps who did what, when, and how it ended.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, line []byte) error
+	Audit(ctx context.Context, after int64, limit int) ([][]byte, error)
+}
+
+// Pinger says whether the store is reachable (readiness).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Store is everything the server keeps; store/bolt and store/redis are one.
+type Store interface {
+	Contests
+	BallotLog
+	Items
+	AuditLog
+	Pinger
+}
+
+// Config is the server's configuration (DESIGN §5.6).
+type Config struct {
+	// AdminToken, when set, is an admin bearer token (bootstrap).
+	AdminToken string
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// SecureCookies marks session cookies Secure (behind TLS).
+	SecureCookies bool
+}
+
+// Limits on what a client may send.
+const (
+	maxBody       = 4 << 20  // a contest of MaxCandidates names with attributes
+	maxBallotBody = 64 << 10 // one ballot, marks for hundreds of names
+	storeTimeout  = 10 * time.Second
+)
+
+// Server is the HTTP service.
+type Server struct {
+	app    *fiber.App
+	store  Store
+	broker *Broker
+	log    *slog.Logger
+	now    func() time.Time
+	cfg    Config
+	cache  *contestCache
+}
+
+// New builds the server and its routes.
+func New(store Store, cfg Config) *Server {
+	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.broker = NewBroker(store, store, s.log)
+	s.app = fiber.New(fiber.Config{
+		// Values from fasthttp alias pooled buffers; ballots go into logs,
+		// maps and goroutines, so copy everything (DESIGN §6).
+		Immutable:             true,
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             maxBody,
+		ReadTimeout:           15 * time.Second,
+		IdleTimeout:           75 * time.Second,
+		DisableStartupMessage: true,
+		// No WriteTimeout: fasthttp sets one deadline per response, which
+		// would cut the SSE stream; slow readers are dropped by the broker.
+	})
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber app, for tests (app.Test) and for mounting pages.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.broker.Start()
+	return s.app.Listener(ln)
+}
+
+// Shutdown closes the broker first, so that open streams end and the
+// server's connections drain, then the server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.broker.Close()
+	return s.app.ShutdownWithContext(ctx)
+}
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(s.requestLog)
+	app.Use(recover.New())
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	v1 := app.Group("/api/v1", s.authenticate, s.audit)
+	v1.Post("/login", s.login)
+	v1.Post("/logout", s.logout)
+	v1.Post("/tokens", s.require(roleAdmin), s.createToken)
+	v1.Post("/users", s.require(roleAdmin), s.createUser)
+	v1.Get("/audit", s.require(roleAdmin), s.auditLog)
+
+	v1.Get("/contests", s.require(roleViewer), s.listContests)
+	v1.Post("/contests", s.require(roleAdmin), s.createContest)
+	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
+	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
+	v1.Post("/contests/:id/close", s.require(roleAdmin), s.closeContest)
+	v1.Post("/contests/:id/certify", s.require(roleAdmin), s.certifyContest)
+	v1.Post("/contests/:id/next", s.require(roleAdmin), s.nextRound)
+	v1.Post("/contests/:id/ballots", s.require(roleCounter), s.postBallot)
+	v1.Post("/contests/:id/ballots/:ballot/void", s.require(roleCounter), s.voidBallot)
+	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)
+	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
+	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
+}
+
+// requestLog gives every request an id and logs it when done. It never
+// touches the response body, so the SSE stream is left alone.
+func (s *Server) requestLog(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	start := time.Now()
+	if err := c.Next(); err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			c.Status(fiber.StatusInternalServerError)
+		}
+	}
+	s.log.Info("request", slog.String("request_id", id), slog.String("method", c.Method()),
+		slog.String("path", c.Path()), slog.Int("status", c.Response().StatusCode()),
+		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)))
+	return nil
+}
+
+type localKey int
+
+const (
+	localRequestID localKey = iota
+	localPrincipal
+)
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "the store is not reachable"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// storeCtx bounds a store call; the request's own context (fasthttp's)
+// only ends at server shutdown.
+func storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), storeTimeout)
+}

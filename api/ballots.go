@@ -1,0 +1,154 @@
+package api
+
+import (
+	"bufio"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// postBallot appends a ballot to an open round's log (DESIGN §5.5): 201
+// with the receipt; the same ballot again → 200 with the original receipt;
+// the same id with other content → 409. Nothing is appended on any error.
+func (s *Server) postBallot(c *fiber.Ctx) error {
+	if len(c.Body()) > maxBallotBody {
+		return errorf(tally.TooLarge, "", "a ballot is at most %d bytes", maxBallotBody)
+	}
+	b, err := tally.ParseBallot(c.Body())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	contest, rec, err := s.contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if rec != nil && rec.State != tally.StateOpen {
+		return notOpen(rec.State)
+	}
+	m, err := contest.Mark(b, contest.Index())
+	if err != nil {
+		return err
+	}
+	reason, keys := contest.Effect(m)
+	receipt, created, err := s.store.Append(ctx, contest.ID, tally.Append{
+		Ballot: &b, Digest: tally.BallotDigest(&b), Reason: reason, Keys: keys,
+		Desk: principalOf(c).Name, Time: s.stamp(),
+	})
+	if err != nil {
+		return err
+	}
+	if created {
+		s.broker.Notify(contest.ID)
+		c.Status(fiber.StatusCreated)
+	}
+	return c.JSON(receipt)
+}
+
+func notOpen(state tally.State) error {
+	return errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state)
+}
+
+// voidBallot withdraws a ballot from the count with a reason, as a new log
+// entry: POST /contests/{id}/ballots/{ballot}/void {"reason": "…"}.
+func (s *Server) voidBallot(c *fiber.Ctx) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	req.Reason = strings.Join(strings.Fields(norm.NFC.String(req.Reason)), " ")
+	switch n := utf8.RuneCountInString(req.Reason); {
+	case n == 0:
+		return errorf(tally.Invalid, "reason", "required: say why the ballot is withdrawn (it goes on the minutes)")
+	case n > 500:
+		return errorf(tally.Invalid, "reason", "too long (at most 500 characters)")
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	contest, _, err := s.contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	receipt, created, err := s.store.Append(ctx, contest.ID, tally.Append{
+		Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason},
+		Desk: principalOf(c).Name, Time: s.stamp(),
+	})
+	if err != nil {
+		return err
+	}
+	if created {
+		s.broker.Notify(contest.ID)
+		c.Status(fiber.StatusCreated)
+	}
+	return c.JSON(receipt)
+}
+
+// requireResultAccess lets anyone see the result and stream of a contest
+// whose visibility is live, or once it is certified; otherwise a viewer's
+// credentials are needed (DESIGN §4).
+func (s *Server) requireResultAccess(c *fiber.Ctx) error {
+	if p := principalOf(c); p != nil {
+		return c.Next()
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if rec.Contest.Visibility == tally.VisibilityLive || rec.State == tally.StateCertified {
+		return c.Next()
+	}
+	return errorf(tally.Unauthorized, "", "results of this contest are public only once certified; sign in to see them")
+}
+
+// getResult serves the precomputed result of the newest version (§5.3).
+func (s *Server) getResult(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	snap, err := s.broker.Snapshot(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	c.Set("ETag", snap.etag)
+	return c.Send(snap.JSON)
+}
+
+// getLog serves the round's log as JSONL: one entry per line, each with its
+// hash, which `kiemphieu verify` checks.
+func (s *Server) getLog(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	id := c.Params("id")
+	if _, _, err := s.contest(ctx, id); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/jsonl; charset=utf-8")
+	w := bufio.NewWriter(c)
+	const page = 5000
+	var after int64
+	for {
+		entries, err := s.store.Entries(ctx, id, after, page)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			line, _ := e.MarshalJSON() // the canonical bytes, unescaped
+			w.Write(line)
+			w.WriteByte('\n')
+		}
+		if len(entries) < page {
+			break
+		}
+		after = entries[len(entries)-1].Seq
+	}
+	return w.Flush()
+}

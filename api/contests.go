@@ -1,0 +1,321 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// contestCache keeps contest definitions, which never change once a round
+// is open, so that a ballot costs no store read for its contest. Records
+// still in draft are never cached.
+type contestCache struct {
+	mu sync.RWMutex
+	m  map[string]*tally.Contest
+}
+
+func newContestCache() *contestCache { return &contestCache{m: map[string]*tally.Contest{}} }
+
+// contest returns a contest's definition and, when it had to read it, the
+// current record (nil when the definition came from the cache).
+func (s *Server) contest(ctx context.Context, id string) (*tally.Contest, *tally.Record, error) {
+	s.cache.mu.RLock()
+	c := s.cache.m[id]
+	s.cache.mu.RUnlock()
+	if c != nil {
+		return c, nil, nil
+	}
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.State != tally.StateDraft {
+		s.cache.mu.Lock()
+		s.cache.m[id] = rec.Contest
+		s.cache.mu.Unlock()
+	}
+	return rec.Contest, rec, nil
+}
+
+// contestView is a record as the API shows it: the record and, once the
+// round is closed, whether a next round is needed.
+type contestView struct {
+	*tally.Record
+	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one
+}
+
+func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, error) {
+	v := contestView{Record: rec}
+	if rec.State != tally.StateClosed && rec.State != tally.StateCertified {
+		return v, nil
+	}
+	snap, err := s.broker.Snapshot(ctx, rec.Contest.ID)
+	if err != nil {
+		return v, err
+	}
+	switch {
+	case snap.Result.RevoteSeats > 0:
+		v.NextRound = "revote"
+	case snap.Result.Vacant > 0:
+		v.NextRound = "further"
+	}
+	return v, nil
+}
+
+func (s *Server) createContest(c *fiber.Ctx) error {
+	contest, err := tally.ParseContest(c.Body())
+	if err != nil {
+		return err
+	}
+	rec := &tally.Record{Contest: contest, State: tally.StateDraft, Created: s.stamp()}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if err := s.store.CreateContest(ctx, rec); err != nil {
+		return err
+	}
+	c.Location("/api/v1/contests/" + contest.ID)
+	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec})
+}
+
+func (s *Server) getContest(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	v, err := s.view(ctx, rec)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) listContests(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	recs, err := s.store.Contests(ctx)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		ID    string      `json:"id"`
+		Title string      `json:"title"`
+		Kind  string      `json:"kind"`
+		Round int         `json:"round"`
+		State tally.State `json:"state"`
+	}
+	out := make([]item, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State})
+	}
+	return c.JSON(fiber.Map{"contests": out})
+}
+
+func (s *Server) stamp() string { return s.now().UTC().Format(time.RFC3339) }
+
+// transition moves a round to its next state after check, in one atomic
+// store update.
+func (s *Server) transition(c *fiber.Ctx, to tally.State, check func(rec *tally.Record, version int64) error) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Update(ctx, c.Params("id"), func(rec *tally.Record, version int64) error {
+		if err := tally.CheckTransition(rec.State, to); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(rec, version); err != nil {
+				return err
+			}
+		}
+		rec.State = to
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.broker.Notify(rec.Contest.ID)
+	v, err := s.view(ctx, rec)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// openContest: draft → open. The definition is checked again: a contest
+// that fails validation cannot open.
+func (s *Server) openContest(c *fiber.Ctx) error {
+	return s.transition(c, tally.StateOpen, func(rec *tally.Record, _ int64) error {
+		if err := rec.Contest.Validate(); err != nil {
+			return err
+		}
+		rec.Opened = s.stamp()
+		return nil
+	})
+}
+
+// errMoved says ballots arrived between the recount and the close.
+var errMoved = errors.New("the log moved on during the recount")
+
+// closeContest: open → closed, with {"issued": N}. The round is recounted
+// from the whole log first: the chain must verify and the recount must
+// equal the store's counters, or the round does not close; the ballots
+// collected (non-voided ballots) may not outnumber those issued. The
+// recount is made at one log version and the close applies only if the log
+// is still at that version.
+func (s *Server) closeContest(c *fiber.Ctx) error {
+	var req struct {
+		Issued *int `json:"issued"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.Issued == nil {
+		return errorf(tally.Invalid, "issued", "required: the number of ballots handed out (số phiếu phát ra)")
+	}
+	if *req.Issued < 0 {
+		return errorf(tally.Invalid, "issued", "must not be negative; got %d", *req.Issued)
+	}
+	id := c.Params("id")
+	for attempt := 0; attempt < 5; attempt++ {
+		ctx, cancel := storeCtx()
+		head, version, collected, err := s.recount(ctx, id)
+		cancel()
+		if err != nil {
+			return err
+		}
+		err = s.transition(c, tally.StateClosed, func(rec *tally.Record, v int64) error {
+			if v != version {
+				return errMoved
+			}
+			if err := tally.CheckIssued(*req.Issued, collected); err != nil {
+				return err
+			}
+			issued := *req.Issued
+			rec.Issued, rec.Head, rec.Version, rec.Closed = &issued, head, version, s.stamp()
+			return nil
+		})
+		if !errors.Is(err, errMoved) {
+			return err
+		}
+	}
+	return errorf(tally.Conflict, "", "ballots are still arriving: stop keying at the desks, then close")
+}
+
+// recount verifies a round's whole log and checks that replaying it gives
+// the store's counters. It returns the head hash, the version and the
+// ballots collected.
+func (s *Server) recount(ctx context.Context, id string) (head string, version int64, collected int, err error) {
+	contest, _, err := s.contest(ctx, id)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	counters, version, err := s.store.Counters(ctx, id)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	var entries []tally.Entry
+	if version > 0 {
+		if entries, err = s.store.Entries(ctx, id, 0, int(version)); err != nil {
+			return "", 0, 0, err
+		}
+	}
+	if int64(len(entries)) != version {
+		return "", 0, 0, fmt.Errorf("recount of %s: %d entries at version %d", id, len(entries), version)
+	}
+	head, err = tally.VerifyChain(entries)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("recount of %s: the log does not verify: %w", id, err)
+	}
+	count, err := tally.Replay(contest, entries)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("recount of %s: %w", id, err)
+	}
+	if replayed := count.Counters(); !maps.Equal(replayed, counters) {
+		s.log.Error("recount differs from the counters", "contest", id, "replayed", replayed, "counters", counters)
+		return "", 0, 0, errorf(tally.Conflict, "", "the recount from the log does not equal the running counters; the round stays open — report this to the administrator")
+	}
+	return head, version, int(counters[tally.CounterTotal]), nil
+}
+
+// certifyContest: closed → certified. The round is frozen; the head hash
+// recorded at close is what the minutes print.
+func (s *Server) certifyContest(c *fiber.Ctx) error {
+	return s.transition(c, tally.StateCertified, func(rec *tally.Record, v int64) error {
+		if v != rec.Version {
+			return fmt.Errorf("certify %s: the log is at %d, closed at %d", rec.Contest.ID, v, rec.Version)
+		}
+		rec.Certified = s.stamp()
+		return nil
+	})
+}
+
+// nextRound creates the round that follows a closed one with a tie at the
+// last seat (a re-vote among the tied) or vacant seats (a further round
+// among those not elected): POST /contests/{id}/next, optionally with
+// {"add": [candidates]} — names the congress decided to add to a further
+// round (domain-rules §5.7).
+func (s *Server) nextRound(c *fiber.Ctx) error {
+	var req struct {
+		Add []tally.Candidate `json:"add"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decodeBody(c, &req); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	id := c.Params("id")
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.State != tally.StateClosed && rec.State != tally.StateCertified {
+		return errorf(tally.Conflict, "state", "the round is %s: close it before building the next round", rec.State)
+	}
+	if rec.Next != "" {
+		return errorf(tally.Conflict, "", "the next round already exists: %s", rec.Next)
+	}
+	snap, err := s.broker.Snapshot(ctx, id)
+	if err != nil {
+		return err
+	}
+	next, err := tally.NextRound(rec.Contest, snap.Result)
+	if err != nil {
+		return err
+	}
+	if len(req.Add) > 0 {
+		if snap.Result.RevoteSeats > 0 {
+			return errorf(tally.Invalid, "add", "a re-vote is among the tied only; names can be added to a further round")
+		}
+		next.Candidates = append(next.Candidates, req.Add...)
+		next.Normalize()
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		tally.SortBallotOrder(next.Candidates)
+	}
+	nrec := &tally.Record{Contest: next, State: tally.StateDraft, Previous: id, Created: s.stamp()}
+	if err := s.store.CreateContest(ctx, nrec); err != nil {
+		return err
+	}
+	if _, err := s.store.Update(ctx, id, func(r *tally.Record, _ int64) error {
+		if r.Next != "" {
+			return errorf(tally.Conflict, "", "the next round already exists: %s", r.Next)
+		}
+		r.Next = next.ID
+		return nil
+	}); err != nil {
+		return err
+	}
+	c.Location("/api/v1/contests/" + next.ID)
+	return c.Status(fiber.StatusCreated).JSON(contestView{Record: nrec})
+}

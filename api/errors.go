@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// statusOf maps an error kind to its HTTP status, in one place (wtf style).
+var statusOf = map[tally.Kind]int{
+	tally.Invalid:      http.StatusBadRequest,
+	tally.Conflict:     http.StatusConflict,
+	tally.NotFound:     http.StatusNotFound,
+	tally.Unauthorized: http.StatusUnauthorized,
+	tally.Forbidden:    http.StatusForbidden,
+	tally.TooLarge:     http.StatusRequestEntityTooLarge,
+	tally.Unavailable:  http.StatusServiceUnavailable,
+	tally.Internal:     http.StatusInternalServerError,
+}
+
+// errorBody is the error contract of DESIGN §5.5:
+// {"error": {"code": "...", "message": "..."}}, with the field at fault and,
+// for a contest with several problems, all of them.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code     string    `json:"code"`
+	Message  string    `json:"message"`
+	Field    string    `json:"field,omitempty"`
+	Problems []problem `json:"problems,omitempty"`
+}
+
+type problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// errorHandler is the one place where errors become responses. Internal
+// errors are logged and shown as a generic message: internals never leak.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	body := errorBody{}
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		kind := tally.Internal
+		switch fe.Code {
+		case http.StatusNotFound:
+			kind = tally.NotFound
+		case http.StatusMethodNotAllowed:
+			kind = tally.Invalid
+		case http.StatusRequestEntityTooLarge:
+			kind = tally.TooLarge
+		case http.StatusBadRequest:
+			kind = tally.Invalid
+		}
+		body.Error = errorDetail{Code: string(kind), Message: fe.Message}
+		c.Status(fe.Code)
+	default:
+		kind := tally.ErrorKind(err)
+		status := statusOf[kind]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		c.Status(status)
+		if kind == tally.Internal {
+			s.log.Error("internal error", slog.String("request_id", requestID(c)),
+				slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Any("err", err))
+			body.Error = errorDetail{Code: string(tally.Internal), Message: "internal error; the request id is " + requestID(c)}
+			break
+		}
+		problems := tally.Problems(err)
+		body.Error = errorDetail{Code: string(kind), Message: err.Error(), Field: problems[0].Field}
+		if len(problems) > 1 {
+			body.Error.Message = problems[0].Error() + " (and more: see problems)"
+			for _, p := range problems {
+				body.Error.Problems = append(body.Error.Problems, problem{Field: p.Field, Message: p.Message})
+			}
+		}
+	}
+	return c.JSON(body)
+}
+
+func errorf(kind tally.Kind, field, format string, args ...any) *tally.Error {
+	e := tally.Errorf(field, format, args...)
+	e.Kind = kind
+	return e
+}
