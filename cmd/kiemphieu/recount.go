@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strings"
 
@@ -112,12 +113,19 @@ func countBallots(c *tally.Contest, path string, r io.Reader) (*tally.Count, err
 	dec := tally.NewBallotDecoder(c)
 	count := tally.NewCount(c)
 	seen := make(map[string]int)
+	size := fileSize(r) // 0: unknown, never resized
+	var read int64      // bytes of the lines scanned so far
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxBallotLine)
 	line := 0
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
+		read += int64(len(b)) + 1
+		if len(seen) == sizeSample && size > read {
+			seen = regrow(seen, int(int64(sizeSample)*size/read))
+			size = 0 // once
+		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
@@ -138,6 +146,33 @@ func countBallots(c *tally.Contest, path string, r io.Reader) (*tally.Count, err
 		return nil, inputErrorf("%s: %v", path, err)
 	}
 	return count, nil
+}
+
+// sizeSample is how many ballots countBallots reads before it sizes the
+// map of ids for the whole file. Growing that map step by step to a million
+// ids costs about as much as decoding the million ballots.
+const sizeSample = 4096
+
+// fileSize is the size of r if it is a regular file, or 0.
+func fileSize(r io.Reader) int64 {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return 0
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
+}
+
+// regrow returns m copied into a map made for n entries. n is an estimate
+// (the ballots per byte so far times the file size); a ballot line takes at
+// least 22 bytes with its newline, so n stays below the file size / 22.
+func regrow(m map[string]int, n int) map[string]int {
+	grown := make(map[string]int, n+n/16)
+	maps.Copy(grown, m)
+	return grown
 }
 
 // positions finds the line of a field in a JSON document.
