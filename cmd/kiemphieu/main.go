@@ -1,5 +1,6 @@
 // Command kiemphieu tallies ballots of Party congress elections.
 //
+//	kiemphieu serve [--addr A] [--data DIR] [--redis-url URL] [--admin-token T]
 //	kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
 //
 // Exit status: 0 on success, 2 on bad input (with file:line: field: what is
@@ -22,6 +23,14 @@ const (
 const usage = `kiemphieu — ballot tallying for Party congress elections
 
 Usage:
+  kiemphieu serve [--addr 127.0.0.1:8080] [--data ./data] [--redis-url URL] [--admin-token T]
+      Run the service: the ballot log (embedded in DATA/kiemphieu.db, or in
+      Redis when a URL is given), the HTTP API and the live results.
+      Environment: KIEMPHIEU_ADDR, KIEMPHIEU_DATA, KIEMPHIEU_REDIS_URL,
+      KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_LOG_FORMAT (text|json).
+  kiemphieu demo [serve flags]
+      Run the service with a sample congress loaded (in a new temporary data
+      directory unless --data or KIEMPHIEU_DATA is given) and print where to look.
   kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
       Tally the ballots offline and print the result (JSON, or a Vietnamese
       table laid out like the counting minutes).
@@ -41,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "demo":
+		err = demo(args[1:], stdout, stderr)
 	case "recount":
 		err = recount(args[1:], stdout)
 	case "help", "-h", "-help", "--help":

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kiemphieu/kiemphieu/tally"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden text tables in testdata/")
@@ -271,5 +273,57 @@ func TestNum(t *testing.T) {
 		if got := num(tt.n); got != tt.want {
 			t.Errorf("num(%d)=%q, want %q", tt.n, got, tt.want)
 		}
+	}
+}
+
+// A round's log export recounts like its ballots, voids left out; a
+// tampered line is refused naming its line.
+func TestRecountLogExport(t *testing.T) {
+	dir := t.TempDir()
+	contest := writeFile(t, dir, "contest.json", goodContest)
+	var log []tally.Entry
+	add := func(e tally.Entry) {
+		seq, prev := int64(0), tally.GenesisHash
+		if n := len(log); n > 0 {
+			seq, prev = log[n-1].Seq, log[n-1].Hash
+		}
+		e.Desk, e.Time = "Bàn 1", "2026-11-21T09:00:00Z"
+		e.Link(seq, prev)
+		log = append(log, e)
+	}
+	ballots := []tally.Ballot{
+		{ID: "b1", Struck: []string{"c4"}}, {ID: "b2", Struck: []string{"c1"}},
+		{ID: "b3", Struck: []string{}}, {ID: "b4", Struck: []string{"c2"}},
+	}
+	var kept strings.Builder
+	for i := range ballots {
+		add(tally.Entry{Ballot: &ballots[i]})
+		if ballots[i].ID != "b2" {
+			line, _ := ballots[i].MarshalJSON()
+			kept.Write(append(line, '\n'))
+		}
+	}
+	add(tally.Entry{Void: &tally.Void{Seq: 2, Ballot: "b2", Reason: "gõ nhầm"}})
+	var export strings.Builder
+	for _, e := range log {
+		line, _ := e.MarshalJSON()
+		export.Write(append(line, '\n'))
+	}
+	logFile := writeFile(t, dir, "log.jsonl", export.String())
+	ballotFile := writeFile(t, dir, "ballots.jsonl", kept.String())
+
+	code, fromLog, errOut := runCLI(t, "recount", contest, logFile)
+	if code != exitOK {
+		t.Fatalf("log: exit %d: %s", code, errOut)
+	}
+	_, fromBallots, _ := runCLI(t, "recount", contest, ballotFile)
+	if fromLog != fromBallots {
+		t.Fatalf("the log's recount differs from its ballots' recount:\n%s\n%s", fromLog, fromBallots)
+	}
+
+	tampered := strings.Replace(export.String(), `"struck":["c2"]`, `"struck":["c3"]`, 1)
+	code, _, errOut = runCLI(t, "recount", contest, writeFile(t, dir, "tampered.jsonl", tampered))
+	if code != exitBadUsage || !strings.Contains(errOut, "tampered.jsonl:4: hash: entry 4 has been altered") {
+		t.Fatalf("tampered log: exit %d: %s", code, errOut)
 	}
 }

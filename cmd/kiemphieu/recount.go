@@ -19,7 +19,9 @@ import (
 // rows fits with room to spare.
 const maxBallotLine = 1 << 20
 
-// recount implements `kiemphieu recount CONTEST.json BALLOTS.jsonl`.
+// recount implements `kiemphieu recount CONTEST.json BALLOTS.jsonl`. The
+// second file may also be a round's log as the service exports it (GET
+// …/log): the chain is then verified and voided ballots left out.
 func recount(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("recount", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -43,11 +45,19 @@ func recount(args []string, stdout io.Writer) error {
 		return inputErrorf("%s: %v", files[1], unwrapPathError(err))
 	}
 	defer f.Close()
-	count, err := countBallots(contest, files[1], f)
+	isLog, err := isLogExport(f)
+	if err != nil {
+		return inputErrorf("%s: %v", files[1], err)
+	}
+	count := countBallots
+	if isLog {
+		count = countLog
+	}
+	tallied, err := count(contest, files[1], f)
 	if err != nil {
 		return err
 	}
-	res := count.Result()
+	res := tallied.Result()
 	w := bufio.NewWriter(stdout)
 	if *format == "text" {
 		writeText(w, contest, res)
@@ -283,4 +293,73 @@ func joinPath(parent, key string) string {
 		return key
 	}
 	return parent + "." + key
+}
+
+// isLogExport tells a log export (lines with "seq" and "prev") from a
+// ballot file by its first line, and rewinds f.
+func isLogExport(f *os.File) (bool, error) {
+	defer f.Seek(0, io.SeekStart)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), maxBallotLine)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(line, &probe) != nil {
+			return false, nil // the ballot decoder reports the problem
+		}
+		_, seq := probe["seq"]
+		_, prev := probe["prev"]
+		return seq && prev, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false, err
+	}
+	return false, sc.Err()
+}
+
+// countLog reads a log export, verifies its hash chain and replays it.
+func countLog(c *tally.Contest, path string, r io.Reader) (*tally.Count, error) {
+	var entries []tally.Entry
+	var lines []int // the file line of each entry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxBallotLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var e tally.Entry
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, inputErrorf("%s:%d: not a log entry: %v", path, line, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		entries = append(entries, e)
+		lines = append(lines, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, inputErrorf("%s: %v", path, err)
+	}
+	at := func(err error) error {
+		p := tally.Problems(err)[0]
+		var i int
+		if _, scanErr := fmt.Sscanf(p.Field, "log[%d]", &i); scanErr == nil && i < len(lines) {
+			field := p.Field[strings.Index(p.Field, "]")+1:]
+			return inputErrorf("%s:%d: %s: %s", path, lines[i], strings.TrimPrefix(field, "."), p.Message)
+		}
+		return inputErrorf("%s: %v", path, err)
+	}
+	if _, err := tally.VerifyChain(entries); err != nil {
+		return nil, at(err)
+	}
+	count, err := tally.Replay(c, entries)
+	if err != nil {
+		return nil, at(err)
+	}
+	return count, nil
 }

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// demo runs the service with a sample congress loaded through its own API:
+// a district delegate congress (đại hội đại biểu) electing a 41-seat
+// committee from 50 names (counted and certified), the new committee's
+// first meeting electing the secretary (closed), and the delegates to the
+// provincial congress, still being keyed by a demo desk so that the live
+// stream moves.
+func demo(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags("demo", args)
+	if err != nil {
+		return err
+	}
+	if _, set := os.LookupEnv("KIEMPHIEU_DATA"); !set && !hasFlag(args, "data") && cfg.RedisURL == "" {
+		dir, err := os.MkdirTemp("", "kiemphieu-demo-")
+		if err != nil {
+			return err
+		}
+		cfg.Data = dir
+	}
+	if cfg.AdminToken == "" {
+		var b [16]byte
+		crand.Read(b[:])
+		cfg.AdminToken = "demo-" + hex.EncodeToString(b[:])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := newLogger(cfg.LogFormat, stderr)
+	return runServer(ctx, cfg, log, func(base string) {
+		if err := loadDemo(ctx, base, cfg.AdminToken, log, 500*time.Millisecond); err != nil {
+			log.Error("demo: loading the sample congress failed", slog.Any("err", err))
+			stop()
+			return
+		}
+		fmt.Fprintf(stdout, `
+kiemphieu demo — a sample district delegate congress is loaded.
+  data:          %s
+  admin token:   %s
+  contests:      curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests
+  committee:     %[3]s/api/v1/contests/demo-bch/result   (certified: public)
+  secretary:     curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests/demo-bithu/result
+  live stream:   curl -N %[3]s/api/v1/contests/demo-daibieu/stream   (a desk is still keying)
+  offline check: curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests/demo-bch/log > log.jsonl
+Ctrl-C stops the service.
+`, cfg.Data, cfg.AdminToken, base)
+	})
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name || bytes.HasPrefix([]byte(a), []byte("-"+name+"=")) || bytes.HasPrefix([]byte(a), []byte("--"+name+"=")) {
+			return true
+		}
+	}
+	return false
+}
+
+// demoClient drives the API as a counting room would.
+type demoClient struct {
+	base, token string
+	http        *http.Client
+}
+
+func (d *demoClient) do(ctx context.Context, method, path string, body any, out any) (int, error) {
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.base+path, r)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil {
+		return resp.StatusCode, json.Unmarshal(data, out)
+	}
+	return resp.StatusCode, nil
+}
+
+// loadDemo sets up the sample congress. pace is the delay between the live
+// desk's ballots (0 in tests keys them all at once).
+func loadDemo(ctx context.Context, base, token string, log *slog.Logger, pace time.Duration) error {
+	d := &demoClient{base: base, token: token, http: &http.Client{Timeout: 30 * time.Second}}
+	var existing struct {
+		Contests []struct{ ID string } `json:"contests"`
+	}
+	if _, err := d.do(ctx, "GET", "/api/v1/contests", nil, &existing); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(existing.Contests, func(c struct{ ID string }) bool { return c.ID == "demo-bch" }) {
+		log.Info("demo: the sample congress is already loaded")
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(2025, 10))
+	people := demoPeople(rng, 50)
+	congress := map[string]any{"congress": "delegates", "convened": 300,
+		"exclusions": map[string]int{"committee_absent": 2, "delegates_absent_unreplaced": 3}} // D = 295
+	composition := map[string]any{"reference_date": "2025-06-30"}
+	bch := map[string]any{"id": "demo-bch", "title": "Bầu Ban Chấp hành Đảng bộ quận Ba Đình, nhiệm kỳ 2025–2030",
+		"kind": "committee", "seats": 41, "ballot": "strike", "electorate": congress, "composition": composition,
+		"candidates": people}
+	// The new committee's first meeting elects the secretary among its members.
+	bithu := map[string]any{"id": "demo-bithu", "title": "Bầu Bí thư Quận ủy Ba Đình, nhiệm kỳ 2025–2030",
+		"kind": "secretary", "seats": 1, "ballot": "approve",
+		"electorate": map[string]any{"congress": "body", "convened": 41},
+		"candidates": []any{people[0]}}
+	daibieu := map[string]any{"id": "demo-daibieu", "title": "Bầu đại biểu dự Đại hội Đảng bộ thành phố lần thứ XVIII",
+		"kind": "delegates", "seats": 20, "ballot": "strike", "electorate": congress, "composition": composition,
+		"visibility": "live", "candidates": people[5:29]}
+	for _, c := range []map[string]any{bch, bithu, daibieu} {
+		if _, err := d.do(ctx, "POST", "/api/v1/contests", c, nil); err != nil {
+			return err
+		}
+		if _, err := d.do(ctx, "POST", "/api/v1/contests/"+c["id"].(string)+"/open", nil, nil); err != nil {
+			return err
+		}
+	}
+	// Committee: 290 ballots from 4 desks, then closed and certified.
+	if err := keyBallots(ctx, d, "demo-bch", demoStrikeBallots(rng, "bch", ids(people), 41, 290), 4, 0); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{"/api/v1/contests/demo-bch/close", map[string]int{"issued": 290}},
+		{"/api/v1/contests/demo-bch/certify", nil},
+	} {
+		if _, err := d.do(ctx, "POST", step.path, step.body, nil); err != nil {
+			return err
+		}
+	}
+	// Secretary: 41 members, 38 đồng ý, 2 không đồng ý, 1 both boxes.
+	var sec []tally.Ballot
+	for i := range 41 {
+		mark := tally.MarkAgree
+		switch {
+		case i >= 40:
+			mark = tally.MarkBoth
+		case i >= 38:
+			mark = tally.MarkDisagree
+		}
+		sec = append(sec, tally.Ballot{ID: fmt.Sprintf("bithu-%03d", i+1), Marks: map[string]tally.Mark{people[0]["id"].(string): mark}})
+	}
+	if err := keyBallots(ctx, d, "demo-bithu", sec, 2, 0); err != nil {
+		return err
+	}
+	if _, err := d.do(ctx, "POST", "/api/v1/contests/demo-bithu/close", map[string]int{"issued": 41}, nil); err != nil {
+		return err
+	}
+	// Delegates: most keyed now, the rest by a slow desk in the background.
+	deleg := demoStrikeBallots(rng, "daibieu", ids(people[5:29]), 20, 288)
+	if err := keyBallots(ctx, d, "demo-daibieu", deleg[:200], 4, 0); err != nil {
+		return err
+	}
+	go func() {
+		if err := keyBallots(ctx, d, "demo-daibieu", deleg[200:], 1, pace); err != nil && ctx.Err() == nil {
+			log.Error("demo: the live desk stopped", slog.Any("err", err))
+		}
+	}()
+	return nil
+}
+
+func ids(people []map[string]any) []string {
+	out := make([]string, len(people))
+	for i, p := range people {
+		out[i] = p["id"].(string)
+	}
+	return out
+}
+
+// keyBallots posts ballots from several desks at once, each ballot retried
+// until it is acknowledged (a retry is counted once).
+func keyBallots(ctx context.Context, d *demoClient, contest string, ballots []tally.Ballot, desks int, pace time.Duration) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, desks)
+	next := make(chan tally.Ballot)
+	for range desks {
+		wg.Go(func() {
+			for b := range next {
+				var err error
+				for try := 0; try < 5; try++ {
+					if _, err = d.do(ctx, "POST", "/api/v1/contests/"+contest+"/ballots", b, nil); err == nil {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for _, b := range ballots {
+		select {
+		case next <- b:
+		case err := <-errs:
+			close(next)
+			wg.Wait()
+			return err
+		case <-ctx.Done():
+			close(next)
+			wg.Wait()
+			return ctx.Err()
+		}
+		if pace > 0 {
+			time.Sleep(pace)
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// demoStrikeBallots makes n strike ballots over the candidates: each
+// candidate has a standing, each voter strikes the names they rate lowest
+// (at least len−seats of them, a few more on some ballots), and a handful
+// of ballots are invalid.
+func demoStrikeBallots(rng *rand.Rand, prefix string, cands []string, seats, n int) []tally.Ballot {
+	standing := make([]float64, len(cands))
+	for i := range standing {
+		standing[i] = 0.3 + 0.7*rng.Float64()
+	}
+	var out []tally.Ballot
+	for i := range n {
+		id := fmt.Sprintf("%s-%04d", prefix, i+1)
+		switch {
+		case i%97 == 13:
+			out = append(out, tally.Ballot{ID: id, Struck: []string{}}) // untouched: over-vote
+			continue
+		case i%131 == 7:
+			out = append(out, tally.Ballot{ID: id, Invalid: tally.ReasonWriteIn, Note: "ghi thêm tên ngoài danh sách"})
+			continue
+		}
+		type scored struct {
+			id    string
+			score float64
+		}
+		s := make([]scored, len(cands))
+		for j, c := range cands {
+			s[j] = scored{c, standing[j] + 0.5*rng.Float64()}
+		}
+		slices.SortFunc(s, func(a, b scored) int {
+			switch {
+			case a.score < b.score:
+				return -1
+			case a.score > b.score:
+				return 1
+			}
+			return 0
+		})
+		strike := len(cands) - seats
+		if rng.IntN(5) == 0 {
+			strike += rng.IntN(4)
+		}
+		b := tally.Ballot{ID: id, Struck: []string{}}
+		for _, x := range s[:strike] {
+			b.Struck = append(b.Struck, x.id)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// demoPeople makes n candidates with plausible Vietnamese names and the
+// attributes of the composition report.
+func demoPeople(rng *rand.Rand, n int) []map[string]any {
+	families := []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"}
+	men := []string{"Văn", "Đức", "Minh", "Quang", "Hữu", "Xuân"}
+	women := []string{"Thị", "Thu", "Ngọc", "Thanh"}
+	givenM := []string{"An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Khánh", "Long", "Nam", "Phong", "Quân", "Sơn", "Thắng", "Tuấn", "Việt"}
+	givenF := []string{"Anh", "Châu", "Dung", "Giang", "Hà", "Hằng", "Hương", "Lan", "Linh", "Mai", "Nga", "Phương", "Thảo", "Trang", "Yến"}
+	seen := map[string]bool{}
+	var out []map[string]any
+	for len(out) < n {
+		female := rng.IntN(10) < 3
+		name := families[rng.IntN(len(families))] + " "
+		if female {
+			name += women[rng.IntN(len(women))] + " " + givenF[rng.IntN(len(givenF))]
+		} else {
+			name += men[rng.IntN(len(men))] + " " + givenM[rng.IntN(len(givenM))]
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		gender := "male"
+		if female {
+			gender = "female"
+		}
+		birth := time.Date(1965+rng.IntN(28), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
+		out = append(out, map[string]any{
+			"id": fmt.Sprintf("c%02d", len(out)+1), "name": name, "gender": gender,
+			"birth_date": birth.Format(time.DateOnly), "ethnic_minority": rng.IntN(12) == 0, "incumbent": rng.IntN(2) == 0,
+		})
+	}
+	return out
+}

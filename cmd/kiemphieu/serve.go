@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kiemphieu/kiemphieu/api"
+	"github.com/kiemphieu/kiemphieu/store/bolt"
+	"github.com/kiemphieu/kiemphieu/store/redis"
+)
+
+// serveConfig is DESIGN §5.6: each setting from a flag, else the
+// environment, else the default.
+type serveConfig struct {
+	Addr       string
+	Data       string
+	RedisURL   string
+	AdminToken string
+	LogFormat  string
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func parseServeFlags(name string, args []string) (serveConfig, error) {
+	var cfg serveConfig
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.Addr, "addr", envOr("KIEMPHIEU_ADDR", "127.0.0.1:8080"), "listen address (KIEMPHIEU_ADDR)")
+	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", "./data"), "data directory of the embedded store (KIEMPHIEU_DATA)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", envOr("KIEMPHIEU_REDIS_URL", ""), "Redis URL; unset = embedded store (KIEMPHIEU_REDIS_URL)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, usageErrorf("%s: %v", name, err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageErrorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, usageErrorf(`%s: --log-format must be "text" or "json"; got %q`, name, cfg.LogFormat)
+	}
+	if cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
+		return cfg, usageErrorf("%s: the admin token must be at least 16 characters", name)
+	}
+	return cfg, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openStore opens Redis when a URL is given, else the embedded store.
+func openStore(ctx context.Context, cfg serveConfig) (api.Store, string, error) {
+	if cfg.RedisURL != "" {
+		s, err := redis.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("redis: %w", err)
+		}
+		return s, "redis", nil
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(cfg.Data, "kiemphieu.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, "embedded " + path, nil
+}
+
+type closer interface{ Close() error }
+
+// serve runs the service until SIGINT or SIGTERM.
+func serve(args []string, stderr io.Writer) error {
+	cfg, err := parseServeFlags("serve", args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runServer(ctx, cfg, newLogger(cfg.LogFormat, stderr), nil)
+}
+
+// runServer opens the store, serves until ctx ends, then shuts down in
+// order: the broker (open streams end), the server, the store. ready, when
+// set, is called with the base URL once the server listens (the demo).
+func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func(base string)) error {
+	store, what, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.(closer).Close()
+	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("kiemphieu listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("store", what))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if ready != nil {
+		go ready("http://" + ln.Addr().String())
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return <-served
+}

@@ -1,0 +1,259 @@
+// Package redistest starts a real redis-server for tests: on a free loopback
+// port, with its data in a test's temporary directory and the durability
+// settings the service requires (appendonly yes, appendfsync always). A
+// test can kill it (SIGKILL, as a power cut would) and start it again on the
+// same port and data.
+//
+// Without redis-server on PATH the tests that need it are skipped, loudly,
+// except in CI (the CI environment variable is set), where that is a
+// failure: scripts/test installs the Debian package.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startTimeout bounds how long a server may take to answer PING with its
+// data loaded.
+const startTimeout = 20 * time.Second
+
+// Server is a redis-server process owned by a test.
+type Server struct {
+	bin  string
+	port int
+	dir  string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+}
+
+// Start starts a redis-server for t and stops it when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server not found: install it (apt-get install redis-server) — scripts/test does this")
+		}
+		t.Skip("SKIPPING: redis-server not installed; these tests run in CI")
+	}
+	s := &Server{bin: bin, dir: t.TempDir()}
+	// A free port can be taken by someone else between our probe and the
+	// server's bind: try a few.
+	for attempt := 0; ; attempt++ {
+		s.port = freePort(t)
+		err = s.start()
+		if err == nil {
+			break
+		}
+		if attempt == 4 {
+			t.Fatalf("redistest: %v", err)
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// URL is the server's address as a redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Dir is the server's data directory (the AOF is under it).
+func (s *Server) Dir() string { return s.dir }
+
+// Kill kills the server with SIGKILL, as a crash or a power cut would, and
+// waits for it to exit. Only what Redis had fsynced to its AOF survives.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-done
+}
+
+// Restart starts the server again on the same port and data directory,
+// after Kill or a crash, and waits until it has loaded its data.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Kill()
+	var err error
+	for attempt := 0; attempt < 50; attempt++ {
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // the port may still be held
+	}
+	t.Fatalf("redistest: restart: %v", err)
+}
+
+func (s *Server) start() error {
+	logPath := filepath.Join(s.dir, "redis.log")
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--appendonly", "yes",
+		"--appendfsync", "always",
+		"--save", "",
+		"--daemonize", "no",
+		"--logfile", logPath,
+	)
+	cmd.Dir = s.dir
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting redis-server: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+	if err := s.waitReady(done); err != nil {
+		_ = cmd.Process.Kill()
+		<-done
+		tail, _ := os.ReadFile(logPath)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return fmt.Errorf("redis-server on port %d: %w\n--- redis.log (end) ---\n%s", s.port, err, tail)
+	}
+	return nil
+}
+
+// waitReady polls until the server answers PING and reports it is not
+// loading, the process exits, or startTimeout passes.
+func (s *Server) waitReady(exited <-chan struct{}) error {
+	deadline := time.Now().Add(startTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("exited during start-up")
+		default:
+		}
+		last = s.ready()
+		if last == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %v: %v", startTimeout, last)
+}
+
+func (s *Server) ready() error {
+	reply, err := s.do("PING")
+	if err != nil {
+		return err
+	}
+	if reply != "PONG" {
+		return fmt.Errorf("PING: %q", reply)
+	}
+	info, err := s.do("INFO", "persistence")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(info, "loading:0") {
+		return errors.New("still loading its data")
+	}
+	return nil
+}
+
+// do sends one command on a new connection and returns a simple or bulk
+// string reply: enough RESP for PING, INFO and SHUTDOWN, with no client
+// library in between.
+func (s *Server) do(args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write(req.Bytes()); err != nil {
+		return "", err
+	}
+	rd := bufio.NewReader(conn)
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	switch {
+	case strings.HasPrefix(line, "+"):
+		return line[1:], nil
+	case strings.HasPrefix(line, "-"):
+		return "", errors.New(line[1:])
+	case strings.HasPrefix(line, "$"):
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "", fmt.Errorf("bad bulk reply %q", line)
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+	return "", fmt.Errorf("unexpected reply %q", line)
+}
+
+// stop shuts the server down without saving (its AOF is already written)
+// and waits for it to exit, killing it if it does not.
+func (s *Server) stop() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-done:
+		return
+	default:
+	}
+	_, _ = s.do("SHUTDOWN", "NOSAVE") // the connection drops as it exits
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,525 @@
+// Package redis keeps the contests and their ballot logs in Redis, so that
+// several instances of the service can share them (DESIGN §2, §3).
+//
+// # Keys
+//
+// Every key of one contest carries the contest id as its hash tag, so that
+// one Lua script or MULTI may touch them all, in Redis Cluster too:
+//
+//	kp:{C}:record    string  the tally.Record as JSON
+//	kp:{C}:meta      hash    seq, head (the log's last hash), version (= seq)
+//	kp:{C}:log       list    entry JSON; seq k is at index k−1
+//	kp:{C}:seen      hash    ballot id → its receipt, digest and counter keys
+//	kp:{C}:voids     hash    voided ballot id → the void's receipt
+//	kp:{C}:counters  hash    counter key → value (zeros deleted)
+//	kp:{C}:turn      string  the committer whose turn it is to append (short-lived)
+//	kp:contests      set     contest ids (an advisory index)
+//	kp:changes       channel "<contest> <version>" after each change
+//
+// # Appending
+//
+// The log is hash-chained with SHA-256, which Redis Lua does not have, so
+// entries are linked in Go and appended by one Lua script that compares
+// the log's (seq, head) with those the entries were linked to: an
+// optimistic compare-and-set. Each Store runs one committer per contest,
+// which gathers the Appends that arrive while the previous script call is
+// in flight into one batch (group commit), links them after the cached
+// head and makes one script call for all. When another instance got there
+// first the script writes nothing and returns the new (seq, head); the
+// committer links the batch again and retries. Ballots already in the log,
+// found by the script, are answered from what it stored and dropped from
+// the batch.
+//
+// Under contention between instances a plain compare-and-set starves one
+// of them (the busy winner's next call always arrives first), so a
+// committer that loses twice in a row claims a short-lived turn
+// (kp:{C}:turn, 250 ms at most): while it is held only its holder may
+// append, and its next call, linked to the head the losing call returned,
+// succeeds and gives the turn back. Two instances both appending flat out
+// thus take turns, at a cost of about one extra round trip per batch.
+//
+// # Durability
+//
+// A receipt is returned only once the script has succeeded, which with
+// `appendonly yes` and `appendfsync always` means Redis has written and
+// fsynced its AOF: only with those two settings is an acknowledged ballot
+// durable. Open checks them with CONFIG GET and logs a warning when they
+// are not so (it cannot check on a managed Redis that forbids CONFIG).
+// When Redis cannot be reached or refuses writes (MISCONF, OOM, READONLY,
+// LOADING), Append returns an error of kind tally.Unavailable and nothing is
+// acknowledged; a retry of the same ballot later returns its receipt if the
+// write did happen after all.
+//
+// A ballot acknowledged as created=false is one the log already held with
+// the same content: a desk's retry, or the first submission itself when
+// its reply was lost and go-redis sent the script call again. Either
+// way the receipt is the stored one.
+//
+// # Requirements
+//
+// Redis 7.0 or later (the script declares itself with a #!lua shebang so
+// that Redis refuses it up front when it cannot write). On Cluster every
+// key of a contest is in one slot; kp:contests and the channel are global.
+//
+// # Receipts
+//
+// A ballot's receipt is its entry's seq and hash with the engine's verdict.
+// A void's receipt is {seq, hash, valid: true}: the void entry's seq and
+// hash; a retried void gets the same receipt back.
+//
+// # Changes
+//
+// Watch subscribes to kp:changes. Redis pub/sub is at-most-once (messages
+// are lost while a subscriber reconnects), which is enough because a
+// watcher re-reads the newest state on every change it does see.
+package redis
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+const (
+	contestsKey    = "kp:contests"
+	changesChannel = "kp:changes"
+	// updateRetries bounds Update's optimistic retries when appends keep
+	// moving the log under it.
+	updateRetries = 50
+)
+
+// keys are a contest's Redis keys, all under one hash tag.
+type keys struct {
+	record, meta, log, seen, voids, counters, turn string
+}
+
+func keysFor(contest string) keys {
+	p := "kp:{" + contest + "}:"
+	return keys{record: p + "record", meta: p + "meta", log: p + "log", seen: p + "seen", voids: p + "voids", counters: p + "counters", turn: p + "turn"}
+}
+
+// all lists the keys in the order appendScript takes them.
+func (k keys) all() []string {
+	return []string{k.record, k.meta, k.log, k.seen, k.voids, k.counters, k.turn}
+}
+
+// Store is the Redis store. Its methods are safe for concurrent use.
+type Store struct {
+	rdb   goredis.UniversalClient
+	token string        // tells this Store's committers from other instances'
+	idle  time.Duration // idleTimeout; shorter in tests
+
+	ctx    context.Context // canceled by Close: stops committers and watchers
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex
+	committers map[string]*committer
+	closed     bool
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// Open connects to the Redis at url (redis://[user:pass@]host:port/db,
+// rediss:// or unix://), checks that it answers, loads the Lua scripts and
+// checks the durability settings.
+func Open(ctx context.Context, url string) (*Store, error) {
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
+	}
+	rdb := goredis.NewUniversalClient(universal(opt))
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, unavailable(fmt.Errorf("redis at %s: %w", opt.Addr, err))
+	}
+	if err := appendScript.Load(ctx, rdb).Err(); err != nil {
+		rdb.Close()
+		return nil, unavailable(fmt.Errorf("redis at %s: loading the append script: %w", opt.Addr, err))
+	}
+	checkDurability(ctx, rdb, opt.Addr)
+	sctx, cancel := context.WithCancel(context.Background())
+	return &Store{rdb: rdb, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
+}
+
+// universal carries the options of a parsed URL over to UniversalOptions,
+// so that the same code can later take a Cluster or Sentinel address list.
+func universal(o *goredis.Options) *goredis.UniversalOptions {
+	return &goredis.UniversalOptions{
+		Addrs:                 []string{o.Addr},
+		ClientName:            o.ClientName,
+		DB:                    o.DB,
+		Dialer:                o.Dialer,
+		Protocol:              o.Protocol,
+		Username:              o.Username,
+		Password:              o.Password,
+		MaxRetries:            o.MaxRetries,
+		MinRetryBackoff:       o.MinRetryBackoff,
+		MaxRetryBackoff:       o.MaxRetryBackoff,
+		DialTimeout:           o.DialTimeout,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
+		PoolFIFO:              o.PoolFIFO,
+		PoolSize:              o.PoolSize,
+		PoolTimeout:           o.PoolTimeout,
+		MinIdleConns:          o.MinIdleConns,
+		MaxIdleConns:          o.MaxIdleConns,
+		MaxActiveConns:        o.MaxActiveConns,
+		ConnMaxIdleTime:       o.ConnMaxIdleTime,
+		ConnMaxLifetime:       o.ConnMaxLifetime,
+		TLSConfig:             o.TLSConfig,
+	}
+}
+
+// checkDurability warns when the server would acknowledge writes it has not
+// fsynced. It never fails: managed Redis services often forbid CONFIG.
+func checkDurability(ctx context.Context, rdb goredis.UniversalClient, addr string) {
+	get := func(name string) (string, error) {
+		m, err := rdb.ConfigGet(ctx, name).Result()
+		if err != nil {
+			return "", err
+		}
+		return m[name], nil
+	}
+	aof, err1 := get("appendonly")
+	fsync, err2 := get("appendfsync")
+	if err := errors.Join(err1, err2); err != nil {
+		slog.Warn("redis: cannot check the durability settings; acknowledged ballots are durable only with appendonly yes and appendfsync always",
+			"addr", addr, "err", err)
+		return
+	}
+	if aof != "yes" || fsync != "always" {
+		slog.Warn("redis: acknowledged ballots are NOT durable: a crash can lose them; set appendonly yes and appendfsync always",
+			"addr", addr, "appendonly", aof, "appendfsync", fsync)
+	}
+}
+
+// Close stops the committers (pending Appends fail as Unavailable) and the
+// watchers, and closes the connections.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.cancel()
+		s.wg.Wait()
+		s.closeErr = s.rdb.Close()
+	})
+	return s.closeErr
+}
+
+// CreateContest stores a new contest record; one with the same id is a
+// conflict.
+func (s *Store) CreateContest(ctx context.Context, rec *tally.Record) error {
+	if rec == nil || rec.Contest == nil {
+		return &tally.Error{Kind: tally.Invalid, Field: "contest", Message: "is missing"}
+	}
+	id := rec.Contest.ID
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("redis store: encoding contest %q: %w", id, err)
+	}
+	k := keysFor(id)
+	ok, err := s.rdb.SetNX(ctx, k.record, data, 0).Result()
+	if err != nil {
+		return classify(err)
+	}
+	if !ok {
+		return &tally.Error{Kind: tally.Conflict, Field: "id", Message: fmt.Sprintf("a contest %q already exists", id)}
+	}
+	// The index is a separate command (its key is in another slot): if this
+	// fails the record exists but is not listed. The index is advisory:
+	// Contests tolerates ids whose record has vanished, and a retried
+	// CreateContest (a conflict) adds the id again.
+	if err := s.rdb.SAdd(ctx, contestsKey, id).Err(); err != nil {
+		return classify(err)
+	}
+	s.rdb.Publish(ctx, changesChannel, id+" 0") // best effort: at-most-once anyway
+	return nil
+}
+
+// Contest returns a contest's record.
+func (s *Store) Contest(ctx context.Context, id string) (*tally.Record, error) {
+	data, err := s.rdb.Get(ctx, keysFor(id).record).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return decodeRecord(id, data)
+}
+
+// Contests returns every contest's record, sorted by id.
+func (s *Store) Contests(ctx context.Context) ([]*tally.Record, error) {
+	ids, err := s.rdb.SMembers(ctx, contestsKey).Result()
+	if err != nil {
+		return nil, classify(err)
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return []*tally.Record{}, nil
+	}
+	// One GET per id in a pipeline rather than an MGET: the records live in
+	// different slots.
+	cmds := make([]*goredis.StringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, keysFor(id).record)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, classify(err)
+	}
+	out := make([]*tally.Record, 0, len(ids))
+	for i, cmd := range cmds {
+		data, err := cmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue // listed, but the record is gone
+		}
+		if err != nil {
+			return nil, classify(err)
+		}
+		rec, err := decodeRecord(ids[i], data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// errFn carries fn's error out of a WATCH transaction untouched.
+type errFn struct{ err error }
+
+func (e errFn) Error() string { return e.err.Error() }
+
+// Update changes a contest's record: fn gets a copy of it and the log's
+// version at that moment, and the change is stored only if neither the
+// record nor the log moved meanwhile (WATCH); otherwise fn runs again on
+// the newer state. An error from fn is returned as it is and changes
+// nothing.
+func (s *Store) Update(ctx context.Context, id string, fn func(rec *tally.Record, version int64) error) (*tally.Record, error) {
+	k := keysFor(id)
+	var out *tally.Record
+	txf := func(tx *goredis.Tx) error {
+		var recCmd *goredis.StringCmd
+		var seqCmd *goredis.StringCmd
+		// Reads under WATCH, in one round trip (not MULTI: a pipeline).
+		_, err := tx.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			recCmd = p.Get(ctx, k.record)
+			seqCmd = p.HGet(ctx, k.meta, "seq")
+			return nil
+		})
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			return err
+		}
+		data, err := recCmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			return notFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		version, err := optInt(seqCmd)
+		if err != nil {
+			return fmt.Errorf("redis store: contest %q: meta seq: %w", id, err)
+		}
+		rec, err := decodeRecord(id, data)
+		if err != nil {
+			return err
+		}
+		if err := fn(rec, version); err != nil {
+			return errFn{err}
+		}
+		newData, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("redis store: encoding contest %q: %w", id, err)
+		}
+		if out, err = decodeRecord(id, newData); err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Set(ctx, k.record, newData, 0)
+			p.Publish(ctx, changesChannel, id+" "+strconv.FormatInt(version, 10))
+			return nil
+		})
+		return err
+	}
+	for attempt := 0; attempt < updateRetries; attempt++ {
+		err := s.rdb.Watch(ctx, txf, k.record, k.meta)
+		var fe errFn
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.As(err, &fe):
+			return nil, fe.err
+		case errors.Is(err, goredis.TxFailedErr):
+			// The record or the log moved: read again after a short pause.
+			if err := sleep(ctx, jitter(attempt)); err != nil {
+				return nil, unavailable(err)
+			}
+			continue
+		case tally.ErrorKind(err) != tally.Internal:
+			return nil, err
+		default:
+			return nil, classify(err)
+		}
+	}
+	return nil, &tally.Error{Kind: tally.Unavailable, Message: fmt.Sprintf(
+		"contest %q kept changing during %d attempts to update it; try again", id, updateRetries)}
+}
+
+// Entries returns the log entries after seq after, at most limit of them
+// (all when limit ≤ 0).
+func (s *Store) Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error) {
+	k := keysFor(contest)
+	after = max(after, 0)
+	stop := int64(-1)
+	if limit > 0 {
+		stop = after + int64(limit) - 1
+	}
+	var exists *goredis.IntCmd
+	var lr *goredis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		exists = p.Exists(ctx, k.record)
+		lr = p.LRange(ctx, k.log, after, stop)
+		return nil
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	if exists.Val() == 0 {
+		return nil, notFound(contest)
+	}
+	out := make([]tally.Entry, len(lr.Val()))
+	for i, raw := range lr.Val() {
+		if err := json.Unmarshal([]byte(raw), &out[i]); err != nil {
+			return nil, fmt.Errorf("redis store: contest %q: log entry %d: %w", contest, after+int64(i)+1, err)
+		}
+	}
+	return out, nil
+}
+
+// Counters returns the running totals and the log version they match, read
+// together in one MULTI.
+func (s *Store) Counters(ctx context.Context, contest string) (map[string]int64, int64, error) {
+	k := keysFor(contest)
+	var exists *goredis.IntCmd
+	var all *goredis.MapStringStringCmd
+	var seq *goredis.StringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		exists = p.Exists(ctx, k.record)
+		all = p.HGetAll(ctx, k.counters)
+		seq = p.HGet(ctx, k.meta, "seq")
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, 0, classify(err)
+	}
+	if exists.Val() == 0 {
+		return nil, 0, notFound(contest)
+	}
+	version, err := optInt(seq)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redis store: contest %q: meta seq: %w", contest, err)
+	}
+	out := make(map[string]int64, len(all.Val()))
+	for key, v := range all.Val() {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, 0, fmt.Errorf("redis store: contest %q: counter %q: %w", contest, key, err)
+		}
+		out[key] = n
+	}
+	return out, version, nil
+}
+
+// optInt reads an integer that may be absent (0).
+func optInt(cmd *goredis.StringCmd) (int64, error) {
+	v, err := cmd.Result()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+func decodeRecord(id string, data []byte) (*tally.Record, error) {
+	var rec tally.Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("redis store: decoding contest %q: %w", id, err)
+	}
+	return &rec, nil
+}
+
+func notFound(id string) error {
+	return &tally.Error{Kind: tally.NotFound, Field: "contest", Message: fmt.Sprintf("no contest %q", id)}
+}
+
+// unavailable wraps err as a tally.Unavailable error: nothing was
+// acknowledged. The cause stays in the chain.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: "the Redis store cannot take the request now"}, err)
+}
+
+// classify maps an error from go-redis: Redis's refusals to write and
+// every connection problem are Unavailable; a reply that says the command
+// itself was wrong (ERR, WRONGTYPE: a bug or foreign data) stays Internal.
+func classify(err error) error {
+	var rerr goredis.Error
+	if errors.As(err, &rerr) {
+		msg := rerr.Error()
+		if hasPrefix(msg, "ERR ") || hasPrefix(msg, "WRONGTYPE") {
+			return fmt.Errorf("redis store: %w", err)
+		}
+	}
+	return unavailable(err)
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = crand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// jitter is the pause before optimistic retry n: growing, randomised.
+func jitter(n int) time.Duration {
+	if n < 2 {
+		return 0
+	}
+	ceiling := time.Duration(min(n, 20)) * 250 * time.Microsecond
+	return time.Duration(randInt64(int64(ceiling)))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
