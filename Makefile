@@ -1,12 +1,10 @@
 # kiemphieu — see README.md.
 GO ?= go
-EXAMPLE ?= examples/ex01-branch-committee
-
 .PHONY: run test lint bench build
 
-# Tally a worked example offline (the service, `kiemphieu serve`, is issue 3).
+# The service with a sample congress (embedded store, temporary data).
 run:
-	$(GO) run ./cmd/kiemphieu recount $(EXAMPLE)/contest.json $(EXAMPLE)/ballots.jsonl --format text
+	$(GO) run ./cmd/kiemphieu demo
 
 # Everything CI runs: vet, gofmt, go test -race, short fuzzing.
 test:
