@@ -139,7 +139,9 @@ func (s *Server) routes() {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 
-	v1 := app.Group("/api/v1", s.authenticate, s.audit)
+	// audit wraps authenticate, so that requests refused for their
+	// credentials (an unknown token, a malformed header) are audited too.
+	v1 := app.Group("/api/v1", s.audit, s.authenticate)
 	v1.Post("/login", s.login)
 	v1.Post("/logout", s.logout)
 	v1.Post("/tokens", s.require(roleAdmin), s.createToken)
@@ -165,9 +167,7 @@ func (s *Server) routes() {
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	id := c.Get(fiber.HeaderXRequestID)
 	if id == "" || len(id) > 64 {
-		var b [8]byte
-		rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
+		id = newRequestID()
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
@@ -181,6 +181,12 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		slog.String("path", c.Path()), slog.Int("status", c.Response().StatusCode()),
 		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)))
 	return nil
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 type localKey int

@@ -176,6 +176,12 @@ func (b *Broker) scheduleLocked(tp *topic) {
 }
 
 func (b *Broker) publish(tp *topic) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	snap, err := b.snapshot(ctx, tp)
@@ -183,12 +189,15 @@ func (b *Broker) publish(tp *topic) {
 	defer b.mu.Unlock()
 	tp.scheduled = false
 	if err != nil {
-		b.log.Error("result refresh failed", slog.String("contest", tp.id), slog.Any("err", err))
 		tp.dirty = true
-		if !b.closed {
-			tp.scheduled = true
-			time.AfterFunc(time.Second, func() { b.publish(tp) })
+		// Retry only while someone watches: a stream refused at once (an
+		// unknown contest) must not leave a loop behind it.
+		if b.closed || len(tp.subs) == 0 {
+			return
 		}
+		b.log.Error("result refresh failed", slog.String("contest", tp.id), slog.Any("err", err))
+		tp.scheduled = true
+		time.AfterFunc(time.Second, func() { b.publish(tp) })
 		return
 	}
 	if b.closed || (snap.Version == tp.sentVer && snap.State == tp.sentState && !tp.lastSent.IsZero()) {

@@ -44,6 +44,13 @@ type problem struct {
 // errorHandler is the one place where errors become responses. Internal
 // errors are logged and shown as a generic message: internals never leak.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	if requestID(c) == "" {
+		// Refused by fasthttp itself (a body over the limit), before
+		// requestLog ran: every response still carries an id.
+		id := newRequestID()
+		c.Locals(localRequestID, id)
+		c.Set(fiber.HeaderXRequestID, id)
+	}
 	body := errorBody{}
 	var fe *fiber.Error
 	switch {
