@@ -48,13 +48,13 @@ func (s *Server) contest(ctx context.Context, id string) (*tally.Contest, *tally
 // round is closed, whether a next round is needed.
 type contestView struct {
 	*tally.Record
-	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one
+	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one not yet built
 }
 
 func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, error) {
 	v := contestView{Record: rec}
-	if rec.State != tally.StateClosed && rec.State != tally.StateCertified {
-		return v, nil
+	if rec.State != tally.StateClosed && rec.State != tally.StateCertified || rec.Next != "" {
+		return v, nil // not decided yet, or the next round already exists
 	}
 	snap, err := s.broker.Snapshot(ctx, rec.Contest.ID)
 	if err != nil {

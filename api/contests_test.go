@@ -388,6 +388,9 @@ func TestNextRound(t *testing.T) {
 		if got, want := prev.Next, "tie-r2"; got != want {
 			t.Errorf("next of the closed round = %q, want %q", got, want)
 		}
+		if prev.NextRound != "" {
+			t.Errorf("next_round = %q once the next round exists, want none", prev.NextRound)
+		}
 		var stored record
 		decode(t, h.do("GET", "/api/v1/contests/tie-r2", nil, asAdmin), &stored)
 		if got, want := stored.Previous, id; got != want {
