@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -96,34 +95,6 @@ func voidOf(id string) tally.Append {
 	return tally.Append{Void: &tally.Void{Ballot: id, Reason: "gõ nhầm"}, Desk: "d1", Time: "2026-11-21T09:05:00Z"}
 }
 
-// checkLog verifies the chain and that the counters equal a replay.
-func checkLog(t testing.TB, s *Store, c *tally.Contest) []tally.Entry {
-	t.Helper()
-	ctx := testCtx(t)
-	counters, version, err := s.Counters(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := s.Entries(ctx, c.ID, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(entries)) != version {
-		t.Fatalf("%d entries, version %d", len(entries), version)
-	}
-	if _, err := tally.VerifyChain(entries); err != nil {
-		t.Fatalf("chain: %v", err)
-	}
-	replay, err := tally.Replay(c, entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := replay.Counters(); !reflect.DeepEqual(counters, want) {
-		t.Fatalf("counters %v, replay %v", counters, want)
-	}
-	return entries
-}
-
 func wantKind(t testing.TB, err error, kind tally.Kind) {
 	t.Helper()
 	if err == nil {
@@ -163,7 +134,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	if commits*4 > writers*each {
 		t.Fatalf("%d commits for %d appends: the writer does not batch", commits, writers*each)
 	}
-	if entries := checkLog(t, s, c); len(entries) != writers*each {
+	if entries := storetest.CheckLog(t, s, c); len(entries) != writers*each {
 		t.Fatalf("%d entries", len(entries))
 	}
 }
@@ -238,7 +209,7 @@ func TestBatchOutcomesAreIndependent(t *testing.T) {
 	if r := res[8]; r.err != nil || !r.created || r.receipt.Seq != 3 || r.receipt.Valid || r.receipt.Reason != "over_vote" {
 		t.Fatalf("8: %+v", r)
 	}
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if len(entries) != 3 || entries[1].Void == nil || entries[1].Void.Seq != 1 {
 		t.Fatalf("entries %+v", entries)
 	}
@@ -283,7 +254,7 @@ func TestFailedRequestDoesNotSinkItsBatch(t *testing.T) {
 		t.Fatalf("results %+v", res)
 	}
 	wantKind(t, res[1].err, tally.Internal)
-	if entries := checkLog(t, s, c); len(entries) != 2 {
+	if entries := storetest.CheckLog(t, s, c); len(entries) != 2 {
 		t.Fatalf("%d entries", len(entries))
 	}
 }
@@ -317,7 +288,7 @@ func TestFailedCommitAcknowledgesNothing(t *testing.T) {
 		t.Fatal("the file never filled up")
 	}
 	t.Logf("%d ballots fit; %s was refused", len(acked), failed)
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if len(entries) != len(acked) {
 		t.Fatalf("%d entries, %d acknowledged", len(entries), len(acked))
 	}
@@ -385,7 +356,7 @@ func TestAppendRefusesMalformed(t *testing.T) {
 	if _, _, err := s.Append(testCtx(t), c.ID, a); err != nil {
 		t.Fatal(err)
 	}
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if _, err := time.Parse(time.RFC3339, entries[0].Time); err != nil {
 		t.Fatalf("time %q: %v", entries[0].Time, err)
 	}
@@ -506,7 +477,7 @@ func TestCloseDrainsQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if len(entries) < len(acked) {
 		t.Fatalf("%d entries, %d acknowledged", len(entries), len(acked))
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiemphieu/kiemphieu/store/storetest"
 	"github.com/kiemphieu/kiemphieu/tally"
 )
 
@@ -289,7 +290,7 @@ func checkCrashLog(t *testing.T, path string, c *tally.Contest, acked []string, 
 		t.Fatal(err)
 	}
 	defer s.Close()
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	ballots := map[string]bool{}
 	for _, e := range entries {
 		if e.Ballot != nil {

@@ -115,7 +115,7 @@ func TestBatchSemantics(t *testing.T) {
 	if got[12].rcpt.Valid || got[12].rcpt.Reason != "over_vote" {
 		t.Errorf("over-vote receipt %+v", got[12].rcpt)
 	}
-	entries := checkLogInternal(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if len(entries) != 9 {
 		t.Fatalf("%d entries, want 9", len(entries))
 	}
@@ -160,7 +160,7 @@ func TestUnavailable(t *testing.T) {
 	if err != nil || !created || r.Seq != 2 {
 		t.Fatalf("Append after restart: %+v created=%v %v", r, created, err)
 	}
-	checkLogInternal(t, s, c)
+	storetest.CheckLog(t, s, c)
 
 	// Refusing writes (a full disk, an AOF error) is Unavailable too.
 	if _, err := s.rdb.ConfigSet(ctx, "maxmemory", "1").Result(); err != nil {
@@ -181,39 +181,6 @@ func TestUnavailable(t *testing.T) {
 	if _, _, err := s.Append(ctx, c.ID, x); tally.ErrorKind(err) != tally.Unavailable {
 		t.Fatalf("Append after Close: %v, want kind unavailable", err)
 	}
-}
-
-func checkLogInternal(t *testing.T, s *Store, c *tally.Contest) []tally.Entry {
-	t.Helper()
-	ctx := context.Background()
-	counters, version, err := s.Counters(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := s.Entries(ctx, c.ID, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(entries)) != version {
-		t.Fatalf("%d entries, version %d", len(entries), version)
-	}
-	if _, err := tally.VerifyChain(entries); err != nil {
-		t.Fatalf("chain: %v", err)
-	}
-	replay, err := tally.Replay(c, entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := replay.Counters()
-	if len(want) != len(counters) {
-		t.Fatalf("counters %v, replay %v", counters, want)
-	}
-	for k, v := range want {
-		if counters[k] != v {
-			t.Fatalf("counters %v, replay %v", counters, want)
-		}
-	}
-	return entries
 }
 
 // TestDurabilityWarning: Open warns, and still opens, when the server
@@ -280,7 +247,7 @@ func TestCommitterRetires(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if entries := checkLogInternal(t, s, c); len(entries) != 200 {
+	if entries := storetest.CheckLog(t, s, c); len(entries) != 200 {
 		t.Fatalf("%d entries, want 200", len(entries))
 	}
 	time.Sleep(50 * time.Millisecond)

@@ -117,35 +117,6 @@ func createOpen(t testing.TB, s *redis.Store, id string) *tally.Contest {
 	return c
 }
 
-// checkLog verifies the chain and that the counters equal a replay, and
-// returns the entries.
-func checkLog(t testing.TB, s *redis.Store, c *tally.Contest) []tally.Entry {
-	t.Helper()
-	counters, version, err := s.Counters(testCtx(t), c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := s.Entries(testCtx(t), c.ID, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(entries)) != version {
-		t.Fatalf("%d entries, version %d", len(entries), version)
-	}
-	if _, err := tally.VerifyChain(entries); err != nil {
-		t.Fatalf("chain: %v", err)
-	}
-	replay, err := tally.Replay(c, entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := replay.Counters()
-	if fmt.Sprint(counters) != fmt.Sprint(want) {
-		t.Fatalf("counters %v, replay %v", counters, want)
-	}
-	return entries
-}
-
 // TestTwoInstances: two Stores on one server (two instances of the
 // service) append to one contest at once, 8 desks each, retrying at
 // random: every ballot is in the log once with the receipt its desk got,
@@ -209,7 +180,7 @@ func TestTwoInstances(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	entries := checkLog(t, a, c)
+	entries := storetest.CheckLog(t, a, c)
 	if len(entries) != 2*desksEach*perDesk {
 		t.Fatalf("%d entries, want %d", len(entries), 2*desksEach*perDesk)
 	}
@@ -344,7 +315,7 @@ func TestCrash(t *testing.T) {
 	// One more crash after the last acknowledgement: it all comes back.
 	srv.Kill()
 	srv.Restart(t)
-	entries := checkLog(t, s, c)
+	entries := storetest.CheckLog(t, s, c)
 	if len(entries) != desks*perDesk {
 		t.Fatalf("%d entries, want %d", len(entries), desks*perDesk)
 	}

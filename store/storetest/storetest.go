@@ -263,14 +263,23 @@ func testVoid(t *testing.T, h Harness) {
 	wantKind(t, err, tally.Conflict)
 }
 
-// checkLog verifies the chain and that the counters equal a replay.
-func checkLog(t *testing.T, s Store, c *tally.Contest) []tally.Entry {
+// LogReader is what CheckLog reads of a store.
+type LogReader interface {
+	Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error)
+	Counters(ctx context.Context, contest string) (map[string]int64, int64, error)
+}
+
+// CheckLog verifies a round's hash chain and that the store's counters
+// equal a replay of its log, and returns the entries.
+func CheckLog(t testing.TB, s LogReader, c *tally.Contest) []tally.Entry {
 	t.Helper()
-	counters, version, err := s.Counters(ctx(t), c.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	counters, version, err := s.Counters(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := s.Entries(ctx(t), c.ID, 0, 0)
+	entries, err := s.Entries(ctx, c.ID, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +314,7 @@ func testLogMatchesCounters(t *testing.T, h Harness) {
 			}
 		}
 	}
-	checkLog(t, s, c)
+	CheckLog(t, s, c)
 }
 
 func randomBallot(rng *rand.Rand, c *tally.Contest, id string) tally.Ballot {
@@ -359,7 +368,7 @@ func testConcurrentDesks(t *testing.T, h Harness) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	entries := checkLog(t, s, c)
+	entries := CheckLog(t, s, c)
 	if len(entries) != desks*perDesk {
 		t.Fatalf("%d entries, want %d", len(entries), desks*perDesk)
 	}
@@ -433,7 +442,7 @@ func testSurvivesRestart(t *testing.T, h Harness) {
 	if err != nil || rcpt4.Seq != 4 {
 		t.Fatalf("append after restart: %+v %v", rcpt4, err)
 	}
-	checkLog(t, s, c)
+	CheckLog(t, s, c)
 	if rec, err := s.Contest(ctx(t), c.ID); err != nil || rec.State != tally.StateOpen {
 		t.Fatalf("record after restart: %+v %v", rec, err)
 	}
@@ -486,7 +495,7 @@ func testContestsAreSeparate(t *testing.T, h Harness) {
 	_, _, err = s.Append(ctx(t), c2.ID, voidAppend("zz", "x"))
 	wantKind(t, err, tally.NotFound)
 	for _, c := range []*tally.Contest{c1, c2} {
-		if entries := checkLog(t, s, c); len(entries) != 1 {
+		if entries := CheckLog(t, s, c); len(entries) != 1 {
 			t.Fatalf("%s has %d entries", c.ID, len(entries))
 		}
 	}
