@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -24,27 +25,32 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	contest, rec, err := s.contest(ctx, c.Params("id"))
+	cc, rec, err := s.contest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
 	if rec != nil && rec.State != tally.StateOpen {
 		return notOpen(rec.State)
 	}
-	m, err := contest.Mark(b, contest.Index())
+	m, err := cc.Mark(b, cc.index)
 	if err != nil {
 		return err
 	}
-	reason, keys := contest.Effect(m)
-	receipt, created, err := s.store.Append(ctx, contest.ID, tally.Append{
-		Ballot: &b, Digest: tally.BallotDigest(&b), Reason: reason, Keys: keys,
-		Desk: principalOf(c).Name, Time: s.stamp(),
-	})
+	reason, keys := cc.Effect(m)
+	return s.append(ctx, c, cc.ID, tally.Append{Ballot: &b, Digest: tally.BallotDigest(&b), Reason: reason, Keys: keys})
+}
+
+// append adds an entry to a round's log for the desk making the request
+// and answers with the receipt: 201 when it was appended, 200 when it is a
+// retry of an entry already there.
+func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tally.Append) error {
+	a.Desk, a.Time = principalOf(c).Name, s.stamp()
+	receipt, created, err := s.store.Append(ctx, contest, a)
 	if err != nil {
 		return err
 	}
 	if created {
-		s.broker.Notify(contest.ID)
+		s.broker.Notify(contest)
 		c.Status(fiber.StatusCreated)
 	}
 	return c.JSON(receipt)
@@ -72,22 +78,11 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	contest, _, err := s.contest(ctx, c.Params("id"))
+	cc, _, err := s.contest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	receipt, created, err := s.store.Append(ctx, contest.ID, tally.Append{
-		Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason},
-		Desk: principalOf(c).Name, Time: s.stamp(),
-	})
-	if err != nil {
-		return err
-	}
-	if created {
-		s.broker.Notify(contest.ID)
-		c.Status(fiber.StatusCreated)
-	}
-	return c.JSON(receipt)
+	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason}})
 }
 
 // requireResultAccess lets anyone see the result and stream of a contest

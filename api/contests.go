@@ -18,30 +18,37 @@ import (
 // still in draft are never cached.
 type contestCache struct {
 	mu sync.RWMutex
-	m  map[string]*tally.Contest
+	m  map[string]*cachedContest
 }
 
-func newContestCache() *contestCache { return &contestCache{m: map[string]*tally.Contest{}} }
+// cachedContest is a definition with its candidate index, built once.
+type cachedContest struct {
+	*tally.Contest
+	index map[string]int
+}
+
+func newContestCache() *contestCache { return &contestCache{m: map[string]*cachedContest{}} }
 
 // contest returns a contest's definition and, when it had to read it, the
 // current record (nil when the definition came from the cache).
-func (s *Server) contest(ctx context.Context, id string) (*tally.Contest, *tally.Record, error) {
+func (s *Server) contest(ctx context.Context, id string) (*cachedContest, *tally.Record, error) {
 	s.cache.mu.RLock()
-	c := s.cache.m[id]
+	cc := s.cache.m[id]
 	s.cache.mu.RUnlock()
-	if c != nil {
-		return c, nil, nil
+	if cc != nil {
+		return cc, nil, nil
 	}
 	rec, err := s.store.Contest(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
+	cc = &cachedContest{Contest: rec.Contest, index: rec.Contest.Index()}
 	if rec.State != tally.StateDraft {
 		s.cache.mu.Lock()
-		s.cache.m[id] = rec.Contest
+		s.cache.m[id] = cc
 		s.cache.mu.Unlock()
 	}
-	return rec.Contest, rec, nil
+	return cc, rec, nil
 }
 
 // contestView is a record as the API shows it: the record and, once the
@@ -234,7 +241,7 @@ func (s *Server) recount(ctx context.Context, id string) (head string, version i
 	if err != nil {
 		return "", 0, 0, fmt.Errorf("recount of %s: the log does not verify: %w", id, err)
 	}
-	count, err := tally.Replay(contest, entries)
+	count, err := tally.Replay(contest.Contest, entries)
 	if err != nil {
 		return "", 0, 0, fmt.Errorf("recount of %s: %w", id, err)
 	}
