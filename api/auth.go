@@ -431,24 +431,8 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 // decodeBody decodes a JSON request body strictly: unknown fields and
 // trailing data are errors naming the field.
 func decodeBody(c *fiber.Ctx, v any) error {
-	body := c.Body()
-	if len(body) == 0 {
+	if len(c.Body()) == 0 {
 		return errorf(tally.Invalid, "", "a JSON body is required")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return errorf(tally.Invalid, te.Field, "wrong type: expected %s", te.Type)
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return errorf(tally.Invalid, strings.Trim(f, `"`), "unknown field")
-		}
-		return errorf(tally.Invalid, "", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return errorf(tally.Invalid, "", "unexpected data after the JSON object")
-	}
-	return nil
+	return tally.DecodeJSON(c.Body(), v, "request")
 }

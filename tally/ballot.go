@@ -112,7 +112,7 @@ func (r *Reason) UnmarshalText(b []byte) error {
 // fields are refused.
 func ParseBallot(data []byte) (Ballot, error) {
 	var b Ballot
-	if err := decodeStrict(data, &b, "ballot"); err != nil {
+	if err := DecodeJSON(data, &b, "ballot"); err != nil {
 		return Ballot{}, ballotJSONError(err)
 	}
 	b.Note = cleanText(b.Note)
@@ -121,7 +121,7 @@ func ParseBallot(data []byte) (Ballot, error) {
 
 // ballotJSONError names the field when encoding/json reports a bad enum
 // value through UnmarshalText (it does not say which field it was in).
-// err comes from decodeStrict, already an *Error: only the field of the
+// err comes from DecodeJSON, already an *Error: only the field of the
 // UnmarshalText messages (Mark, Reason) is filled in.
 func ballotJSONError(err error) error {
 	var e *Error

@@ -2,6 +2,7 @@ package tally
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,7 +172,7 @@ func defaultContest() Contest {
 // misspelt "seat" must not silently fall back to a default.
 func ParseContest(data []byte) (*Contest, error) {
 	c := defaultContest()
-	if err := decodeStrict(data, &c, "contest"); err != nil {
+	if err := DecodeJSON(data, &c, "contest"); err != nil {
 		return nil, err
 	}
 	c.Normalize()
@@ -184,9 +185,10 @@ func ParseContest(data []byte) (*Contest, error) {
 	return &c, nil
 }
 
-// decodeStrict decodes one JSON object into v, refusing unknown fields and
-// anything but white space after it.
-func decodeStrict(data []byte, v any, what string) error {
+// DecodeJSON decodes one JSON object (what it is: "contest", "ballot") into
+// v, refusing unknown fields and anything but white space after it; errors
+// are *Error naming the field.
+func DecodeJSON(data []byte, v any, what string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -208,12 +210,8 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "(value)"
 		}
-		want := typeName(typeErr.Type.String())
-		if typeErr.Type.Kind() == reflect.Struct {
-			want = "an object" // not "a string", as typeName says of every tally type
-		}
 		return &Error{Kind: Invalid, Field: jsonPath(field), Offset: typeErr.Offset,
-			Message: fmt.Sprintf("expected %s, got JSON %s", want, typeErr.Value)}
+			Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typeErr.Type), typeErr.Value)}
 	case errors.As(err, &syntaxErr):
 		return &Error{Kind: Invalid, Offset: syntaxErr.Offset,
 			Message: fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, strings.TrimPrefix(syntaxErr.Error(), "json: "))}
@@ -246,20 +244,28 @@ func jsonPath(field string) string {
 	return b.String()
 }
 
-func typeName(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+// typeName says in words what JSON a Go type takes.
+func typeName(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return "a string" // enumerations: Mark, Reason
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "a whole number"
-	case goType == "string" || strings.HasPrefix(goType, "tally."):
+	case reflect.String:
 		return "a string"
-	case goType == "bool", goType == "*bool":
+	case reflect.Bool:
 		return "true or false"
-	case strings.HasPrefix(goType, "[]"):
+	case reflect.Slice, reflect.Array:
 		return "a list"
-	case strings.HasPrefix(goType, "map"):
+	case reflect.Map, reflect.Struct:
 		return "an object"
 	}
-	return goType
+	return t.String()
 }
 
 // Normalize puts text into NFC with single spaces and trims ids. It never

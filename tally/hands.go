@@ -40,7 +40,7 @@ type HandsResult struct {
 // ParseShowOfHands decodes and validates a show-of-hands record.
 func ParseShowOfHands(data []byte) (ShowOfHands, error) {
 	var v ShowOfHands
-	if err := decodeStrict(data, &v, "show-of-hands"); err != nil {
+	if err := DecodeJSON(data, &v, "show-of-hands"); err != nil {
 		return ShowOfHands{}, err
 	}
 	v.Title = cleanText(v.Title)
