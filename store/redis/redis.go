@@ -71,7 +71,9 @@
 //
 // Watch subscribes to kp:changes. Redis pub/sub is at-most-once (messages
 // are lost while a subscriber reconnects), which is enough because a
-// watcher re-reads the newest state on every change it does see.
+// watcher re-reads the newest state on every change it does see, and
+// because Watch reports every contest once when its subscription comes
+// back, so that the changes missed meanwhile are not left unseen.
 package redis
 
 import (

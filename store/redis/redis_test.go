@@ -332,3 +332,44 @@ func TestCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchAfterRedisRestart: notices published while a watcher's
+// subscription is down are lost (pub/sub is at-most-once), so when the
+// subscription comes back the watcher hears of every contest at its
+// current version: a ballot appended through A while B was reconnecting
+// still reaches B, without waiting for a later change.
+func TestWatchAfterRedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := open(t, srv.URL()), open(t, srv.URL())
+	c := createOpen(t, a, "bch-1")
+	changes := b.Watch(testCtx(t))
+	srv.Kill()
+	srv.Restart(t)
+	// Append through A at once: most likely before B has subscribed again.
+	var r tally.Receipt
+	var err error
+	for try := 0; try < 500; try++ {
+		r, _, err = a.Append(testCtx(t), c.ID, storetest.BallotAppend(t, c, tally.Ballot{ID: "b1", Struck: []string{"c1"}}, "d1"))
+		if err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("append after the restart: %v", err)
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ch, ok := <-changes:
+			if !ok {
+				t.Fatal("the watch channel closed")
+			}
+			if ch.Contest == c.ID && ch.Version >= r.Seq {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("B never heard of version %d, appended through A while B's subscription was coming back", r.Seq)
+		}
+	}
+}
