@@ -1,6 +1,6 @@
 # kiemphieu — see README.md.
 GO ?= go
-.PHONY: run test lint bench build
+.PHONY: run test lint bench bench-go bench-intake bench-sse build
 
 # The service with a sample congress (embedded store, temporary data).
 run:
@@ -17,5 +17,22 @@ lint:
 build:
 	$(GO) build -o kiemphieu ./cmd/kiemphieu
 
-bench:
+# Benchmarks (docs/benchmarks.md): the Go benchmarks, then the HTTP load
+# tests of internal/cmd/loadtest, which start their own servers, Redis and
+# viewers on loopback. bench-intake needs redis-server. About 5 minutes.
+LOADTEST = $(GO) run ./internal/cmd/loadtest
+
+bench: bench-go bench-intake bench-sse
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Durable ballot intake, 64 connections × 10 s: bare Fiber, embedded store, Redis.
+bench-intake:
+	$(LOADTEST) intake
+
+# 10,000 SSE viewers; the second run gives the viewers the lowest priority
+# (nice 19), as if they were on other machines.
+bench-sse:
+	$(LOADTEST) sse
+	$(LOADTEST) sse -viewers-nice 19

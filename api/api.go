@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,11 +90,23 @@ type Server struct {
 	now    func() time.Time
 	cfg    Config
 	cache  *contestCache
+	tokens struct {
+		mu sync.Mutex
+		m  map[string]cachedToken // by the token's digest
+	}
+
+	// streams counts the SSE streams being written on hijacked
+	// connections, which the Fiber server no longer tracks.
+	streams atomic.Int64
+	// appending counts the ballots and voids waiting for the store; the
+	// broker paces its fan-out while there are any.
+	appending atomic.Int64
 }
 
 // New builds the server and its routes.
 func New(store Store, cfg Config) *Server {
 	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
+	s.tokens.m = map[string]cachedToken{}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -100,6 +114,7 @@ func New(store Store, cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.broker = NewBroker(store, store, s.log)
+	s.broker.Busy = func() bool { return s.appending.Load() > 0 }
 	s.app = fiber.New(fiber.Config{
 		// Values from fasthttp alias pooled buffers; ballots go into logs,
 		// maps and goroutines, so copy everything (DESIGN §6).
@@ -129,6 +144,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // server's connections drain, then the server.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.broker.Close()
+	// The streams are on hijacked connections: wait (within ctx) until each
+	// has written its bye, as the server waits for its own connections.
+	for s.streams.Load() > 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	return s.app.ShutdownWithContext(ctx)
 }
 

@@ -45,7 +45,9 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 // retry of an entry already there.
 func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tally.Append) error {
 	a.Desk, a.Time = principalOf(c).Name, s.stamp()
+	s.appending.Add(1)
 	receipt, created, err := s.store.Append(ctx, contest, a)
+	s.appending.Add(-1)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,36 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// Launch starts a redis-server outside a test, with its data in dir, the
+// same settings as Start and on a free loopback port: for tools such as
+// internal/cmd/loadtest. The caller must Close it. Like Start's, the server
+// is killed by the kernel if the thread that started it exits first.
+func Launch(dir string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New("redistest: redis-server not found: install it (apt-get install redis-server)")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	s := &Server{bin: bin, dir: dir}
+	for attempt := 0; ; attempt++ {
+		if s.port, err = pickPort(); err != nil {
+			return nil, fmt.Errorf("redistest: finding a free port: %w", err)
+		}
+		if err = s.start(); err == nil {
+			return s, nil
+		}
+		if attempt == 4 {
+			return nil, fmt.Errorf("redistest: %w", err)
+		}
+	}
+}
+
+// Close stops a server started by Launch: SHUTDOWN NOSAVE, then SIGKILL
+// after 5 s.
+func (s *Server) Close() { s.stop() }
+
 // URL is the server's address as a redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
@@ -250,10 +280,18 @@ func (s *Server) stop() {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pickPort()
 	if err != nil {
 		t.Fatalf("redistest: finding a free port: %v", err)
 	}
+	return port
+}
+
+func pickPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
