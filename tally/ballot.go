@@ -217,20 +217,20 @@ func (c *Contest) Mark(b Ballot, index map[string]int) (Marking, error) {
 			return Marking{}, Errorf("struck", `this contest uses approve ballots: give "marks", one of agree, disagree, both or none per candidate`)
 		}
 		m := Marking{Marks: make([]Mark, len(c.Candidates))}
-		unknown := ""
+		unknown, anyUnknown := "", false
 		for id, mark := range b.Marks {
 			j, ok := index[id]
 			if !ok {
-				// Name the least unknown id, so the error does not depend
-				// on map order.
-				if unknown == "" || id < unknown {
-					unknown = id
+				// Name the least unknown id (which may be ""), so the
+				// error does not depend on map order.
+				if !anyUnknown || id < unknown {
+					unknown, anyUnknown = id, true
 				}
 				continue
 			}
 			m.Marks[j] = mark
 		}
-		if unknown != "" {
+		if anyUnknown {
 			return Marking{}, Errorf("marks."+unknown, "unknown candidate %q", unknown)
 		}
 		return m, nil

@@ -383,3 +383,17 @@ func sameMarking(a, b tally.Marking) bool {
 	slices.Sort(bs)
 	return a.Ruling == b.Ruling && slices.Equal(as, bs) && slices.Equal(a.Marks, b.Marks)
 }
+
+// An unknown mark is refused whatever the map order, even when the
+// unknown id is the empty string (found by FuzzBallotDecoder).
+func TestMarkUnknownEmptyID(t *testing.T) {
+	c := mustParseContest(t, `{"id":"x","title":"T","kind":"other","seats":2,"ballot":"approve",
+		"electorate":{"congress":"body","convened":5},"candidates":[{"id":"c1","name":"An"},{"id":"c2","name":"Bình"}]}`)
+	for range 50 { // map iteration order varies from run to run
+		b := tally.Ballot{ID: "b", Marks: map[string]tally.Mark{"": tally.MarkAgree, "zz": tally.MarkBoth, "c1": tally.MarkAgree}}
+		_, err := c.Mark(b, c.Index())
+		if err == nil || tally.Problems(err)[0].Field != "marks." {
+			t.Fatalf("err = %v, want the least unknown id (\"\") named", err)
+		}
+	}
+}
