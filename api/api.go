@@ -180,6 +180,11 @@ func (s *Server) routes() {
 	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)
 	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
 	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
+
+	// Downloads for people (DESIGN §5.7), with the result's visibility.
+	pages := app.Group("/contests", s.audit, s.authenticate)
+	pages.Get("/:id/export.csv", s.requireResultAccess, s.exportCSV)
+	pages.Get("/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
 }
 
 // requestLog gives every request an id and logs it when done. It never

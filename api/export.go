@@ -1,0 +1,178 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// exportTable is the results table as people read it in a spreadsheet: the
+// candidates in ballot order with votes, % of D and the outcome.
+func exportTable(res *tally.Result, approve bool) [][]string {
+	head := []string{"TT", "Mã", "Họ và tên", "Số phiếu", "Tỷ lệ so với D", "Kết quả"}
+	if approve {
+		head = append(head, "Đồng ý", "Không đồng ý", "Không rõ")
+	}
+	rows := [][]string{head}
+	for i, cr := range res.Candidates {
+		row := []string{strconv.Itoa(i + 1), cr.ID, cr.Name, strconv.Itoa(cr.Votes), cr.Text, cr.Status.Vietnamese()}
+		if approve {
+			row = append(row, strconv.Itoa(*cr.Agree), strconv.Itoa(*cr.Disagree), strconv.Itoa(*cr.Unmarked))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// exportSummary is the ballot accounting of the round, label and value.
+func exportSummary(c *tally.Contest, res *tally.Result) [][]string {
+	rows := [][]string{
+		{"Cuộc bầu", c.Title},
+		{"Lần bỏ phiếu", strconv.Itoa(res.Round)},
+		{"Số lượng cần bầu", strconv.Itoa(res.Seats)},
+		{"Số để tính tỷ lệ (D)", strconv.Itoa(res.Denominator)},
+		{"Trúng cử từ (phiếu)", strconv.Itoa(res.Threshold)},
+		{"Số phiếu thu vào", strconv.Itoa(res.Ballots.Total)},
+		{"Số phiếu hợp lệ", strconv.Itoa(res.Ballots.Valid)},
+		{"Số phiếu không hợp lệ", strconv.Itoa(res.Ballots.Invalid)},
+	}
+	for _, r := range tally.Reasons() {
+		if n := res.Ballots.InvalidByReason[r.String()]; n > 0 {
+			rows = append(rows, []string{"  " + r.Vietnamese(), strconv.Itoa(n)})
+		}
+	}
+	names := map[string]string{}
+	for _, cr := range res.Candidates {
+		names[cr.ID] = cr.Name
+	}
+	for i, id := range res.Elected {
+		rows = append(rows, []string{fmt.Sprintf("Trúng cử %d", i+1), names[id]})
+	}
+	if len(res.Tied) > 0 {
+		tied := make([]string, len(res.Tied))
+		for i, id := range res.Tied {
+			tied[i] = names[id]
+		}
+		rows = append(rows, []string{"Bằng phiếu, bầu lại", strings.Join(tied, ", ")},
+			[]string{"Số chỗ bầu lại", strconv.Itoa(res.RevoteSeats)})
+	}
+	if res.Vacant > 0 {
+		rows = append(rows, []string{"Còn thiếu", strconv.Itoa(res.Vacant)})
+	}
+	return append(rows, []string{"Phiên bản sổ phiếu", strconv.FormatInt(*res.Version, 10)})
+}
+
+func (s *Server) exportSnapshot(c *fiber.Ctx) (*cachedContest, *Snapshot, error) {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	cc, _, err := s.contest(ctx, c.Params("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := s.broker.Snapshot(ctx, cc.ID)
+	return cc, snap, err
+}
+
+func attachment(c *fiber.Ctx, cc *cachedContest, ext string) {
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-lan%d.%s"`, cc.ID, cc.Round, ext))
+}
+
+// exportCSV serves the results table as CSV: UTF-8 with a byte-order mark
+// and CRLF line ends, so that Excel opens the Vietnamese names correctly.
+func (s *Server) exportCSV(c *fiber.Ctx) error {
+	cc, snap, err := s.exportSnapshot(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	if err := w.WriteAll(exportTable(snap.Result, cc.Ballot == tally.StyleApprove)); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	attachment(c, cc, "csv")
+	return c.Send(buf.Bytes())
+}
+
+// exportXLSX serves the results as a workbook: the table (numbers as
+// numbers, % of D with the contest's places) and a summary sheet.
+func (s *Server) exportXLSX(c *fiber.Ctx) error {
+	cc, snap, err := s.exportSnapshot(c)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	const results, summary = "Kết quả", "Tổng hợp"
+	if err := f.SetSheetName("Sheet1", results); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet(summary); err != nil {
+		return err
+	}
+	format := "0"
+	if cc.Percent.Places > 0 {
+		format += "." + strings.Repeat("0", cc.Percent.Places)
+	}
+	pct, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return err
+	}
+	table := exportTable(snap.Result, cc.Ballot == tally.StyleApprove)
+	table[0][4] = "Tỷ lệ so với D (%)"
+	for r, row := range table {
+		cells := make([]any, len(row))
+		for i, v := range row {
+			cells[i] = v
+			if r == 0 {
+				continue
+			}
+			switch i {
+			case 0, 3, 6, 7, 8: // counts
+				n, _ := strconv.Atoi(v)
+				cells[i] = n
+			case 4: // the exact decimal of percent, shown with the contest's places
+				p, _ := strconv.ParseFloat(snap.Result.Candidates[r-1].Percent, 64)
+				cells[i] = p
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, r+1)
+		if err := f.SetSheetRow(results, cell, &cells); err != nil {
+			return err
+		}
+	}
+	if len(table) > 1 {
+		if err := f.SetCellStyle(results, "E2", fmt.Sprintf("E%d", len(table)), pct); err != nil {
+			return err
+		}
+	}
+	f.SetColWidth(results, "C", "C", 28)
+	for r, row := range exportSummary(cc.Contest, snap.Result) {
+		cell, _ := excelize.CoordinatesToCellName(1, r+1)
+		cells := []any{row[0], row[1]}
+		if n, err := strconv.Atoi(row[1]); err == nil {
+			cells[1] = n
+		}
+		if err := f.SetSheetRow(summary, cell, &cells); err != nil {
+			return err
+		}
+	}
+	f.SetColWidth(summary, "A", "A", 24)
+	f.SetColWidth(summary, "B", "B", 60)
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	attachment(c, cc, "xlsx")
+	return c.Send(buf.Bytes())
+}
