@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	pages := app.Group("/contests", s.audit, s.authenticate)
 	pages.Get("/:id/export.csv", s.requireResultAccess, s.exportCSV)
 	pages.Get("/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
+	pages.Get("/:id/export.jsonl", s.requireResultAccess, s.exportLog)
 }
 
 // requestLog gives every request an id and logs it when done. It never

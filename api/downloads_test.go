@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -108,5 +109,50 @@ func TestExportsVisibility(t *testing.T) {
 		mustStatus(t, h.do("GET", "/contests/live-vis/export."+ext, nil), http.StatusOK)
 		mustStatus(t, h.do("GET", "/contests/closed-vis/export."+ext, nil, bearer(h.issueToken("viewer", "v"))), http.StatusOK)
 		mustError(t, h.do("GET", "/contests/nope/export."+ext, nil, asAdmin), http.StatusNotFound, "")
+	}
+}
+
+// The export for `kiemphieu verify` holds the record, the whole log and the
+// recounted result, and verifies; the head is the one recorded at close.
+func TestExportLog(t *testing.T) {
+	h := newHarness(t)
+	h.openContest(contestDef("vx"))
+	h.castStrike("vx", strikes("a", 6, "c4")...)
+	mustStatus(t, h.do("POST", "/api/v1/contests/vx/ballots/a-2/void", map[string]string{"reason": "gõ nhầm"}, asAdmin), http.StatusCreated)
+	closed := h.transition("vx", "close", map[string]int{"issued": 6})
+
+	r := h.do("GET", "/contests/vx/export.jsonl", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+	if got, want := len(lines), 2+7; got != want {
+		t.Fatalf("%d lines, want the header, 7 entries and the result", got)
+	}
+	var head tally.ExportHeader
+	var tail tally.ExportTrailer
+	decodeLine(t, lines[0], &head)
+	decodeLine(t, lines[len(lines)-1], &tail)
+	entries := make([]tally.Entry, len(lines)-2)
+	for i := range entries {
+		decodeLine(t, lines[i+1], &entries[i])
+	}
+	if head.Kind != tally.ExportKind || head.Record.State != tally.StateClosed {
+		t.Fatalf("header %+v", head)
+	}
+	hash, res, err := tally.VerifyExport(head.Record, entries, tail.Result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hash != closed.Head {
+		t.Errorf("head %s, the record says %s", hash, closed.Head)
+	}
+	if res.Ballots.Total != 5 {
+		t.Errorf("%d ballots counted, want 5 (one voided)", res.Ballots.Total)
+	}
+}
+
+func decodeLine(t *testing.T, line string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(line), v); err != nil {
+		t.Fatalf("%v: %s", err, line)
 	}
 }

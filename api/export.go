@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -174,5 +175,57 @@ func (s *Server) exportXLSX(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	attachment(c, cc, "xlsx")
+	return c.Send(buf.Bytes())
+}
+
+// exportLog serves a round's export for `kiemphieu verify`: a first line
+// with the round's record, the log's entries (as GET …/log), and a last
+// line with the result recounted from exactly those entries.
+func (s *Server) exportLog(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	id := c.Params("id")
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, version, err := s.store.Counters(ctx, id)
+	if err != nil {
+		return err
+	}
+	var entries []tally.Entry
+	for int64(len(entries)) < version {
+		page, err := s.store.Entries(ctx, id, int64(len(entries)), int(min(version-int64(len(entries)), 5000)))
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return fmt.Errorf("export of %s: the log ends at %d, before version %d", id, len(entries), version)
+		}
+		entries = append(entries, page...)
+	}
+	count, err := tally.Replay(rec.Contest, entries)
+	if err != nil {
+		return fmt.Errorf("export of %s: %w", id, err)
+	}
+	res := count.Result()
+	res.Version = &version
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tally.ExportHeader{Kind: tally.ExportKind, Record: rec}); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		line, _ := e.MarshalJSON()
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	if err := enc.Encode(tally.ExportTrailer{Result: res}); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/jsonl; charset=utf-8")
+	attachment(c, &cachedContest{Contest: rec.Contest}, "jsonl")
 	return c.Send(buf.Bytes())
 }

@@ -2,6 +2,8 @@
 //
 //	kiemphieu serve [--addr A] [--data DIR] [--redis-url URL] [--admin-token T]
 //	kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
+//	kiemphieu verify EXPORT [--head HASH]
+//	kiemphieu demo
 //
 // Exit status: 0 on success, 2 on bad input (with file:line: field: what is
 // wrong on stderr), 1 on any other failure.
@@ -33,7 +35,12 @@ Usage:
       directory unless --data or KIEMPHIEU_DATA is given) and print where to look.
   kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
       Tally the ballots offline and print the result (JSON, or a Vietnamese
-      table laid out like the counting minutes).
+      table laid out like the counting minutes). The second file may also be
+      a round's log (GET /api/v1/contests/{id}/log).
+  kiemphieu verify EXPORT [--head HASH]
+      Check a round's export (GET /contests/{id}/export.jsonl): the hash
+      chain, the head recorded at close, the recount against the exported
+      result, and with --head the hash printed on the minutes.
 
 Exit status: 0 on success, 2 on bad input (file:line: field: problem), 1 otherwise.
 `
@@ -56,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demo(args[1:], stdout, stderr)
 	case "recount":
 		err = recount(args[1:], stdout)
+	case "verify":
+		err = verify(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

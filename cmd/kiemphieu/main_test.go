@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -325,5 +326,59 @@ func TestRecountLogExport(t *testing.T) {
 	code, _, errOut = runCLI(t, "recount", contest, writeFile(t, dir, "tampered.jsonl", tampered))
 	if code != exitBadUsage || !strings.Contains(errOut, "tampered.jsonl:4: hash: entry 4 has been altered") {
 		t.Fatalf("tampered log: exit %d: %s", code, errOut)
+	}
+}
+
+// verify accepts a sound export, checks the printed head, and refuses a
+// tampered one naming its line.
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	c, err := tally.ParseContest([]byte(goodContest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []tally.Entry
+	for i, struck := range [][]string{{"c4"}, {"c1"}, {}, {"c2"}} {
+		e := tally.Entry{Ballot: &tally.Ballot{ID: fmt.Sprint("b", i), Struck: struck}, Desk: "Bàn 1", Time: "2026-11-21T09:00:00Z"}
+		seq, prev := int64(0), tally.GenesisHash
+		if n := len(log); n > 0 {
+			seq, prev = log[n-1].Seq, log[n-1].Hash
+		}
+		e.Link(seq, prev)
+		log = append(log, e)
+	}
+	count, _ := tally.Replay(c, log)
+	res := count.Result()
+	version := int64(len(log))
+	res.Version = &version
+	head := log[len(log)-1].Hash
+	rec := &tally.Record{Contest: c, State: tally.StateCertified, Head: head, Version: version}
+	var b strings.Builder
+	line, _ := json.Marshal(tally.ExportHeader{Kind: tally.ExportKind, Record: rec})
+	b.Write(append(line, '\n'))
+	for _, e := range log {
+		line, _ := e.MarshalJSON()
+		b.Write(append(line, '\n'))
+	}
+	line, _ = json.Marshal(tally.ExportTrailer{Result: res})
+	b.Write(append(line, '\n'))
+	export := writeFile(t, dir, "export.jsonl", b.String())
+
+	code, out, errOut := runCLI(t, "verify", export, "--head", head)
+	if code != exitOK || !strings.Contains(out, "head "+head) || !strings.Contains(out, "matches the hash printed") {
+		t.Fatalf("sound export: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "verify", export, "--head", strings.Repeat("ab", 32))
+	if code != exitBadUsage || !strings.Contains(errOut, "not the log the minutes were printed from") {
+		t.Fatalf("wrong printed head: exit %d: %s", code, errOut)
+	}
+	tampered := strings.Replace(b.String(), `"struck":["c2"]`, `"struck":["c3"]`, 1)
+	code, _, errOut = runCLI(t, "verify", writeFile(t, dir, "tampered.jsonl", tampered))
+	if code != exitBadUsage || !strings.Contains(errOut, "tampered.jsonl:5: log[3].hash: entry 4 has been altered") {
+		t.Fatalf("tampered export: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "verify", writeFile(t, dir, "ballots.jsonl", `{"id":"b1","struck":[]}`+"\n"+`{"id":"b2","struck":[]}`+"\n"))
+	if code != exitBadUsage || !strings.Contains(errOut, "ballots.jsonl:1: not an export header") {
+		t.Fatalf("not an export: exit %d: %s", code, errOut)
 	}
 }
