@@ -431,6 +431,10 @@ func (s *Server) audit(c *fiber.Ctx) error {
 		Method: c.Method(), Path: c.Path(), Status: status, Outcome: outcome}
 	if p != nil {
 		ev.Role = p.Role
+	} else if token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && token != "" {
+		// A refused token is named as tokens are (the start of its
+		// SHA-256), so that repeated attempts can be told apart.
+		ev.Who = "token:" + digest(token)[:12] + "?"
 	}
 	line, _ := json.Marshal(ev)
 	ctx, cancel := storeCtx()
