@@ -37,7 +37,7 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 		return err
 	}
 	reason, keys := cc.Effect(m)
-	return s.append(ctx, c, cc.ID, tally.Append{Ballot: &b, Digest: tally.BallotDigest(&b), Reason: reason, Keys: keys})
+	return s.append(ctx, c, cc.ID, tally.Append{Ballot: &b, Reason: reason, Keys: keys})
 }
 
 // append adds an entry to a round's log for the desk making the request

@@ -39,10 +39,11 @@ type Receipt struct {
 
 // Append is what a store is asked to add to a round's log: a ballot already
 // judged by the engine (its verdict and the counter keys it adds to), or
-// the void of an earlier ballot. The store assigns Seq, Prev and Hash.
+// the void of an earlier ballot. The store assigns Seq, Prev and Hash, and
+// compares a ballot id it has seen by BallotDigest: same digest, a retry;
+// another, a conflict.
 type Append struct {
 	Ballot *Ballot
-	Digest string   // BallotDigest of Ballot: a retry has the same id and digest
 	Reason Reason   // the ballot's verdict
 	Keys   []string // counter keys the ballot adds one to (Contest.Effect)
 	// Void names a ballot to withdraw; the store subtracts the counter keys

@@ -336,8 +336,7 @@ func TestAppendRefusesMalformed(t *testing.T) {
 		a           tally.Append
 	}{
 		{"nothing", "", tally.Append{}},
-		{"both", "", tally.Append{Ballot: good.Ballot, Void: &tally.Void{Ballot: "b1"}, Digest: good.Digest}},
-		{"wrong digest", "digest", tally.Append{Ballot: good.Ballot, Digest: strings.Repeat("0", 64), Keys: good.Keys}},
+		{"both", "", tally.Append{Ballot: good.Ballot, Void: &tally.Void{Ballot: "b1"}}},
 		{"engine reason in the invalid field", "invalid", tally.Append{Ballot: &tally.Ballot{ID: "b2", Invalid: tally.ReasonOverVote}, Keys: []string{"total"}}},
 		{"no id", "id", tally.Append{Ballot: &tally.Ballot{Struck: []string{}}}},
 		{"no keys", "keys", tally.Append{Ballot: good.Ballot}},

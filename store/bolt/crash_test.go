@@ -71,7 +71,7 @@ func crashAppend(c *tally.Contest, id string) tally.Append {
 		panic(err)
 	}
 	r, keys := c.Effect(m)
-	return tally.Append{Ballot: &b, Digest: tally.BallotDigest(&b), Reason: r, Keys: keys, Desk: "d1", Time: "2026-11-21T09:00:00Z"}
+	return tally.Append{Ballot: &b, Reason: r, Keys: keys, Desk: "d1", Time: "2026-11-21T09:00:00Z"}
 }
 
 func crashVoid(id string) tally.Append {

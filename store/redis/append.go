@@ -45,9 +45,18 @@ func (s *stored) receipt() tally.Receipt {
 
 // request is one Append waiting for its batch.
 type request struct {
-	ctx   context.Context
-	a     tally.Append
-	reply chan result // buffered: the committer never blocks on it
+	ctx    context.Context
+	a      tally.Append
+	digest string      // of a.Ballot: a retry must match it
+	reply  chan result // buffered: the committer never blocks on it
+}
+
+func newRequest(ctx context.Context, a tally.Append) *request {
+	r := &request{ctx: ctx, a: a, reply: make(chan result, 1)}
+	if a.Ballot != nil {
+		r.digest = tally.BallotDigest(a.Ballot)
+	}
+	return r
 }
 
 type result struct {
@@ -68,13 +77,10 @@ func (s *Store) Append(ctx context.Context, contest string, a tally.Append) (tal
 	case a.Void != nil && a.Void.Ballot == "":
 		return tally.Receipt{}, false, tally.Errorf("ballot", "names no ballot to void")
 	}
-	if a.Ballot != nil && a.Digest == "" {
-		a.Digest = tally.BallotDigest(a.Ballot)
-	}
 	if a.Time == "" {
 		a.Time = time.Now().UTC().Format(time.RFC3339)
 	}
-	r := &request{ctx: ctx, a: a, reply: make(chan result, 1)}
+	r := newRequest(ctx, a)
 	for {
 		c := s.committer(contest)
 		if c == nil {
@@ -412,11 +418,11 @@ func (c *committer) plan(pending []*request, f *facts) *plan {
 		if a.Ballot != nil {
 			id := a.Ballot.ID
 			if st, ok := f.seen[id]; ok {
-				ans.res = c.retried(id, st.Digest, a.Digest, st.receipt())
+				ans.res = c.retried(id, st.Digest, r.digest, st.receipt())
 				continue
 			}
 			if j, ok := ballots[id]; ok {
-				if p.items[j].rec.Digest == a.Digest {
+				if p.items[j].rec.Digest == r.digest {
 					ans.item = j
 				} else {
 					ans.res = result{err: conflict(id, p.items[j].rec.Seq)}
@@ -426,7 +432,7 @@ func (c *committer) plan(pending []*request, f *facts) *plan {
 			e := tally.Entry{Ballot: a.Ballot, Desk: a.Desk, Time: a.Time}
 			e.Link(seq, head)
 			seq, head = e.Seq, e.Hash
-			st := stored{Seq: e.Seq, Hash: e.Hash, Valid: a.Reason == tally.Valid, Digest: a.Digest, Keys: a.Keys}
+			st := stored{Seq: e.Seq, Hash: e.Hash, Valid: a.Reason == tally.Valid, Digest: r.digest, Keys: a.Keys}
 			if a.Reason != tally.Valid {
 				st.Reason = a.Reason.String()
 			}

@@ -81,7 +81,7 @@ func TestBatchSemantics(t *testing.T) {
 	k := &committer{s: s, contest: c.ID, k: keysFor(c.ID)}
 	batch := make([]*request, 0, len(reqs))
 	for _, r := range reqs[:len(reqs)-1] {
-		batch = append(batch, &request{ctx: ctx, a: r.a, reply: make(chan result, 1)})
+		batch = append(batch, newRequest(ctx, r.a))
 	}
 	k.commit(batch)
 	got := make([]result, len(reqs))

@@ -153,7 +153,7 @@ func TestTwoInstances(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(si), uint64(d)))
 				desk := fmt.Sprintf("s%d-d%d", si, d)
 				for i := range perDesk {
-					ballot := randomBallot(rng, c, fmt.Sprintf("%s-b%03d", desk, i))
+					ballot := storetest.RandomBallot(rng, c, fmt.Sprintf("%s-b%03d", desk, i))
 					ap := storetest.BallotAppend(t, c, ballot, desk)
 					first, created, err := s.Append(testCtx(t), c.ID, ap)
 					if err != nil || !created {
@@ -234,19 +234,6 @@ func TestWatchAcrossInstances(t *testing.T) {
 	}
 }
 
-func randomBallot(rng *rand.Rand, c *tally.Contest, id string) tally.Ballot {
-	if rng.IntN(15) == 0 {
-		return tally.Ballot{ID: id, Invalid: tally.ReasonWriteIn, Note: "ghi thêm tên"}
-	}
-	b := tally.Ballot{ID: id, Struck: []string{}}
-	for _, cand := range c.Candidates {
-		if rng.IntN(3) == 0 {
-			b.Struck = append(b.Struck, cand.ID)
-		}
-	}
-	return b
-}
-
 // TestCrash kills redis-server (SIGKILL) twice while 8 desks append and
 // retry on every error, then restarts it: every ballot a desk was given a
 // receipt for is in the log exactly once with that receipt, nothing else
@@ -271,7 +258,7 @@ func TestCrash(t *testing.T) {
 				if i == 10 {
 					progress.Done()
 				}
-				ap := storetest.BallotAppend(t, c, randomBallot(rng, c, fmt.Sprintf("d%d-b%03d", d, i)), fmt.Sprintf("d%d", d))
+				ap := storetest.BallotAppend(t, c, storetest.RandomBallot(rng, c, fmt.Sprintf("d%d-b%03d", d, i)), fmt.Sprintf("d%d", d))
 				for {
 					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 					r, _, err := s.Append(ctx, c.ID, ap)

@@ -111,7 +111,7 @@ func BallotAppend(t testing.TB, c *tally.Contest, b tally.Ballot, desk string) t
 		t.Fatalf("Mark(%+v): %v", b, err)
 	}
 	r, keys := c.Effect(m)
-	return tally.Append{Ballot: &b, Digest: tally.BallotDigest(&b), Reason: r, Keys: keys, Desk: desk, Time: "2026-11-21T09:00:00Z"}
+	return tally.Append{Ballot: &b, Reason: r, Keys: keys, Desk: desk, Time: "2026-11-21T09:00:00Z"}
 }
 
 func voidAppend(ballotID, reason string) tally.Append {
@@ -304,7 +304,7 @@ func testLogMatchesCounters(t *testing.T, h Harness) {
 	c := create(t, s, "bch-1", tally.StateOpen)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 60 {
-		b := randomBallot(rng, c, fmt.Sprintf("b%03d", i))
+		b := RandomBallot(rng, c, fmt.Sprintf("b%03d", i))
 		if _, _, err := s.Append(ctx(t), c.ID, BallotAppend(t, c, b, "d1")); err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +317,9 @@ func testLogMatchesCounters(t *testing.T, h Harness) {
 	CheckLog(t, s, c)
 }
 
-func randomBallot(rng *rand.Rand, c *tally.Contest, id string) tally.Ballot {
+// RandomBallot is a strike ballot striking each name with chance 1/3, or
+// now and then a write-in ruled invalid on sight.
+func RandomBallot(rng *rand.Rand, c *tally.Contest, id string) tally.Ballot {
 	if rng.IntN(15) == 0 {
 		return tally.Ballot{ID: id, Invalid: tally.ReasonWriteIn, Note: "ghi thêm tên"}
 	}
@@ -345,7 +347,7 @@ func testConcurrentDesks(t *testing.T, h Harness) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(d), 9))
 			for i := range perDesk {
-				b := randomBallot(rng, c, fmt.Sprintf("d%d-b%03d", d, i))
+				b := RandomBallot(rng, c, fmt.Sprintf("d%d-b%03d", d, i))
 				a := BallotAppend(t, c, b, fmt.Sprintf("d%d", d))
 				first, _, err := s.Append(ctx(t), c.ID, a)
 				if err != nil {
