@@ -17,12 +17,15 @@ const (
 // ShowOfHands is an open vote by raised hands or party cards (190-QĐ/TW
 // Điều 3.2): the number present when it was taken and how they voted.
 type ShowOfHands struct {
-	Subject    Subject `json:"subject"`
-	Title      string  `json:"title,omitempty"`
-	Present    int     `json:"present"`
-	Approve    int     `json:"approve"`    // tán thành
-	Disapprove int     `json:"disapprove"` // không tán thành
-	Other      int     `json:"other"`      // ý kiến khác
+	Subject Subject `json:"subject"`
+	Title   string  `json:"title,omitempty"`
+	// Contest is the contest a vote on the number to elect or on the list
+	// belongs to; empty for votes of the whole congress.
+	Contest    string `json:"contest,omitempty"`
+	Present    int    `json:"present"`
+	Approve    int    `json:"approve"`    // tán thành
+	Disapprove int    `json:"disapprove"` // không tán thành
+	Other      int    `json:"other"`      // ý kiến khác
 }
 
 // HandsResult is the outcome of a show of hands, shares of those present.

@@ -10,6 +10,9 @@ import (
 type Record struct {
 	Contest *Contest `json:"contest"`
 	State   State    `json:"state"`
+	// Congress is the id of the congress the round belongs to (its minutes'
+	// header and counting committee); empty for a contest on its own.
+	Congress string `json:"congress,omitempty"`
 	// Issued is the number of ballots handed out (số phiếu phát ra),
 	// recorded at close.
 	Issued *int `json:"issued,omitempty"`
