@@ -1,5 +1,11 @@
 package tally
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Vietnamese returns the wording the minutes use for an invalid reason.
 func (r Reason) Vietnamese() string {
 	switch r {
@@ -32,4 +38,131 @@ func (s Status) Vietnamese() string {
 		return "Không trúng cử"
 	}
 	return string(s)
+}
+
+// FormatCount writes a whole number the Vietnamese way, with '.' between
+// groups of thousands: 1.234.567.
+func FormatCount(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ConvenedVietnamese names those convened as the minutes count them: the
+// official members of a members' congress, the official delegates of a
+// delegates' congress, the members of a committee meeting.
+func (c Congress) ConvenedVietnamese() string {
+	switch c {
+	case CongressMembers:
+		return "Đảng viên chính thức được triệu tập"
+	case CongressDelegates:
+		return "Đại biểu chính thức được triệu tập"
+	}
+	return "Thành viên được triệu tập"
+}
+
+// ExclusionLine is one group subtracted from those convened to reach D,
+// as the minutes name it.
+type ExclusionLine struct {
+	Field      string // the JSON name under electorate.exclusions
+	Vietnamese string
+	Count      int
+}
+
+// ExclusionLines lists the exclusions that apply to the electorate's
+// congress type (zeros included: the minutes state each one), in the order
+// Denominator subtracts them. A committee meeting has none.
+func (e Electorate) ExclusionLines() []ExclusionLine {
+	x := e.Exclusions
+	switch e.Congress {
+	case CongressMembers:
+		return []ExclusionLine{
+			{"temporary_elsewhere", "giới thiệu sinh hoạt tạm thời nơi khác", x.TemporaryElsewhere},
+			{"exempt_absent", "miễn sinh hoạt đảng, vắng mặt", x.ExemptAbsent},
+			{"suspended_or_detained", "bị đình chỉ sinh hoạt, khởi tố, truy tố, tạm giam", x.SuspendedOrDetained},
+			{"absent_with_leave", "vắng mặt suốt đại hội có lý do chính đáng", x.AbsentWithLeave},
+		}
+	case CongressDelegates:
+		return []ExclusionLine{
+			{"committee_absent", "cấp ủy viên triệu tập vắng mặt suốt đại hội", x.CommitteeAbsent},
+			{"delegates_absent_unreplaced", "đại biểu vắng mặt không có dự khuyết thay thế", x.DelegatesAbsentUnreplaced},
+		}
+	}
+	return nil
+}
+
+// CompositionLine is one line of the composition of those elected.
+type CompositionLine struct {
+	Label string
+	Share
+}
+
+// Lines labels the composition report in Vietnamese, in the order the
+// minutes print it: women, young cadres, ethnic minorities, re-elected,
+// then the age bands (and those of unknown age). p is the contest's
+// composition policy, which gives the age bounds their words.
+func (r *CompositionReport) Lines(p CompositionPolicy) []CompositionLine {
+	out := []CompositionLine{{"Nữ", r.Women}}
+	if r.Young != nil {
+		out = append(out, CompositionLine{fmt.Sprintf("Cán bộ trẻ (dưới %d tuổi)", p.YoungUnder), *r.Young})
+	}
+	out = append(out, CompositionLine{"Dân tộc thiểu số", r.EthnicMinority}, CompositionLine{"Tái cử", r.Incumbent})
+	for i, band := range r.AgeBands {
+		var label string
+		switch {
+		case band.Label == UnknownBand:
+			label = "Không rõ năm sinh"
+		case len(p.AgeBands) == 2 && i == 0:
+			label = fmt.Sprintf("Dưới %d tuổi", p.AgeBands[0])
+		case len(p.AgeBands) == 2 && i == 1:
+			label = fmt.Sprintf("Từ %d đến %d tuổi", p.AgeBands[0], p.AgeBands[1])
+		case len(p.AgeBands) == 2 && i == 2:
+			label = fmt.Sprintf("Trên %d tuổi", p.AgeBands[1])
+		default:
+			label = "Độ tuổi " + band.Label
+		}
+		out = append(out, CompositionLine{label, band.Share})
+	}
+	return out
+}
+
+// Vietnamese returns what a show-of-hands vote decided, as the minutes
+// name it; an "other" vote is named by its title.
+func (v ShowOfHands) Vietnamese() string {
+	if v.Title != "" {
+		return v.Title
+	}
+	switch v.Subject {
+	case SubjectSeats:
+		return "Số lượng cần bầu"
+	case SubjectList:
+		return "Danh sách bầu cử"
+	case SubjectCountingCommittee:
+		return "Ban Kiểm phiếu"
+	}
+	return string(v.Subject)
+}
+
+// Vietnamese returns a counting committee member's title.
+func (r CommitteeRole) Vietnamese() string {
+	switch r {
+	case RoleHead:
+		return "Trưởng ban"
+	case RoleDeputyHead:
+		return "Phó Trưởng ban"
+	case RoleMember:
+		return "Thành viên"
+	}
+	return string(r)
 }

@@ -266,17 +266,6 @@ func TestRecountArgumentsAnywhere(t *testing.T) {
 	}
 }
 
-func TestNum(t *testing.T) {
-	for _, tt := range []struct {
-		n    int
-		want string
-	}{{0, "0"}, {999, "999"}, {1000, "1.000"}, {1234567, "1.234.567"}, {-1500, "-1.500"}} {
-		if got := num(tt.n); got != tt.want {
-			t.Errorf("num(%d)=%q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
-
 // A round's log export recounts like its ballots, voids left out; a
 // tampered line is refused naming its line.
 func TestRecountLogExport(t *testing.T) {

@@ -22,19 +22,11 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 		r.Round, num(r.Seats), num(len(r.Candidates)))
 	p("")
 	e := c.Electorate
-	switch e.Congress {
-	case tally.CongressMembers:
-		p("Đảng viên chính thức được triệu tập: %s", num(e.Convened))
-		exclusion(w, "giới thiệu sinh hoạt tạm thời nơi khác", e.Exclusions.TemporaryElsewhere)
-		exclusion(w, "miễn sinh hoạt đảng, vắng mặt", e.Exclusions.ExemptAbsent)
-		exclusion(w, "bị đình chỉ sinh hoạt, khởi tố, truy tố, tạm giam", e.Exclusions.SuspendedOrDetained)
-		exclusion(w, "vắng mặt suốt đại hội có lý do chính đáng", e.Exclusions.AbsentWithLeave)
-	case tally.CongressDelegates:
-		p("Đại biểu chính thức được triệu tập: %s", num(e.Convened))
-		exclusion(w, "cấp ủy viên triệu tập vắng mặt suốt đại hội", e.Exclusions.CommitteeAbsent)
-		exclusion(w, "đại biểu vắng mặt không có dự khuyết thay thế", e.Exclusions.DelegatesAbsentUnreplaced)
-	default:
-		p("Thành viên được triệu tập: %s", num(e.Convened))
+	p("%s: %s", e.Congress.ConvenedVietnamese(), num(e.Convened))
+	for _, x := range e.ExclusionLines() {
+		if x.Count > 0 {
+			p("  trừ %s: %s", x.Vietnamese, num(x.Count))
+		}
 	}
 	p("Số để tính tỷ lệ (D): %s    Trúng cử khi được quá một nửa: từ %s phiếu trở lên", num(r.Denominator), num(r.Threshold))
 	p("")
@@ -95,25 +87,9 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 	if comp := r.Composition; comp != nil {
 		p("")
 		p("CƠ CẤU NGƯỜI TRÚNG CỬ (%s người)", num(comp.Elected))
-		share(w, "Nữ", comp.Women)
-		if comp.Young != nil {
-			share(w, fmt.Sprintf("Cán bộ trẻ (dưới %d tuổi)", c.Composition.YoungUnder), *comp.Young)
+		for _, line := range comp.Lines(c.Composition) {
+			share(w, line.Label, line.Share)
 		}
-		share(w, "Dân tộc thiểu số", comp.EthnicMinority)
-		share(w, "Tái cử", comp.Incumbent)
-		for _, band := range comp.AgeBands {
-			label := "Độ tuổi " + band.Label
-			if band.Label == tally.UnknownBand {
-				label = "Không rõ tuổi"
-			}
-			share(w, label, band.Share)
-		}
-	}
-}
-
-func exclusion(w io.Writer, what string, n int) {
-	if n > 0 {
-		fmt.Fprintf(w, "  trừ %s: %s\n", what, num(n))
 	}
 }
 
@@ -126,18 +102,7 @@ func share(w io.Writer, label string, s tally.Share) {
 }
 
 // num writes a whole number the Vietnamese way: 1.234.567.
-func num(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+func num(n int) string { return tally.FormatCount(n) }
 
 // table prints rows in columns two spaces apart. Widths count runes: names
 // are NFC, so each letter with its marks is one rune and one cell.
