@@ -1,0 +1,652 @@
+package web
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skip2/go-qrcode"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// MinutesInput is what the counting minutes (biên bản kiểm phiếu) of one
+// contest round are drawn from.
+type MinutesInput struct {
+	// Congress names the organization, the congress, its counting committee
+	// and its show-of-hands votes; nil for a contest held on its own.
+	Congress *tally.CongressRecord
+	// Record is the round (required, with its Contest).
+	Record *tally.Record
+	// Result is the round's result; nil means no ballot was counted yet.
+	Result *tally.Result
+	// Notes are the counting committee's additions: those present,
+	// the paper count of ballots collected, complaints.
+	Notes tally.RoundNotes
+	// Rounds are the ids of earlier rounds of this election, whose
+	// show-of-hands votes (the number to elect, the list) still apply.
+	Rounds []string
+	// VerifyURL is where the printed hash can be checked; it becomes the
+	// QR code. Left out when empty or when the round has no head yet.
+	VerifyURL string
+}
+
+// Minutes is the counting minutes of one round (domain-rules §6.3) with
+// every field already written in Vietnamese, in the order printed. The
+// HTML print view and the PDF render this one model, so they say the same
+// things in the same order.
+type Minutes struct {
+	ContestID string
+	Round     int
+	State     tally.State
+	// Finished is true once the round is closed: the log has a head and
+	// the ballot accounting is final.
+	Finished bool
+	// Draft is true until the round is certified: every page carries
+	// Watermark (DỰ THẢO) and Notice says why.
+	Draft     bool
+	Watermark string
+	Notice    string
+
+	Header     MinutesHeader
+	Title      string // BIÊN BẢN KIỂM PHIẾU
+	Contest    string // the contest's title: "Bầu Ban Chấp hành …"
+	RoundText  string // "Lần 1"
+	Congress   string // "Đại hội … lần thứ XII, nhiệm kỳ 2025–2030"; empty without a congress record
+	LegalBasis []string
+	Opening    string
+
+	Setup      MinutesPart  // I: seats, list, show-of-hands votes, counting committee
+	Count      MinutesPart  // II: convened, exclusions, D, threshold, attendance, ballots
+	Results    MinutesTable // III: candidates in ballot order
+	Elected    MinutesElected
+	Makeup     *MinutesPart // composition of those elected; nil when nobody is elected
+	Complaints MinutesPart
+
+	Closing    []string
+	Signatures MinutesSignatures
+	Verify     MinutesVerification
+	// Footer is the running line at the foot of each PDF page.
+	Footer string
+	// Date is the latest time the record holds (certified, else closed,
+	// opened, created): the PDF's creation date, so that printing the same
+	// round twice gives the same file. Zero when the record holds none.
+	Date time.Time
+}
+
+// MinutesHeader is the top of the first page in the Party's layout: the issuing
+// bodies on the left, the Party's name, place and date on the right.
+type MinutesHeader struct {
+	Left      []MinutesHeaderLine
+	Party     string // ĐẢNG CỘNG SẢN VIỆT NAM
+	PlaceDate string // "Phường 4, ngày 20 tháng 5 năm 2025"
+}
+
+// MinutesHeaderLine is one line of the left header block.
+type MinutesHeaderLine struct {
+	Text string
+	Bold bool
+}
+
+// MinutesPart is a numbered section of label–value lines.
+type MinutesPart struct {
+	Heading string
+	Lines   []MinutesLine
+}
+
+// MinutesLine is one line of a part: "Label: Value", or Value alone when Label
+// is empty. Indent 1 nests it under the line before. Mark is a short
+// verdict printed after it ("100% tán thành"); Warning flags a
+// consistency check the committee must resolve.
+type MinutesLine struct {
+	Label   string
+	Value   string
+	Indent  int
+	Mark    string
+	Warning bool
+}
+
+// Text is the line as one string, as the PDF prints it.
+func (l MinutesLine) Text() string {
+	s := l.Value
+	if l.Label != "" {
+		s = l.Label + ": " + l.Value
+	}
+	if l.Mark != "" {
+		s += " — " + l.Mark
+	}
+	return s
+}
+
+// MinutesTable is a table of the minutes. Widths are in millimetres of the PDF's
+// text width; the HTML uses them as proportions.
+type MinutesTable struct {
+	Heading string
+	Note    string
+	Columns []MinutesColumn
+	Rows    []MinutesRow
+}
+
+// MinutesColumn is a table column.
+type MinutesColumn struct {
+	Title string
+	Align string // "L", "C" or "R", as fpdf spells it
+	Width float64
+}
+
+// CSSAlign is the column's alignment for the HTML view.
+func (c MinutesColumn) CSSAlign() string {
+	switch c.Align {
+	case "R":
+		return "right"
+	case "C":
+		return "center"
+	}
+	return "left"
+}
+
+// MinutesRow is a table row; Strong rows (the elected) print in bold.
+type MinutesRow struct {
+	Cells  []string
+	Strong bool
+}
+
+// MinutesElected is the outcome: who is elected in order of votes, then ties
+// needing a re-vote and vacant seats.
+type MinutesElected struct {
+	Heading string
+	Intro   string
+	Table   *MinutesTable // nil when nobody is elected
+	Notes   []string
+}
+
+// MinutesSignatures are the signature blocks of the counting committee.
+type MinutesSignatures struct {
+	MembersTitle string // CÁC THÀNH VIÊN
+	Members      []string
+	HeadTitle    string // TRƯỞNG BAN KIỂM PHIẾU
+	Head         string
+	Hint         string // (Ký, ghi rõ họ tên)
+}
+
+// MinutesVerification is the block that ties the paper to the stored log: the
+// head hash in full and a QR code of the page that checks it.
+type MinutesVerification struct {
+	Heading string
+	Hash    string // empty until the round is closed
+	Lines   []string
+	URL     string
+	QR      []byte       // PNG; nil without a URL or a hash
+	QRData  template.URL // QR as a data: URL for the HTML view
+}
+
+// Fixed wording of the minutes.
+const (
+	minutesParty   = "ĐẢNG CỘNG SẢN VIỆT NAM"
+	minutesHeading = "BIÊN BẢN KIỂM PHIẾU"
+	minutesIssuer  = "BAN KIỂM PHIẾU"
+	minutesDraft   = "DỰ THẢO"
+)
+
+// minutesBasis is the legal basis of every counting: the Party Charter and
+// the election regulation of 190-QĐ/TW (domain-rules §0).
+var minutesBasis = []string{
+	"Căn cứ Điều lệ Đảng Cộng sản Việt Nam;",
+	"Căn cứ Quy chế bầu cử trong Đảng ban hành kèm theo Quyết định số 190-QĐ/TW, ngày 10-10-2024;",
+}
+
+// minutesZone is the zone the minutes' times are written in. The fixed +07:00
+// fallback is exact for every date since 1975, and keeps the minutes right
+// on a system without tzdata.
+var minutesZone = sync.OnceValue(func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Ho_Chi_Minh"); err == nil {
+		return loc
+	}
+	return time.FixedZone("ICT", 7*60*60)
+})
+
+// minutesDate writes a day as Party documents do (36-HD/VPTW): "ngày 20 tháng 5
+// năm 2025", a day below 10 and the months 1 and 2 with a leading zero, so
+// that nothing can be written in front of them later.
+func minutesDate(t time.Time) string {
+	day := fmt.Sprint(t.Day())
+	if t.Day() < 10 {
+		day = "0" + day
+	}
+	month := fmt.Sprint(int(t.Month()))
+	if t.Month() < 3 {
+		month = "0" + month
+	}
+	return fmt.Sprintf("ngày %s tháng %s năm %d", day, month, t.Year())
+}
+
+// minutesClock writes a time of day: "14 giờ 05".
+func minutesClock(t time.Time) string { return fmt.Sprintf("%d giờ %02d", t.Hour(), t.Minute()) }
+
+// minutesStamp writes an RFC 3339 stamp of the record in Vietnam time: "14 giờ 05,
+// ngày 20 tháng 5 năm 2025"; ok is false for an empty or malformed stamp.
+func minutesStamp(stamp string) (string, bool) {
+	t, err := time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		return "", false
+	}
+	t = t.In(minutesZone())
+	return minutesClock(t) + ", " + minutesDate(t), true
+}
+
+var minutesCount = tally.FormatCount
+
+// people writes a number of people: "25 đồng chí".
+func minutesPeople(n int) string { return minutesCount(n) + " đồng chí" }
+
+// BuildMinutes lays out the minutes of a round. It reads no clock: every
+// time printed is one the record holds, so the same input gives the same
+// minutes.
+func BuildMinutes(in MinutesInput) *Minutes {
+	rec := in.Record
+	c := rec.Contest
+	res := in.Result
+	if res == nil {
+		res = tally.NewCount(c).Result() // no ballot yet: the empty count
+	}
+	m := &Minutes{
+		ContestID:  c.ID,
+		Round:      c.Round,
+		State:      rec.State,
+		Finished:   rec.Head != "" && (rec.State == tally.StateClosed || rec.State == tally.StateCertified),
+		Draft:      rec.State != tally.StateCertified,
+		Title:      minutesHeading,
+		Contest:    c.Title,
+		RoundText:  fmt.Sprintf("Lần %d", c.Round),
+		LegalBasis: minutesBasis,
+	}
+	switch {
+	case !m.Finished:
+		m.Notice = "Kiểm phiếu chưa kết thúc: các số liệu dưới đây là tạm thời."
+	case m.Draft:
+		m.Notice = "Kiểm phiếu đã kết thúc; biên bản chưa được chứng nhận."
+	}
+	if m.Draft {
+		m.Watermark = minutesDraft
+	}
+	m.Header = minutesHeader(in.Congress, rec)
+	if cg := in.Congress; cg != nil {
+		m.Congress = cg.Name
+		if r := tally.RomanOrdinal(cg.Ordinal); r != "" {
+			m.Congress += " lần thứ " + r
+		}
+		if cg.Term != "" {
+			m.Congress += ", nhiệm kỳ " + cg.Term
+		}
+	}
+	m.Opening = minutesOpening(in.Congress, rec)
+
+	part := 0
+	next := func(title string) string {
+		part++
+		return tally.RomanOrdinal(part) + ". " + title
+	}
+	m.Setup = minutesSetup(next("SỐ LƯỢNG BẦU, DANH SÁCH BẦU CỬ VÀ BAN KIỂM PHIẾU"), in, res)
+	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
+	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
+	m.Elected = minutesElected(next("NGƯỜI TRÚNG CỬ"), c, res, m.Finished)
+	if res.Composition != nil {
+		p := minutesMakeup(next("CƠ CẤU NGƯỜI TRÚNG CỬ"), c, res.Composition)
+		m.Makeup = &p
+	}
+	m.Complaints = minutesComplaints(next("KHIẾU NẠI VÀ VIỆC GIẢI QUYẾT"), in.Notes)
+	m.Closing = minutesClosing(rec, res, m.Finished)
+	m.Signatures = minutesSignatures(in.Congress)
+	m.Verify = minutesVerification(rec, in.VerifyURL)
+	for _, stamp := range []string{rec.Certified, rec.Closed, rec.Opened, rec.Created} {
+		if t, err := time.Parse(time.RFC3339, stamp); err == nil {
+			m.Date = t.UTC()
+			break
+		}
+	}
+	m.Footer = fmt.Sprintf("Biên bản kiểm phiếu %s, lần %d", c.ID, c.Round)
+	if rec.Head != "" {
+		m.Footer += " · mã sổ phiếu " + rec.Head[:min(len(rec.Head), 16)] + "…"
+	}
+	return m
+}
+
+// header: the superior committee, the organization and the counting
+// committee on the left; the place and date on the right, the date being
+// the day the minutes were drawn up (the round's close), else the
+// congress's day.
+func minutesHeader(cg *tally.CongressRecord, rec *tally.Record) MinutesHeader {
+	h := MinutesHeader{Party: minutesParty}
+	place := ""
+	var day time.Time
+	if cg != nil {
+		if cg.Superior != "" {
+			h.Left = append(h.Left, MinutesHeaderLine{Text: strings.ToUpper(cg.Superior)})
+		}
+		h.Left = append(h.Left, MinutesHeaderLine{Text: strings.ToUpper(cg.Organization), Bold: true})
+		place = cg.Place
+		if d, err := time.Parse(time.DateOnly, cg.Date); err == nil {
+			day = d
+		}
+	}
+	h.Left = append(h.Left, MinutesHeaderLine{Text: minutesIssuer, Bold: true})
+	if t, err := time.Parse(time.RFC3339, rec.Closed); err == nil {
+		day = t.In(minutesZone())
+	}
+	var parts []string
+	if place != "" {
+		parts = append(parts, place)
+	}
+	if !day.IsZero() {
+		parts = append(parts, minutesDate(day))
+	}
+	h.PlaceDate = strings.Join(parts, ", ")
+	return h
+}
+
+func minutesOpening(cg *tally.CongressRecord, rec *tally.Record) string {
+	s := "Ban Kiểm phiếu đã tiến hành kiểm phiếu"
+	if when, ok := minutesStamp(rec.Opened); ok {
+		s += " từ " + when
+	}
+	if cg != nil && cg.Place != "" {
+		s += ", tại " + cg.Place
+	}
+	return s + ". Kết quả như sau:"
+}
+
+func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPart {
+	c := in.Record.Contest
+	p := MinutesPart{Heading: heading, Lines: []MinutesLine{
+		{Label: "Số lượng cần bầu", Value: minutesPeople(c.Seats)},
+		{Label: "Số người trong danh sách bầu cử", Value: minutesPeople(len(c.Candidates))},
+	}}
+	cg := in.Congress
+	if cg == nil {
+		return p
+	}
+	votes := cg.VotesFor(append([]string{c.ID}, in.Rounds...)...)
+	if len(votes) > 0 {
+		p.Lines = append(p.Lines, MinutesLine{Value: "Đại hội đã biểu quyết (giơ tay):"})
+	}
+	for _, v := range votes {
+		r := v.Result(c.Percent)
+		l := MinutesLine{Label: v.Vietnamese(), Indent: 1, Value: fmt.Sprintf(
+			"có mặt %s; tán thành %s (%s), không tán thành %s (%s), ý kiến khác %s (%s)",
+			minutesCount(v.Present), minutesCount(v.Approve), r.ApproveShare.Text, minutesCount(v.Disapprove), r.DisapproveShare.Text,
+			minutesCount(v.Other), r.OtherShare.Text)}
+		switch {
+		case r.Unanimous:
+			l.Mark = "100% tán thành"
+		case r.Passed:
+			l.Mark = "thông qua"
+		default:
+			l.Mark = "không thông qua"
+		}
+		p.Lines = append(p.Lines, l)
+	}
+	if members := minutesCommittee(cg); len(members) > 0 {
+		p.Lines = append(p.Lines, MinutesLine{Value: "Ban Kiểm phiếu gồm các đồng chí:"})
+		for i, mb := range members {
+			p.Lines = append(p.Lines, MinutesLine{Indent: 1, Value: fmt.Sprintf("%d. %s — %s", i+1, mb.Name, mb.Role.Vietnamese())})
+		}
+	}
+	return p
+}
+
+// committee lists the counting committee head first, then deputies, then
+// members, each group in the order recorded.
+func minutesCommittee(cg *tally.CongressRecord) []tally.CommitteeMember {
+	var out []tally.CommitteeMember
+	for _, role := range []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember} {
+		for _, mb := range cg.CountingCommittee {
+			if mb.Role == role {
+				out = append(out, mb)
+			}
+		}
+	}
+	return out
+}
+
+func minutesCounting(heading string, in MinutesInput, res *tally.Result, finished bool) MinutesPart {
+	rec, c, notes := in.Record, in.Record.Contest, in.Notes
+	e := c.Electorate
+	p := MinutesPart{Heading: heading}
+	add := func(l MinutesLine) { p.Lines = append(p.Lines, l) }
+
+	add(MinutesLine{Label: e.Congress.ConvenedVietnamese(), Value: minutesPeople(e.Convened)})
+	formula := minutesCount(e.Convened)
+	for _, x := range e.ExclusionLines() {
+		add(MinutesLine{Indent: 1, Label: "Trừ số " + x.Vietnamese, Value: minutesCount(x.Count)})
+		formula += " - " + minutesCount(x.Count) // U+2212 is not in Noto Serif
+	}
+	d := minutesCount(res.Denominator)
+	if len(e.ExclusionLines()) > 0 {
+		d += " (" + formula + ")"
+	}
+	add(MinutesLine{Label: "Số để tính tỷ lệ bầu cử (D)", Value: d})
+	add(MinutesLine{Label: "Trúng cử phải được quá một nửa so với D", Value: "từ " + minutesCount(res.Threshold) + " phiếu trở lên"})
+
+	var warnings []MinutesLine
+	warn := func(format string, args ...any) {
+		warnings = append(warnings, MinutesLine{Label: "Lưu ý", Value: fmt.Sprintf(format, args...), Warning: true})
+	}
+	if notes.Present != nil {
+		present := *notes.Present
+		add(MinutesLine{Label: "Số có mặt khi bỏ phiếu", Value: minutesPeople(present)})
+		if present <= e.Convened {
+			add(MinutesLine{Label: "Số vắng mặt khi bỏ phiếu", Value: minutesPeople(e.Convened-present) + " (so với số được triệu tập)"})
+		} else {
+			warn("số có mặt (%s) nhiều hơn số được triệu tập (%s).", minutesCount(present), minutesCount(e.Convened))
+		}
+	}
+
+	b := res.Ballots
+	if rec.Issued != nil {
+		add(MinutesLine{Label: "Số phiếu phát ra", Value: minutesCount(*rec.Issued)})
+	} else {
+		add(MinutesLine{Label: "Số phiếu phát ra", Value: "chưa ghi (ghi khi kết thúc kiểm phiếu)"})
+	}
+	collected := b.Total
+	if notes.Collected != nil {
+		collected = *notes.Collected
+	}
+	add(MinutesLine{Label: "Số phiếu thu vào", Value: minutesCount(collected)})
+	if collected != b.Total {
+		label := "Số phiếu đã kiểm"
+		if !finished {
+			label = "Số phiếu đã kiểm đến nay"
+		}
+		add(MinutesLine{Label: label, Value: minutesCount(b.Total)})
+	}
+	add(MinutesLine{Label: "Số phiếu hợp lệ", Value: minutesCount(b.Valid)})
+	inv := minutesCount(b.Invalid)
+	if b.Invalid > 0 {
+		inv += ", trong đó:"
+	}
+	add(MinutesLine{Label: "Số phiếu không hợp lệ", Value: inv})
+	for _, r := range tally.Reasons() {
+		if n := b.InvalidByReason[r.String()]; n > 0 {
+			add(MinutesLine{Indent: 1, Label: r.Vietnamese(), Value: minutesCount(n)})
+		}
+	}
+
+	// The consistency checks of domain-rules §6.5 that the service does not
+	// already enforce at close: the committee signs nothing that does not
+	// add up without seeing it.
+	if finished && notes.Collected != nil && *notes.Collected != b.Total {
+		warn("số phiếu thu vào do Ban Kiểm phiếu đếm (%s) khác số phiếu đã kiểm (%s); phải làm rõ trước khi ký biên bản.",
+			minutesCount(*notes.Collected), minutesCount(b.Total))
+	}
+	if rec.Issued != nil && collected > *rec.Issued {
+		warn("số phiếu thu vào (%s) nhiều hơn số phiếu phát ra (%s).", minutesCount(collected), minutesCount(*rec.Issued))
+	}
+	if rec.Issued != nil && notes.Present != nil && *rec.Issued > *notes.Present {
+		warn("số phiếu phát ra (%s) nhiều hơn số có mặt khi bỏ phiếu (%s).", minutesCount(*rec.Issued), minutesCount(*notes.Present))
+	}
+	p.Lines = append(p.Lines, warnings...)
+	return p
+}
+
+func minutesResults(heading string, c *tally.Contest, res *tally.Result) MinutesTable {
+	t := MinutesTable{
+		Heading: heading,
+		Note:    fmt.Sprintf("Theo thứ tự trong danh sách bầu cử; tỷ lệ tính so với D = %s.", minutesCount(res.Denominator)),
+	}
+	approve := c.Ballot == tally.StyleApprove
+	if approve {
+		t.Note += " Cột “Không rõ”: dòng đánh dấu cả hai ô hoặc không ô nào."
+		t.Columns = []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 47}, {"Đồng ý (số phiếu)", "R", 20},
+			{"Tỷ lệ so với D", "R", 22}, {"Không đồng ý", "R", 20}, {"Không rõ", "R", 18}, {"Kết quả", "L", 28}}
+	} else {
+		t.Columns = []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 73}, {"Số phiếu", "R", 22},
+			{"Tỷ lệ so với D", "R", 28}, {"Kết quả", "L", 32}}
+	}
+	for i, cr := range res.Candidates {
+		cells := []string{fmt.Sprint(i + 1), cr.Name, minutesCount(cr.Votes), cr.Text}
+		if approve {
+			cells = append(cells, minutesCount(minutesDeref(cr.Disagree)), minutesCount(minutesDeref(cr.Unmarked)))
+		}
+		cells = append(cells, cr.Status.Vietnamese())
+		t.Rows = append(t.Rows, MinutesRow{Cells: cells, Strong: cr.Status == tally.StatusElected})
+	}
+	return t
+}
+
+func minutesDeref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func minutesElected(heading string, c *tally.Contest, res *tally.Result, finished bool) MinutesElected {
+	p := MinutesElected{Heading: heading}
+	byID := make(map[string]tally.CandidateResult, len(res.Candidates))
+	for _, cr := range res.Candidates {
+		byID[cr.ID] = cr
+	}
+	provisional := ""
+	if !finished {
+		provisional = " (kết quả tạm thời)"
+	}
+	if len(res.Elected) == 0 {
+		p.Intro = "Không có đồng chí nào trúng cử" + provisional + "."
+	} else {
+		p.Intro = fmt.Sprintf("Căn cứ kết quả kiểm phiếu, các đồng chí có số phiếu bầu quá một nửa so với D, "+
+			"xếp theo thứ tự số phiếu từ cao đến thấp, trúng cử%s: %s/%s.", provisional, minutesCount(len(res.Elected)), minutesCount(res.Seats))
+		t := &MinutesTable{Columns: []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 95}, {"Số phiếu", "R", 25}, {"Tỷ lệ so với D", "R", 35}}}
+		for i, id := range res.Elected {
+			cr := byID[id]
+			t.Rows = append(t.Rows, MinutesRow{Cells: []string{fmt.Sprint(i + 1), cr.Name, minutesCount(cr.Votes), cr.Text}})
+		}
+		p.Table = t
+	}
+	if c.Kind == tally.KindAlternates && len(res.Elected) > 1 {
+		p.Notes = append(p.Notes, "Thứ tự trên là thứ tự thay thế đại biểu chính thức khi vắng mặt.")
+	}
+	if len(res.Tied) > 0 {
+		names := make([]string, len(res.Tied))
+		for i, id := range res.Tied {
+			names[i] = byID[id].Name
+		}
+		first := byID[res.Tied[0]]
+		p.Notes = append(p.Notes, fmt.Sprintf("Các đồng chí %s cùng được %s phiếu (%s) ở vị trí cuối; "+
+			"số người bằng phiếu nhiều hơn số chỗ còn lại nên chưa đồng chí nào trong số này trúng cử. "+
+			"Đại hội bầu lại trong số các đồng chí này cho %s chỗ còn lại.",
+			strings.Join(names, ", "), minutesCount(first.Votes), first.Text, minutesCount(res.RevoteSeats)))
+	}
+	if res.Vacant > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("Còn thiếu %s so với số lượng cần bầu; đại hội quyết định bầu tiếp hay không.",
+			minutesPeople(res.Vacant)))
+	}
+	return p
+}
+
+func minutesMakeup(heading string, c *tally.Contest, comp *tally.CompositionReport) MinutesPart {
+	p := MinutesPart{Heading: heading, Lines: []MinutesLine{{Value: fmt.Sprintf("Tỷ lệ tính so với %s trúng cử.", minutesPeople(comp.Elected))}}}
+	for _, l := range comp.Lines(c.Composition) {
+		v := fmt.Sprintf("%s (%s)", minutesCount(l.Count), l.Text)
+		if l.Unknown > 0 {
+			v += fmt.Sprintf("; không rõ: %s", minutesCount(l.Unknown))
+		}
+		p.Lines = append(p.Lines, MinutesLine{Label: l.Label, Value: v})
+	}
+	return p
+}
+
+func minutesComplaints(heading string, notes tally.RoundNotes) MinutesPart {
+	p := MinutesPart{Heading: heading}
+	text := strings.TrimSpace(notes.Complaints)
+	if text == "" {
+		p.Lines = []MinutesLine{{Value: "Không có."}}
+		return p
+	}
+	for _, para := range strings.Split(text, "\n") {
+		if para = strings.TrimSpace(para); para != "" {
+			p.Lines = append(p.Lines, MinutesLine{Value: para})
+		}
+	}
+	return p
+}
+
+func minutesClosing(rec *tally.Record, res *tally.Result, finished bool) []string {
+	if !finished {
+		s := "Kiểm phiếu chưa kết thúc: các số liệu trên là tạm thời"
+		if res.Version != nil {
+			s += fmt.Sprintf(", tính đến mục thứ %s của sổ phiếu", minutesCount(int(*res.Version)))
+		}
+		return []string{s + ". Biên bản chỉ được ký sau khi kết thúc kiểm phiếu."}
+	}
+	out := []string{}
+	if when, ok := minutesStamp(rec.Closed); ok {
+		out = append(out, "Biên bản lập xong vào lúc "+when+".")
+	}
+	return append(out, "Ban Kiểm phiếu đã kiểm tra các số liệu trên và cùng ký tên dưới đây.")
+}
+
+func minutesSignatures(cg *tally.CongressRecord) MinutesSignatures {
+	s := MinutesSignatures{MembersTitle: "CÁC THÀNH VIÊN", HeadTitle: "TRƯỞNG BAN KIỂM PHIẾU", Hint: "(Ký, ghi rõ họ tên)"}
+	if cg == nil {
+		return s
+	}
+	for _, mb := range minutesCommittee(cg) {
+		if mb.Role == tally.RoleHead {
+			s.Head = mb.Name
+		} else {
+			s.Members = append(s.Members, mb.Name)
+		}
+	}
+	return s
+}
+
+func minutesVerification(rec *tally.Record, url string) MinutesVerification {
+	v := MinutesVerification{Heading: "MÃ KIỂM CHỨNG SỔ PHIẾU"}
+	if rec.Head == "" {
+		v.Lines = []string{"Sổ phiếu chưa khóa: mã kiểm chứng có khi kết thúc kiểm phiếu."}
+		return v
+	}
+	v.Hash = rec.Head
+	v.Lines = []string{fmt.Sprintf("Mã SHA-256 của mục cuối cùng (mục thứ %s) trong sổ phiếu.", minutesCount(int(rec.Version)))}
+	if when, ok := minutesStamp(rec.Closed); ok {
+		v.Lines = append(v.Lines, "Khóa sổ phiếu lúc "+when+".")
+	}
+	if when, ok := minutesStamp(rec.Certified); ok && rec.State == tally.StateCertified {
+		v.Lines = append(v.Lines, "Chứng nhận lúc "+when+".")
+	}
+	if url != "" {
+		v.URL = url
+		v.Lines = append(v.Lines, "Kiểm tra tại: "+url)
+		// Medium recovery survives a creased or photocopied page. Only a
+		// URL too long for any QR code (over 2 kB) fails; the URL is then
+		// printed without one.
+		if png, err := qrcode.Encode(url, qrcode.Medium, 256); err == nil {
+			v.QR = png
+			v.QRData = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		}
+	}
+	return v
+}

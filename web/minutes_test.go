@@ -1,0 +1,658 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// The -update flag rewrites the golden files. Another test file of the
+// package may declare the same flag: it is registered here only if absent
+// (package variables are initialized before init functions run).
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// Times of the rounds in the tests (UTC, as the store records them):
+// 09:30, 14:05 and 14:40 in Vietnam.
+const (
+	minutesCreated   = "2025-05-20T01:00:00Z"
+	minutesOpened    = "2025-05-20T02:30:00Z"
+	minutesClosed    = "2025-05-20T07:05:00Z"
+	minutesCertified = "2025-05-20T07:40:00Z"
+)
+
+// countedRound is a contest round counted by the real engine: the ballots of an
+// example folder (or made by a test) chained into a log exactly as the
+// store chains them, verified and replayed.
+type countedRound struct {
+	contest *tally.Contest
+	entries []tally.Entry
+	result  *tally.Result
+	head    string
+}
+
+func minutesExample(t testing.TB, dir string) (*tally.Contest, []tally.Ballot) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "examples", dir, "contest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tally.ParseContest(data)
+	if err != nil {
+		t.Fatalf("%s: %v", dir, err)
+	}
+	f, err := os.Open(filepath.Join("..", "examples", dir, "ballots.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ballots []tally.Ballot
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		b, err := tally.ParseBallot(sc.Bytes())
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		ballots = append(ballots, b)
+	}
+	return c, ballots
+}
+
+// count chains the ballots into a log, verifies it and replays it into the
+// result, as the service does at close.
+func countBallots(t testing.TB, c *tally.Contest, ballots []tally.Ballot) countedRound {
+	t.Helper()
+	r := countedRound{contest: c}
+	seq, prev := int64(0), tally.GenesisHash
+	for i := range ballots {
+		e := tally.Entry{Ballot: &ballots[i], Desk: fmt.Sprintf("ban-%d", i%3+1), Time: minutesOpened}
+		e.Link(seq, prev)
+		seq, prev = e.Seq, e.Hash
+		r.entries = append(r.entries, e)
+	}
+	head, err := tally.VerifyChain(r.entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnt, err := tally.Replay(c, r.entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.result, r.head = cnt.Result(), head
+	v := int64(len(r.entries))
+	r.result.Version = &v
+	return r
+}
+
+// record is the round's record in a state, with what closing and
+// certifying record.
+func (r countedRound) record(state tally.State, issued int) *tally.Record {
+	rec := &tally.Record{Contest: r.contest, State: state, Created: minutesCreated}
+	if state != tally.StateDraft {
+		rec.Opened = minutesOpened
+	}
+	if state == tally.StateClosed || state == tally.StateCertified {
+		rec.Issued, rec.Head, rec.Version, rec.Closed = &issued, r.head, int64(len(r.entries)), minutesClosed
+	}
+	if state == tally.StateCertified {
+		rec.Certified = minutesCertified
+	}
+	return rec
+}
+
+func minutesCongress(t testing.TB, js string) *tally.CongressRecord {
+	t.Helper()
+	cg, err := tally.ParseCongress([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cg
+}
+
+func minutesInt(n int) *int { return &n }
+
+const minutesVerifyBase = "https://kiemphieu.example.vn/verify/"
+
+// minutesCase is one golden case.
+type minutesCase struct {
+	name string
+	in   MinutesInput
+	r    countedRound
+}
+
+func minutesCases(t testing.TB) []minutesCase {
+	t.Helper()
+	var cases []minutesCase
+
+	// A certified committee round (strike ballots) with invalid ballots of
+	// two reasons and the composition of those elected.
+	c, b := minutesExample(t, "ex01-branch-committee")
+	r := countBallots(t, c, b)
+	cases = append(cases, minutesCase{"committee-certified", MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-cb-kp3","organization":"Chi bộ Khu phố 3","superior":"Đảng bộ Phường 4",
+			"name":"Đại hội Chi bộ Khu phố 3","ordinal":9,"term":"2025–2030","place":"Phường 4","date":"2025-05-20",
+			"counting_committee":[{"name":"Võ Thị Thu","role":"member"},{"name":"Hồ Văn Sáu","role":"head"},{"name":"Đinh Thị Mỹ","role":"member"}],
+			"votes":[{"subject":"counting_committee","present":21,"approve":21,"disapprove":0,"other":0},
+			         {"subject":"seats","contest":"chiuy-cb-kp3-2025","present":21,"approve":21,"disapprove":0,"other":0},
+			         {"subject":"list","contest":"chiuy-cb-kp3-2025","present":21,"approve":19,"disapprove":1,"other":1},
+			         {"subject":"seats","contest":"bithu-cb-kp3-2025","present":21,"approve":21,"disapprove":0,"other":0}]}`),
+		Record:    r.record(tally.StateCertified, 21),
+		Result:    r.result,
+		Notes:     tally.RoundNotes{Present: minutesInt(21), Collected: minutesInt(20)},
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// An approve round for the secretary: closed, not yet certified, so a
+	// draft; the committee's paper count differs from the ballots keyed.
+	c, b = minutesExample(t, "ex05-branch-secretary")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"secretary-closed-draft", MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-cb-kp3","organization":"Chi bộ Khu phố 3","superior":"Đảng bộ Phường 4",
+			"name":"Đại hội Chi bộ Khu phố 3","ordinal":9,"term":"2025–2030","place":"Phường 4","date":"2025-05-20",
+			"counting_committee":[{"name":"Hồ Văn Sáu","role":"head"},{"name":"Võ Thị Thu","role":"deputy_head"}],
+			"votes":[{"subject":"seats","contest":"bithu-cb-kp3-2025","present":21,"approve":21,"disapprove":0,"other":0}]}`),
+		Record: r.record(tally.StateClosed, 21),
+		Result: r.result,
+		Notes: tally.RoundNotes{Present: minutesInt(21), Collected: minutesInt(len(b) + 1),
+			Complaints: "Đồng chí Lý Văn Tư đề nghị kiểm lại phiếu số 7.\nBan Kiểm phiếu đã kiểm lại trước đại hội; kết quả không thay đổi."},
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// A delegates round with a tie at the last seat, held on its own (no
+	// congress record).
+	c, b = minutesExample(t, "ex03-tie-at-cutoff")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"delegates-tie", MinutesInput{
+		Record:    r.record(tally.StateCertified, len(b)),
+		Result:    r.result,
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// A delegates' congress electing delegates to the higher congress: one
+	// seat left vacant; the number to elect was voted on under round 1's id.
+	c, b = minutesExample(t, "ex09-delegates-r1")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"delegates-vacant", MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-quynhluu","organization":"Đảng bộ huyện Quỳnh Lưu","superior":"Đảng bộ tỉnh Nghệ An",
+			"name":"Đại hội đại biểu Đảng bộ huyện Quỳnh Lưu","ordinal":30,"term":"2025–2030","place":"Quỳnh Lưu","date":"2025-06-12",
+			"counting_committee":[{"name":"Cao Thị Lài","role":"head"},{"name":"Mạc Văn Quyết","role":"member"},{"name":"Tạ Thị Oanh","role":"member"},{"name":"Ninh Văn Phước","role":"member"}],
+			"votes":[{"subject":"seats","contest":"dbdh-quynhluu-2025","present":150,"approve":148,"disapprove":2,"other":0},
+			         {"subject":"other","title":"Đại hội biểu quyết bầu đại biểu dự khuyết sau khi bầu đủ đại biểu chính thức","present":150,"approve":74,"disapprove":70,"other":6}]}`),
+		Record:    r.record(tally.StateCertified, 152),
+		Result:    r.result,
+		Notes:     tally.RoundNotes{Present: minutesInt(152)},
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// A round still open: half the ballots keyed, no head, no QR code.
+	c, b = minutesExample(t, "ex02-more-passers-than-seats")
+	r = countBallots(t, c, b[:len(b)/2])
+	cases = append(cases, minutesCase{"committee-open", MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-th","organization":"Chi bộ Trường Tiểu học Hòa Bình","name":"Đại hội Chi bộ Trường Tiểu học Hòa Bình"}`),
+		Record:   r.record(tally.StateOpen, 0),
+		Result:   r.result,
+		Notes:    tally.RoundNotes{Collected: minutesInt(len(b))},
+	}, r})
+	return cases
+}
+
+func TestMinutesHTMLGolden(t *testing.T) {
+	for _, tc := range minutesCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RenderMinutesHTML(&buf, BuildMinutes(tc.in)); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "minutes", tc.name+".html")
+			if updateGolden() {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./web -run TestMinutesHTMLGolden -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("HTML differs from %s (check, then rerun with -update):\n%s", golden, minutesFirstDiff(buf.String(), string(want)))
+			}
+		})
+	}
+}
+
+// minutesFirstDiff shows the first line where got and want differ.
+func minutesFirstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d\n got: %s\nwant: %s", i+1, gl, wl)
+		}
+	}
+	return "(same lines)"
+}
+
+// What every set of minutes must say, checked on the model so that the
+// goldens are not the only guard.
+func TestBuildMinutesContent(t *testing.T) {
+	for _, tc := range minutesCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			m := BuildMinutes(tc.in)
+			res, rec := tc.r.result, tc.in.Record
+			if got, want := m.Draft, rec.State != tally.StateCertified; got != want {
+				t.Errorf("Draft = %v in state %s", got, rec.State)
+			}
+			if m.Draft != (m.Watermark == "DỰ THẢO") {
+				t.Errorf("watermark %q for draft=%v", m.Watermark, m.Draft)
+			}
+			if got, want := m.Verify.Hash, rec.Head; got != want {
+				t.Errorf("hash = %q, want the record's head %q", got, want)
+			}
+			if (len(m.Verify.QR) > 0) != (rec.Head != "" && tc.in.VerifyURL != "") {
+				t.Errorf("QR code present = %v with head %q and URL %q", len(m.Verify.QR) > 0, rec.Head, tc.in.VerifyURL)
+			}
+			// The candidates in ballot order, the elected exactly as the
+			// result orders them.
+			if len(m.Results.Rows) != len(res.Candidates) {
+				t.Fatalf("%d result rows for %d candidates", len(m.Results.Rows), len(res.Candidates))
+			}
+			for i, cr := range res.Candidates {
+				if row := m.Results.Rows[i]; row.Cells[1] != cr.Name || row.Cells[2] != tally.FormatCount(cr.Votes) || row.Cells[3] != cr.Text {
+					t.Errorf("row %d = %q, want %s %d %s", i, row.Cells, cr.Name, cr.Votes, cr.Text)
+				}
+			}
+			names := map[string]string{}
+			for _, cr := range res.Candidates {
+				names[cr.ID] = cr.Name
+			}
+			var elected []string
+			if m.Elected.Table != nil {
+				for _, row := range m.Elected.Table.Rows {
+					elected = append(elected, row.Cells[1])
+				}
+			}
+			var want []string
+			for _, id := range res.Elected {
+				want = append(want, names[id])
+			}
+			if strings.Join(elected, "|") != strings.Join(want, "|") {
+				t.Errorf("elected = %q, want %q (Result.elected)", elected, want)
+			}
+			text := minutesText(m)
+			for _, s := range []string{
+				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(res.Denominator),
+				"từ " + tally.FormatCount(res.Threshold) + " phiếu trở lên",
+				"Số phiếu hợp lệ: " + tally.FormatCount(res.Ballots.Valid),
+				"Số phiếu không hợp lệ: " + tally.FormatCount(res.Ballots.Invalid),
+			} {
+				if !strings.Contains(text, s) {
+					t.Errorf("minutes do not say %q", s)
+				}
+			}
+			for reason, n := range res.Ballots.InvalidByReason {
+				r := minutesReason(t, reason)
+				if s := r.Vietnamese() + ": " + tally.FormatCount(n); !strings.Contains(text, s) {
+					t.Errorf("minutes do not give the invalid reason %q", s)
+				}
+			}
+			for _, x := range tc.r.contest.Electorate.ExclusionLines() {
+				if s := x.Vietnamese + ": " + tally.FormatCount(x.Count); !strings.Contains(text, s) {
+					t.Errorf("minutes do not state the exclusion %q", s)
+				}
+			}
+		})
+	}
+}
+
+// minutesText flattens the model's parts into lines, as the PDF prints them.
+func minutesText(m *Minutes) string {
+	var b strings.Builder
+	for _, p := range []MinutesPart{m.Setup, m.Count, m.Complaints} {
+		for _, l := range p.Lines {
+			b.WriteString(l.Text() + "\n")
+		}
+	}
+	return b.String()
+}
+
+func minutesReason(t testing.TB, name string) tally.Reason {
+	for _, r := range tally.Reasons() {
+		if r.String() == name {
+			return r
+		}
+	}
+	t.Fatalf("unknown reason %q", name)
+	return 0
+}
+
+func TestMinutesSpecifics(t *testing.T) {
+	cases := map[string]*Minutes{}
+	for _, tc := range minutesCases(t) {
+		cases[tc.name] = BuildMinutes(tc.in)
+	}
+	m := cases["committee-certified"]
+	if got, want := m.Header.PlaceDate, "Phường 4, ngày 20 tháng 5 năm 2025"; got != want {
+		t.Errorf("place and date = %q, want %q", got, want)
+	}
+	if got, want := m.Congress, "Đại hội Chi bộ Khu phố 3 lần thứ IX, nhiệm kỳ 2025–2030"; got != want {
+		t.Errorf("congress = %q, want %q", got, want)
+	}
+	if got, want := m.Closing[0], "Biên bản lập xong vào lúc 14 giờ 05, ngày 20 tháng 5 năm 2025."; got != want {
+		t.Errorf("closing = %q, want %q", got, want)
+	}
+	if m.Signatures.Head != "Hồ Văn Sáu" || strings.Join(m.Signatures.Members, ",") != "Võ Thị Thu,Đinh Thị Mỹ" {
+		t.Errorf("signatures = %+v", m.Signatures)
+	}
+	// The votes of this contest first, then the congress's; not another
+	// contest's.
+	var marks []string
+	for _, l := range m.Setup.Lines {
+		if l.Mark != "" {
+			marks = append(marks, l.Label+"="+l.Mark)
+		}
+	}
+	if got, want := strings.Join(marks, "; "), "Số lượng cần bầu=100% tán thành; Danh sách bầu cử=thông qua; Ban Kiểm phiếu=100% tán thành"; got != want {
+		t.Errorf("show-of-hands marks = %q, want %q", got, want)
+	}
+	if m.Notice != "" || m.Watermark != "" {
+		t.Errorf("certified minutes carry notice %q, watermark %q", m.Notice, m.Watermark)
+	}
+
+	d := cases["secretary-closed-draft"]
+	warned := false
+	for _, l := range d.Count.Lines {
+		warned = warned || l.Warning && strings.Contains(l.Value, "khác số phiếu đã kiểm")
+	}
+	if !warned {
+		t.Error("a paper count that differs from the ballots keyed must be flagged")
+	}
+	if len(d.Results.Columns) != 7 || d.Results.Columns[4].Title != "Không đồng ý" {
+		t.Errorf("approve ballot columns = %+v", d.Results.Columns)
+	}
+
+	tie := cases["delegates-tie"]
+	if len(tie.Elected.Notes) != 1 || !strings.Contains(tie.Elected.Notes[0], "bầu lại") {
+		t.Errorf("tie notes = %q", tie.Elected.Notes)
+	}
+	if tie.Header.PlaceDate != "ngày 20 tháng 5 năm 2025" || len(tie.Header.Left) != 1 {
+		t.Errorf("header without a congress = %+v", tie.Header)
+	}
+
+	v := cases["delegates-vacant"]
+	if len(v.Elected.Notes) != 1 || !strings.Contains(v.Elected.Notes[0], "Còn thiếu 1 đồng chí") {
+		t.Errorf("vacancy notes = %q", v.Elected.Notes)
+	}
+
+	o := cases["committee-open"]
+	if o.Finished || !o.Draft || !strings.Contains(o.Notice, "chưa kết thúc") || o.Verify.Hash != "" {
+		t.Errorf("open round: finished=%v draft=%v notice=%q hash=%q", o.Finished, o.Draft, o.Notice, o.Verify.Hash)
+	}
+	if !strings.Contains(o.Closing[0], "Kiểm phiếu chưa kết thúc") {
+		t.Errorf("open round closing = %q", o.Closing)
+	}
+}
+
+// Times are written in Vietnam time (+07:00), hours without a leading
+// zero, days below 10 and the months 1 and 2 with one.
+func TestVietnamTime(t *testing.T) {
+	for stamp, want := range map[string]string{
+		"2025-05-20T07:05:00Z":      "14 giờ 05, ngày 20 tháng 5 năm 2025",
+		"2025-01-31T18:30:00Z":      "1 giờ 30, ngày 01 tháng 02 năm 2025", // past midnight in Vietnam
+		"2025-12-09T09:00:00+07:00": "9 giờ 00, ngày 09 tháng 12 năm 2025",
+	} {
+		if got, ok := minutesStamp(stamp); !ok || got != want {
+			t.Errorf("minutesStamp(%s) = %q, %v; want %q", stamp, got, ok, want)
+		}
+	}
+	if _, ok := minutesStamp(""); ok {
+		t.Error("an empty stamp must not be a time")
+	}
+}
+
+// Names reach the page escaped: candidate names are user input.
+func TestMinutesHTMLEscapes(t *testing.T) {
+	m := BuildMinutes(minutesCases(t)[0].in)
+	m.Results.Rows[0].Cells[1] = `<script>alert("x")</script>`
+	var buf bytes.Buffer
+	if err := RenderMinutesHTML(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "<script>") {
+		t.Error("a name was written unescaped")
+	}
+	if !strings.Contains(buf.String(), `src="data:image/png;base64,`) {
+		t.Error("the QR code is not inlined as a data: URL")
+	}
+}
+
+// minutesPDFText extracts a PDF's text with pdftotext (poppler-utils),
+// laid out as on the page (mode "-layout") or in drawing order ("-raw", in
+// which the rotated watermark comes out letter by letter). Without the
+// tool the test is skipped, loudly, except in CI.
+func minutesPDFText(t *testing.T, pdf []byte, mode string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "minutes.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(minutesPoppler(t, "pdftotext"), mode, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+func minutesPoppler(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required in CI (apt-get install poppler-utils): %v", name, err)
+	}
+	t.Skipf("!!! SKIPPED: %s not found (apt-get install poppler-utils); the PDF's text is NOT checked !!!", name)
+	return ""
+}
+
+func minutesPDFPages(t *testing.T, pdf []byte) int {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "minutes.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(minutesPoppler(t, "pdfinfo"), path).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v", err)
+	}
+	match := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindSubmatch(out)
+	if match == nil {
+		t.Fatalf("pdfinfo gives no page count:\n%s", out)
+	}
+	n, _ := strconv.Atoi(string(match[1]))
+	return n
+}
+
+func TestMinutesPDF(t *testing.T) {
+	for _, tc := range minutesCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			m := BuildMinutes(tc.in)
+			pdf, err := MinutesPDF(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := MinutesPDF(BuildMinutes(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(pdf, again) {
+				t.Error("two renderings of the same minutes differ")
+			}
+			text := minutesPDFText(t, pdf, "-layout")
+			if !norm.NFC.IsNormalString(text) {
+				t.Error("the PDF's text is not NFC")
+			}
+			musts := []string{"BIÊN BẢN KIỂM PHIẾU", "ĐẢNG CỘNG SẢN VIỆT NAM", tc.r.contest.Title,
+				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(tc.r.result.Denominator),
+				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC THÀNH VIÊN"}
+			if h := tc.in.Record.Head; h != "" {
+				musts = append(musts, h)
+			}
+			for _, cr := range tc.r.result.Candidates {
+				musts = append(musts, cr.Name)
+			}
+			if tc.in.Congress != nil {
+				for _, mb := range tc.in.Congress.CountingCommittee {
+					musts = append(musts, mb.Name)
+				}
+			}
+			flat := strings.Join(strings.Fields(text), " ")
+			for _, s := range musts {
+				if !strings.Contains(flat, strings.Join(strings.Fields(s), " ")) {
+					t.Errorf("the PDF's text lacks %q", s)
+				}
+			}
+			if got := strings.Contains(text, "DỰ THẢO"); got != m.Draft {
+				t.Errorf("DỰ THẢO in the PDF = %v, draft = %v", got, m.Draft)
+			}
+			if t.Failed() {
+				t.Logf("PDF text:\n%s", text)
+			}
+		})
+	}
+}
+
+// A list of 250 names runs over several pages; every page holding rows of
+// a table repeats its header row, and every page of a draft carries the
+// watermark.
+func TestMinutesPDFLongList(t *testing.T) {
+	r := minutesLongRound(t, 250, 120, 300)
+	m := BuildMinutes(MinutesInput{Record: r.record(tally.StateClosed, 300), Result: r.result, VerifyURL: minutesVerifyBase + r.head})
+	pdf, err := MinutesPDF(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := minutesPDFPages(t, pdf)
+	if pages < 6 {
+		t.Fatalf("%d pages for 250 candidates and 120 elected; want 6 or more", pages)
+	}
+	text := minutesPDFText(t, pdf, "-layout")
+	sheets := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	if len(sheets) != pages {
+		t.Fatalf("pdftotext gives %d pages, pdfinfo %d", len(sheets), pages)
+	}
+	names := map[string]bool{}
+	for _, cr := range r.result.Candidates {
+		names[cr.Name] = true
+	}
+	raw := strings.Split(strings.TrimRight(minutesPDFText(t, pdf, "-raw"), "\f"), "\f")
+	for i, sheet := range sheets {
+		if i >= len(raw) || !strings.Contains(strings.Join(strings.Fields(raw[i]), ""), "DỰTHẢO") {
+			t.Errorf("page %d has no DỰ THẢO watermark", i+1)
+		}
+		if !strings.Contains(sheet, fmt.Sprintf("Trang %d/%d", i+1, pages)) {
+			t.Errorf("page %d is not numbered %d/%d", i+1, i+1, pages)
+		}
+		hasRow := false
+		for _, line := range strings.Split(sheet, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && names[strings.Join(f[1:4], " ")] {
+				hasRow = true
+				break
+			}
+		}
+		if hasRow && !strings.Contains(sheet, "Họ và tên") {
+			t.Errorf("page %d has table rows but no header row", i+1)
+		}
+	}
+	for _, cr := range r.result.Candidates {
+		if !strings.Contains(text, cr.Name) {
+			t.Errorf("the PDF lacks %q", cr.Name)
+		}
+	}
+}
+
+// minutesLongRound counts a strike contest of n candidates for seats, voted by a
+// body of voters, with ballots drawn from a fixed seed.
+func minutesLongRound(t testing.TB, n, seats, voters int) countedRound {
+	t.Helper()
+	families := []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"}
+	middles := []string{"Văn", "Thị", "Minh", "Quốc", "Thu", "Đức", "Hữu", "Ngọc", "Thanh", "Xuân"}
+	givens := []string{"An", "Bình", "Cường", "Dũng", "Đạt", "Giang", "Hà", "Hải", "Hạnh", "Hòa", "Hùng", "Khánh", "Lan", "Linh",
+		"Long", "Mai", "Nam", "Nga", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trung", "Tuấn", "Uyên", "Vinh", "Yến"}
+	var js strings.Builder
+	fmt.Fprintf(&js, `{"id":"dbdh-dai-2025","title":"Bầu đại biểu dự Đại hội đại biểu Đảng bộ tỉnh lần thứ XX","kind":"delegates",
+		"seats":%d,"ballot":"strike","electorate":{"congress":"body","convened":%d},"candidates":[`, seats, voters)
+	seen := map[string]bool{}
+	for i, k := 0, 0; i < n; k++ {
+		// j runs over every (family, middle, given) triple once, in a
+		// scattered order: 37 is prime to their number.
+		j := k * 37 % (len(families) * len(middles) * len(givens))
+		name := families[j%len(families)] + " " + middles[j/len(families)%len(middles)] + " " + givens[j/(len(families)*len(middles))]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if i > 0 {
+			js.WriteString(",")
+		}
+		fmt.Fprintf(&js, `{"id":"c%03d","name":%q}`, i, name)
+		i++
+	}
+	js.WriteString("]}")
+	c, err := tally.ParseContest([]byte(js.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2025, 5))
+	ballots := make([]tally.Ballot, voters)
+	for v := range ballots {
+		// Each ballot keeps `seats` names; the first candidates are kept
+		// more often, so some pass and some do not.
+		kept := map[int]bool{}
+		for len(kept) < seats {
+			i := int(float64(n) * rng.Float64() * rng.Float64() * 1.6)
+			if i < n {
+				kept[i] = true
+			}
+		}
+		b := tally.Ballot{ID: fmt.Sprintf("p%04d", v), Struck: []string{}}
+		for i, cd := range c.Candidates {
+			if !kept[i] {
+				b.Struck = append(b.Struck, cd.ID)
+			}
+		}
+		ballots[v] = b
+	}
+	return countBallots(t, c, ballots)
+}
