@@ -56,11 +56,11 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, `
 kiemphieu demo — a sample district delegate congress is loaded.
   open:          %[3]s/            sign in as thuky / %[4]s (congress secretary, admin)
-                                   or ban1 / %[4]s (a counting desk)
+                                   or ban1, ban2 / %[4]s (two counting desks)
   committee:     %[3]s/contests/demo-bch/minutes   (certified: minutes, PDF, verification)
   secretary:     %[3]s/contests/demo-bithu/setup    (closed: certify it, print the minutes)
   delegates:     %[3]s/contests/demo-daibieu/screen (live: a demo desk is still keying)
-                 %[3]s/contests/demo-daibieu/desk   (key ballots yourself as ban1)
+                 %[3]s/contests/demo-daibieu/desk   (key ballots yourself as ban1 or ban2)
   verify:        %[3]s/verify
   data:          %[1]s
   admin token:   %[2]s   (API: curl -H 'Authorization: Bearer …' %[3]s/api/v1/contests)
@@ -198,8 +198,10 @@ func loadDemo(ctx context.Context, base, token string, log *slog.Logger, pace ti
 	if _, err := d.do(ctx, "POST", "/api/v1/users", map[string]string{"username": "thuky", "password": demoPassword, "role": "admin"}, nil); err != nil {
 		return err
 	}
-	if _, err := d.do(ctx, "POST", "/api/v1/users", map[string]string{"username": "ban1", "password": demoPassword, "role": "counter"}, nil); err != nil {
-		return err
+	for _, desk := range []string{"ban1", "ban2"} {
+		if _, err := d.do(ctx, "POST", "/api/v1/users", map[string]string{"username": desk, "password": demoPassword, "role": "counter"}, nil); err != nil {
+			return err
+		}
 	}
 	// Committee: 290 ballots from 4 desks, then closed and certified.
 	if err := keyBallots(ctx, d, "demo-bch", demoStrikeBallots(rng, "bch", ids(people), 41, 290), 4, 0); err != nil {
