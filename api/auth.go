@@ -290,15 +290,25 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	if utf8.RuneCountInString(req.Name) > 100 {
 		return errorf(tally.Invalid, "name", "too long (at most 100 characters)")
 	}
-	token := randomToken("kp_", 24)
-	rec := tokenRecord{ID: digest(token)[:12], Name: req.Name, Role: req.Role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
-	data, _ := json.Marshal(rec)
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if err := s.store.PutItem(ctx, itemToken, digest(token), data); err != nil {
+	token, rec, err := s.issueToken(ctx, c, req.Role, req.Name)
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token, "id": rec.ID, "name": rec.Name, "role": rec.Role})
+}
+
+// issueToken makes a token and stores only its SHA-256; the API and the
+// desk-token form of the setup page both issue through it.
+func (s *Server) issueToken(ctx context.Context, c *fiber.Ctx, role Role, name string) (string, tokenRecord, error) {
+	token := randomToken("kp_", 24)
+	rec := tokenRecord{ID: digest(token)[:12], Name: name, Role: role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
+	data, _ := json.Marshal(rec)
+	if err := s.store.PutItem(ctx, itemToken, digest(token), data); err != nil {
+		return "", tokenRecord{}, err
+	}
+	return token, rec, nil
 }
 
 // createUser adds a person who signs in with a password:

@@ -46,6 +46,14 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)
 	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
 	s.pageGet("/contests/:id/export.jsonl", s.requireResultAccess, s.exportLog)
+
+	// Setup (api/setup.go, api/ballotpaper.go).
+	s.pageGet("/congresses/new", s.requirePage(roleAdmin), s.congressSetupPage)
+	s.pageGet("/congresses/:id/setup", s.requirePage(roleAdmin), s.congressSetupPage)
+	s.pageGet("/contests/new", s.requirePage(roleAdmin), s.contestNewPage)
+	s.pageGet("/contests/:id/setup", s.requirePage(roleAdmin), s.contestSetupPage)
+	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
+	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
 }
 
 // pageGet and pagePost mount a page route behind the pages' middleware:
@@ -113,7 +121,10 @@ func (s *Server) requirePage(min Role) fiber.Handler {
 		if roleRank[p.Role] < roleRank[min] {
 			return errorf(tally.Forbidden, "", "the %s role may not open this page; it needs %s", p.Role, min)
 		}
-		return checkCSRF(c, p)
+		if err := checkCSRF(c, p); err != nil {
+			return err
+		}
+		return c.Next()
 	}
 }
 
