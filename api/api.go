@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
 )
 
 // Contests keeps the records of contest rounds.
@@ -40,6 +41,7 @@ type Items interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error
+	ListItems(ctx context.Context, kind string) (map[string][]byte, error)
 }
 
 // AuditLog keeps who did what, when, and how it ended.
@@ -72,6 +74,9 @@ type Config struct {
 	Now func() time.Time
 	// SecureCookies marks session cookies Secure (behind TLS).
 	SecureCookies bool
+	// PublicURL is the address people reach the service at, for the QR code
+	// on printed minutes; empty means the address of each request.
+	PublicURL string
 }
 
 // Limits on what a client may send.
@@ -90,6 +95,7 @@ type Server struct {
 	now    func() time.Time
 	cfg    Config
 	cache  *contestCache
+	pages  *web.Pages
 	tokens struct {
 		mu sync.Mutex
 		m  map[string]cachedToken // by the token's digest
@@ -113,6 +119,11 @@ func New(store Store, cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	pages, err := web.New()
+	if err != nil {
+		panic(err) // the templates are embedded: a parse error is a build error, caught by every test
+	}
+	s.pages = pages
 	s.broker = NewBroker(store, store, s.log)
 	s.broker.Busy = func() bool { return s.appending.Load() > 0 }
 	s.app = fiber.New(fiber.Config{
@@ -170,6 +181,8 @@ func (s *Server) routes() {
 
 	v1.Get("/contests", s.require(roleViewer), s.listContests)
 	v1.Post("/contests", s.require(roleAdmin), s.createContest)
+	v1.Post("/contests/check", s.require(roleAdmin), s.checkContest)
+	v1.Post("/candidates/import", s.require(roleAdmin), s.importCandidates)
 	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
 	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
 	v1.Post("/contests/:id/close", s.require(roleAdmin), s.closeContest)
@@ -180,12 +193,15 @@ func (s *Server) routes() {
 	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)
 	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
 	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
+	v1.Get("/contests/:id/notes", s.require(roleViewer), s.getNotes)
+	v1.Put("/contests/:id/notes", s.require(roleAdmin), s.putNotes)
 
-	// Downloads for people (DESIGN §5.7), with the result's visibility.
-	pages := app.Group("/contests", s.audit, s.authenticate)
-	pages.Get("/:id/export.csv", s.requireResultAccess, s.exportCSV)
-	pages.Get("/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
-	pages.Get("/:id/export.jsonl", s.requireResultAccess, s.exportLog)
+	v1.Get("/congresses", s.require(roleViewer), s.listCongresses)
+	v1.Post("/congresses", s.require(roleAdmin), s.createCongress)
+	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
+	v1.Put("/congresses/:id", s.require(roleAdmin), s.putCongress)
+
+	s.pageRoutes()
 }
 
 // requestLog gives every request an id and logs it when done. It never

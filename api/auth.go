@@ -80,11 +80,21 @@ type userRecord struct {
 }
 
 type sessionRecord struct {
-	Username string `json:"username"`
+	Username string `json:"username"` // the user, or the name of the token signed in with
 	Role     Role   `json:"role"`
+	// Token is the id of the token a desk signed in with; empty for users.
+	Token    string `json:"token,omitempty"`
 	CSRF     string `json:"csrf"`
 	Created  int64  `json:"created"`   // unix seconds
 	LastSeen int64  `json:"last_seen"` // unix seconds
+}
+
+func (r sessionRecord) principal() *principal {
+	p := &principal{ID: "user:" + r.Username, Name: r.Username, Role: r.Role, csrf: r.CSRF, session: true}
+	if r.Token != "" {
+		p.ID = "token:" + r.Token
+	}
+	return p
 }
 
 func randomToken(prefix string, n int) string {
@@ -219,7 +229,7 @@ func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 			return nil, err
 		}
 	}
-	return &principal{ID: "user:" + rec.Username, Name: rec.Username, Role: rec.Role, csrf: rec.CSRF, session: true}, nil
+	return rec.principal(), nil
 }
 
 // require admits principals of at least the given role. Requests that
@@ -250,7 +260,11 @@ func checkCSRF(c *fiber.Ctx, p *principal) error {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return nil
 	}
-	if got := c.Get("X-CSRF-Token"); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) != 1 {
+	got := c.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf") // the pages' plain forms (sign-out)
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.csrf)) != 1 {
 		return errorf(tally.Forbidden, "X-CSRF-Token", "missing or wrong CSRF token")
 	}
 	return nil
@@ -276,15 +290,25 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	if utf8.RuneCountInString(req.Name) > 100 {
 		return errorf(tally.Invalid, "name", "too long (at most 100 characters)")
 	}
-	token := randomToken("kp_", 24)
-	rec := tokenRecord{ID: digest(token)[:12], Name: req.Name, Role: req.Role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
-	data, _ := json.Marshal(rec)
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if err := s.store.PutItem(ctx, itemToken, digest(token), data); err != nil {
+	token, rec, err := s.issueToken(ctx, c, req.Role, req.Name)
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token, "id": rec.ID, "name": rec.Name, "role": rec.Role})
+}
+
+// issueToken makes a token and stores only its SHA-256; the API and the
+// desk-token form of the setup page both issue through it.
+func (s *Server) issueToken(ctx context.Context, c *fiber.Ctx, role Role, name string) (string, tokenRecord, error) {
+	token := randomToken("kp_", 24)
+	rec := tokenRecord{ID: digest(token)[:12], Name: name, Role: role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
+	data, _ := json.Marshal(rec)
+	if err := s.store.PutItem(ctx, itemToken, digest(token), data); err != nil {
+		return "", tokenRecord{}, err
+	}
+	return token, rec, nil
 }
 
 // createUser adds a person who signs in with a password:
@@ -336,15 +360,34 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	username := strings.ToLower(strings.TrimSpace(norm.NFC.String(req.Username)))
 	ctx, cancel := storeCtx()
 	defer cancel()
+	u, err := s.checkPassword(ctx, c, req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	rec, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role, "csrf_token": rec.CSRF,
+		"expires": time.Unix(rec.Created, 0).Add(sessionAbsolute).UTC().Format(time.RFC3339)})
+}
+
+// checkPassword finds the user and checks the password, under the
+// sign-in lockout of the user name.
+func (s *Server) checkPassword(ctx context.Context, c *fiber.Ctx, username, password string) (userRecord, error) {
+	username = strings.ToLower(strings.TrimSpace(norm.NFC.String(username)))
+	lock := "user:" + username
+	if err := s.checkLockout(ctx, lock); err != nil {
+		return userRecord{}, err
+	}
 	data, err := s.store.Item(ctx, itemUser, username)
 	var u userRecord
 	if err == nil {
 		err = json.Unmarshal(data, &u)
 	} else if tally.ErrorKind(err) != tally.NotFound {
-		return err
+		return u, err
 	}
 	// Compare against a hash even for unknown users, so timing does not
 	// tell which user names exist.
@@ -352,22 +395,49 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		hash = dummyHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || err != nil {
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
 		s.log.Warn("login refused", slog.String("username", username), slog.String("request_id", requestID(c)))
-		return errorf(tally.Unauthorized, "", "wrong user name or password")
+		return u, s.loginFailed(ctx, lock, errorf(tally.Unauthorized, "", "wrong user name or password"))
 	}
+	return u, s.loginSucceeded(ctx, lock)
+}
+
+// checkToken finds a bearer token's principal for a sign-in with a token
+// (a desk's), under the lockout of the client's address: tokens have no
+// name to lock.
+func (s *Server) checkToken(ctx context.Context, c *fiber.Ctx, token string) (*principal, error) {
+	lock := "ip:" + c.IP()
+	if err := s.checkLockout(ctx, lock); err != nil {
+		return nil, err
+	}
+	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1 {
+		return &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin}, s.loginSucceeded(ctx, lock)
+	}
+	p, err := s.tokenPrincipal(ctx, token)
+	if tally.ErrorKind(err) == tally.Unauthorized {
+		s.log.Warn("token sign-in refused", slog.String("request_id", requestID(c)))
+		return nil, s.loginFailed(ctx, lock, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, s.loginSucceeded(ctx, lock)
+}
+
+// startSession stores a new session for rec's user or token and sets its
+// cookie; the id is fresh on every sign-in.
+func (s *Server) startSession(ctx context.Context, c *fiber.Ctx, rec sessionRecord) (sessionRecord, error) {
 	id := randomToken("", 32)
 	now := s.now()
-	rec := sessionRecord{Username: u.Username, Role: u.Role, CSRF: randomToken("", 24), Created: now.Unix(), LastSeen: now.Unix()}
-	sdata, _ := json.Marshal(rec)
-	if err := s.store.PutItem(ctx, itemSession, digest(id), sdata); err != nil {
-		return err
+	rec.CSRF, rec.Created, rec.LastSeen = randomToken("", 24), now.Unix(), now.Unix()
+	data, _ := json.Marshal(rec)
+	if err := s.store.PutItem(ctx, itemSession, digest(id), data); err != nil {
+		return rec, err
 	}
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 		Secure: s.cfg.SecureCookies, Expires: now.Add(sessionAbsolute)})
-	c.Locals(localPrincipal, &principal{ID: "user:" + u.Username, Name: u.Username, Role: u.Role})
-	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role, "csrf_token": rec.CSRF,
-		"expires": now.Add(sessionAbsolute).UTC().Format(time.RFC3339)})
+	c.Locals(localPrincipal, rec.principal())
+	return rec, nil
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)

@@ -38,6 +38,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	h.transition("m-certme", "close", map[string]int{"issued": 0})
 	h.openContest(contestDef("m-next"))
 	h.transition("m-next", "close", map[string]int{"issued": 0}) // nobody elected: a further round
+	congress := func(id string) map[string]any {
+		return map[string]any{"id": id, "organization": "Chi bộ 3", "name": "Đại hội Chi bộ 3"}
+	}
+	mustStatus(t, h.do("POST", "/api/v1/congresses", congress("m-cg"), asAdmin), http.StatusCreated)
 
 	type principal struct {
 		name string
@@ -85,6 +89,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/contests/m-close/close", fixed(map[string]int{"issued": 0}), "admin", false},
 		{"POST", "/api/v1/contests/m-certme/certify", none, "admin", false},
 		{"POST", "/api/v1/contests/m-next/next", none, "admin", false},
+		{"GET", "/api/v1/contests/m-open/notes", none, "viewer", false},
+		{"PUT", "/api/v1/contests/m-open/notes", fixed(map[string]int{"present": 9}), "admin", false},
+		{"GET", "/api/v1/congresses", none, "viewer", false},
+		{"GET", "/api/v1/congresses/m-cg", none, "viewer", false},
+		{"POST", "/api/v1/congresses", func(p int) any { return congress(fmt.Sprintf("m-cg-%d", p)) }, "admin", false},
+		{"PUT", "/api/v1/congresses/m-cg", fixed(congress("m-cg")), "admin", false},
 		{"POST", "/api/v1/tokens", fixed(map[string]string{"role": "viewer"}), "admin", false},
 		{"POST", "/api/v1/users", fixed(map[string]string{"username": "x", "password": "short", "role": "viewer"}), "admin", false},
 		{"GET", "/api/v1/audit", none, "admin", false},

@@ -84,6 +84,14 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 	rec := &tally.Record{Contest: contest, State: tally.StateDraft, Created: s.stamp()}
 	ctx, cancel := storeCtx()
 	defer cancel()
+	// ?congress= files the round under a congress (its minutes' header);
+	// the body stays the contest definition of DESIGN §5.1.
+	if id := c.Query("congress"); id != "" {
+		if _, err := s.congress(ctx, id); err != nil {
+			return err
+		}
+		rec.Congress = id
+	}
 	if err := s.store.CreateContest(ctx, rec); err != nil {
 		return err
 	}
@@ -113,15 +121,20 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 		return err
 	}
 	type item struct {
-		ID    string      `json:"id"`
-		Title string      `json:"title"`
-		Kind  string      `json:"kind"`
-		Round int         `json:"round"`
-		State tally.State `json:"state"`
+		ID       string      `json:"id"`
+		Title    string      `json:"title"`
+		Kind     string      `json:"kind"`
+		Round    int         `json:"round"`
+		State    tally.State `json:"state"`
+		Congress string      `json:"congress,omitempty"`
 	}
+	congress := c.Query("congress")
 	out := make([]item, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State})
+		if congress != "" && r.Congress != congress {
+			continue
+		}
+		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State, Congress: r.Congress})
 	}
 	return c.JSON(fiber.Map{"contests": out})
 }
@@ -310,7 +323,7 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 		}
 		tally.SortBallotOrder(next.Candidates)
 	}
-	nrec := &tally.Record{Contest: next, State: tally.StateDraft, Previous: id, Created: s.stamp()}
+	nrec := &tally.Record{Contest: next, State: tally.StateDraft, Congress: rec.Congress, Previous: id, Created: s.stamp()}
 	if err := s.store.CreateContest(ctx, nrec); err != nil {
 		return err
 	}

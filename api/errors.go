@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,6 +21,7 @@ var statusOf = map[tally.Kind]int{
 	tally.Forbidden:    http.StatusForbidden,
 	tally.TooLarge:     http.StatusRequestEntityTooLarge,
 	tally.Unavailable:  http.StatusServiceUnavailable,
+	tally.TooMany:      http.StatusTooManyRequests,
 	tally.Internal:     http.StatusInternalServerError,
 }
 
@@ -50,6 +53,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		id := newRequestID()
 		c.Locals(localRequestID, id)
 		c.Set(fiber.HeaderXRequestID, id)
+	}
+	var locked *lockedError
+	if errors.As(err, &locked) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(locked.retry/time.Second)))
 	}
 	body := errorBody{}
 	var fe *fiber.Error
@@ -89,6 +96,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 				body.Error.Problems = append(body.Error.Problems, problem{Field: p.Field, Message: p.Message})
 			}
 		}
+	}
+	if wantsHTML(c) {
+		return s.errorPage(c, c.Response().StatusCode(), body.Error.Message)
 	}
 	return c.JSON(body)
 }

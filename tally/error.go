@@ -18,6 +18,7 @@ const (
 	Forbidden    Kind = "forbidden"    // credentials whose role may not do this (403)
 	TooLarge     Kind = "too_large"    // a body over the limit (413)
 	Unavailable  Kind = "unavailable"  // the store cannot take a write now: nothing was acknowledged (503)
+	TooMany      Kind = "too_many"     // too many attempts: sign-ins locked out for a while (429)
 	Internal     Kind = "internal"     // anything unclassified; never shown to users in detail (500)
 )
 

@@ -55,15 +55,17 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, `
 kiemphieu demo — a sample district delegate congress is loaded.
-  data:          %s
-  admin token:   %s
-  contests:      curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests
-  committee:     %[3]s/api/v1/contests/demo-bch/result   (certified: public)
-  secretary:     curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests/demo-bithu/result
-  live stream:   curl -N %[3]s/api/v1/contests/demo-daibieu/stream   (a desk is still keying)
-  offline check: curl -H 'Authorization: Bearer %[2]s' %[3]s/api/v1/contests/demo-bch/log > log.jsonl
+  open:          %[3]s/            sign in as thuky / %[4]s (congress secretary, admin)
+                                   or ban1, ban2 / %[4]s (two counting desks)
+  committee:     %[3]s/contests/demo-bch/minutes   (certified: minutes, PDF, verification)
+  secretary:     %[3]s/contests/demo-bithu/setup    (closed: certify it, print the minutes)
+  delegates:     %[3]s/contests/demo-daibieu/screen (live: a demo desk is still keying)
+                 %[3]s/contests/demo-daibieu/desk   (key ballots yourself as ban1 or ban2)
+  verify:        %[3]s/verify
+  data:          %[1]s
+  admin token:   %[2]s   (API: curl -H 'Authorization: Bearer …' %[3]s/api/v1/contests)
 Ctrl-C stops the service.
-`, cfg.Data, cfg.AdminToken, base)
+`, cfg.Data, cfg.AdminToken, base, demoPassword)
 	})
 }
 
@@ -75,6 +77,10 @@ func hasFlag(args []string, name string) bool {
 	}
 	return false
 }
+
+// demoPassword is the demo users' password, printed at start: the demo is
+// for trying the service on one's own machine, never for a congress.
+const demoPassword = "kiemphieu-demo"
 
 // demoClient drives the API as a counting room would.
 type demoClient struct {
@@ -142,11 +148,58 @@ func loadDemo(ctx context.Context, base, token string, log *slog.Logger, pace ti
 	daibieu := map[string]any{"id": "demo-daibieu", "title": "Bầu đại biểu dự Đại hội Đảng bộ thành phố lần thứ XVIII",
 		"kind": "delegates", "seats": 20, "ballot": "strike", "electorate": congress, "composition": composition,
 		"visibility": "live", "candidates": people[5:29]}
-	for _, c := range []map[string]any{bch, bithu, daibieu} {
-		if _, err := d.do(ctx, "POST", "/api/v1/contests", c, nil); err != nil {
+	// The congress records: what the minutes' header and signature blocks
+	// print, and the show-of-hands votes taken before the ballots.
+	committee := []map[string]string{{"name": "Trần Thị Thanh Hương", "role": "head"},
+		{"name": "Nguyễn Đức Mạnh", "role": "member"}, {"name": "Lê Thị Ngọc Ánh", "role": "member"},
+		{"name": "Phạm Quang Vinh", "role": "member"}, {"name": "Đỗ Xuân Trường", "role": "member"}}
+	hands := func(subject, contest string, present, approve int) map[string]any {
+		return map[string]any{"subject": subject, "contest": contest, "present": present, "approve": approve,
+			"disapprove": present - approve, "other": 0}
+	}
+	for _, cg := range []map[string]any{
+		{"id": "demo-daihoi", "organization": "Đảng bộ quận Ba Đình", "superior": "Đảng bộ thành phố Hà Nội",
+			"name": "Đại hội đại biểu Đảng bộ quận Ba Đình", "ordinal": 23, "term": "2025–2030",
+			"place": "Hội trường Quận ủy Ba Đình", "date": "2025-06-20", "counting_committee": committee,
+			"votes": []any{hands("counting_committee", "", 295, 295), hands("seats", "demo-bch", 295, 295),
+				hands("list", "demo-bch", 295, 291), hands("seats", "demo-daibieu", 295, 295), hands("list", "demo-daibieu", 295, 295)}},
+		{"id": "demo-hoinghi", "organization": "Đảng bộ quận Ba Đình", "superior": "Đảng bộ thành phố Hà Nội",
+			"name": "Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ quận Ba Đình", "term": "2025–2030",
+			"place": "Hội trường Quận ủy Ba Đình", "date": "2025-06-21", "counting_committee": committee[:3],
+			"votes": []any{hands("counting_committee", "", 41, 41), hands("list", "demo-bithu", 41, 41)}},
+	} {
+		if _, err := d.do(ctx, "POST", "/api/v1/congresses", cg, nil); err != nil {
 			return err
 		}
-		if _, err := d.do(ctx, "POST", "/api/v1/contests/"+c["id"].(string)+"/open", nil, nil); err != nil {
+	}
+	for _, c := range []map[string]any{bch, bithu, daibieu} {
+		id, congress := c["id"].(string), "demo-daihoi"
+		if id == "demo-bithu" {
+			congress = "demo-hoinghi"
+		}
+		if _, err := d.do(ctx, "POST", "/api/v1/contests?congress="+congress, c, nil); err != nil {
+			return err
+		}
+		if _, err := d.do(ctx, "POST", "/api/v1/contests/"+id+"/open", nil, nil); err != nil {
+			return err
+		}
+	}
+	for id, n := range map[string]map[string]any{
+		"demo-bch":     {"present": 295, "collected": 290, "complaints": "Không có khiếu nại."},
+		"demo-bithu":   {"present": 41, "collected": 41},
+		"demo-daibieu": {"present": 295, "collected": 288},
+	} {
+		if _, err := d.do(ctx, "PUT", "/api/v1/contests/"+id+"/notes", n, nil); err != nil {
+			return err
+		}
+	}
+	// People who sign in with a browser: the congress secretary (admin)
+	// and a desk.
+	if _, err := d.do(ctx, "POST", "/api/v1/users", map[string]string{"username": "thuky", "password": demoPassword, "role": "admin"}, nil); err != nil {
+		return err
+	}
+	for _, desk := range []string{"ban1", "ban2"} {
+		if _, err := d.do(ctx, "POST", "/api/v1/users", map[string]string{"username": desk, "password": demoPassword, "role": "counter"}, nil); err != nil {
 			return err
 		}
 	}

@@ -1260,10 +1260,36 @@ func TestE2EDemo(t *testing.T) {
 	if len(res.Elected) != 41 || res.Seats != 41 || res.Ballots.Total != 290 {
 		t.Errorf("demo-bch: %d elected of %d seats from %d ballots; want 41 of 41 from 290", len(res.Elected), res.Seats, res.Ballots.Total)
 	}
+	// The rounds are filed under their congress, whose record the minutes
+	// print; the demo's people can sign in.
+	admin := &apiClient{base: srv.base(), token: e2eAdminToken, hc: anon.hc}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var contest struct {
+		Congress string `json:"congress"`
+	}
+	var congress tally.CongressRecord
+	status, body, err := admin.do(ctx, "GET", "/api/v1/contests/demo-bch", nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("GET demo-bch: %d %s %v", status, body, err)
+	}
+	decodeJSON(t, "demo-bch", body, &contest)
+	status, body, err = admin.do(ctx, "GET", "/api/v1/congresses/"+contest.Congress, nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("GET the congress %q of demo-bch: %d %s %v", contest.Congress, status, body, err)
+	}
+	decodeJSON(t, "congress", body, &congress)
+	if head, ok := congress.Head(); !ok || head.Name == "" || congress.Organization != "Đảng bộ quận Ba Đình" {
+		t.Errorf("demo congress: %+v", congress)
+	}
+	status, body, err = anon.do(ctx, "POST", "/api/v1/login", []byte(`{"username":"thuky","password":"`+demoPassword+`"}`))
+	if err != nil || status != http.StatusOK {
+		t.Errorf("the demo's secretary cannot sign in: %d %s %v", status, body, err)
+	}
 
 	// The delegates round is still being keyed: its live stream moves, up
 	// to the ballots of the slow live desk (after the first 200).
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	events := openStream(t, ctx, srv.base(), "demo-daibieu", "")
 	var seen []int64

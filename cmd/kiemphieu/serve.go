@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +29,7 @@ type serveConfig struct {
 	RedisURL   string
 	AdminToken string
 	LogFormat  string
+	PublicURL  string
 }
 
 func envOr(name, def string) string {
@@ -44,6 +47,8 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", "./data"), "data directory of the embedded store (KIEMPHIEU_DATA)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", envOr("KIEMPHIEU_REDIS_URL", ""), "Redis URL; unset = embedded store (KIEMPHIEU_REDIS_URL)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
+	fs.StringVar(&cfg.PublicURL, "public-url", envOr("KIEMPHIEU_PUBLIC_URL", ""),
+		"address people reach the service at, printed as the minutes' QR code; https:// also marks cookies Secure (KIEMPHIEU_PUBLIC_URL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s: %v", name, err)
@@ -54,6 +59,10 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, usageErrorf(`%s: --log-format must be "text" or "json"; got %q`, name, cfg.LogFormat)
 	}
+	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return cfg, usageErrorf("%s: --public-url must be an http:// or https:// address; got %q", name, cfg.PublicURL)
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
 		return cfg, usageErrorf("%s: the admin token must be at least 16 characters", name)
 	}
@@ -109,7 +118,8 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 		return err
 	}
 	defer store.(closer).Close()
-	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log})
+	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://")})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -66,6 +66,23 @@ func (s *Store) DeleteItem(ctx context.Context, kind, key string) error {
 	}))
 }
 
+// ListItems returns every item of a kind, by key.
+func (s *Store) ListItems(ctx context.Context, kind string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if items := tx.Bucket(bucketItems); items != nil {
+			if b := items.Bucket([]byte(kind)); b != nil {
+				return b.ForEach(func(k, v []byte) error {
+					out[string(k)] = append([]byte(nil), v...)
+					return nil
+				})
+			}
+		}
+		return nil
+	})
+	return out, storeErr("list items", err)
+}
+
 // AppendAudit adds one event to the audit log, durably.
 func (s *Store) AppendAudit(ctx context.Context, line []byte) error {
 	return storeErr("append audit", s.db.Update(func(tx *bolt.Tx) error {

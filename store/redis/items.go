@@ -12,7 +12,8 @@ import (
 
 // Beside the contests, Redis keeps:
 //
-//	kp:item:<kind>:<key>   string: a token, user or session record (kept by the api)
+//	kp:item:<kind>:<key>   string: a token, user, session or congress record (kept by the api)
+//	kp:items:<kind>        set: the keys of a kind, for listing
 //	kp:audit               list: the audit log, one event per element
 //
 // Each is a single key, so each command is atomic on Cluster too.
@@ -20,10 +21,17 @@ const keyAudit = "kp:audit"
 
 func itemKey(kind, key string) string { return "kp:item:" + kind + ":" + key }
 
+func itemIndexKey(kind string) string { return "kp:items:" + kind }
+
 // PutItem stores value under kind and key, replacing what was there.
 func (s *Store) PutItem(ctx context.Context, kind, key string, value []byte) error {
 	if kind == "" || key == "" {
 		return &tally.Error{Kind: tally.Invalid, Message: "redis store: an item needs a kind and a key"}
+	}
+	// The index first: a key listed whose value is not there yet is
+	// skipped by ListItems, whereas a value never listed would be lost to it.
+	if err := s.rdb.SAdd(ctx, itemIndexKey(kind), key).Err(); err != nil {
+		return classify(err)
 	}
 	if err := s.rdb.Set(ctx, itemKey(kind, key), value, 0).Err(); err != nil {
 		return classify(err)
@@ -49,7 +57,45 @@ func (s *Store) DeleteItem(ctx context.Context, kind, key string) error {
 	if err := s.rdb.Del(ctx, itemKey(kind, key)).Err(); err != nil {
 		return classify(err)
 	}
+	if err := s.rdb.SRem(ctx, itemIndexKey(kind), key).Err(); err != nil {
+		return classify(err)
+	}
 	return nil
+}
+
+// ListItems returns every item of a kind, by key.
+func (s *Store) ListItems(ctx context.Context, kind string) (map[string][]byte, error) {
+	keys, err := s.rdb.SMembers(ctx, itemIndexKey(kind)).Result()
+	if err != nil {
+		return nil, classify(err)
+	}
+	out := make(map[string][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	// One GET per key in a pipeline: on Cluster the items live in
+	// different slots.
+	cmds := make([]*goredis.StringCmd, len(keys))
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, itemKey(kind, k))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, classify(err)
+	}
+	for i, cmd := range cmds {
+		v, err := cmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue // listed, but deleted meanwhile
+		}
+		if err != nil {
+			return nil, classify(err)
+		}
+		out[keys[i]] = v
+	}
+	return out, nil
 }
 
 // AppendAudit adds one event to the audit log; with appendfsync always it

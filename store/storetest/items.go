@@ -15,6 +15,7 @@ type ItemStore interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error
+	ListItems(ctx context.Context, kind string) (map[string][]byte, error)
 	AppendAudit(ctx context.Context, line []byte) error
 	Audit(ctx context.Context, after int64, limit int) ([][]byte, error)
 	Ping(ctx context.Context) error
@@ -46,8 +47,20 @@ func RunItems(t *testing.T, open func(t *testing.T) ItemStore, reopen func(t *te
 		if got, err := s.Item(ctx(t), "user", "k1"); err != nil || string(got) != `{"b":2}` {
 			t.Fatalf("kinds are separate: Item user/k1 = %s, %v", got, err)
 		}
+		if err := s.PutItem(ctx(t), "token", "k2", []byte(`{"c":3}`)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ListItems(ctx(t), "token"); err != nil || len(got) != 2 || string(got["k1"]) != `{"a":2}` || string(got["k2"]) != `{"c":3}` {
+			t.Fatalf("ListItems(token) = %q, %v; want k1 and k2", got, err)
+		}
+		if got, err := s.ListItems(ctx(t), "none"); err != nil || len(got) != 0 {
+			t.Fatalf("ListItems of an empty kind = %q, %v", got, err)
+		}
 		if err := s.DeleteItem(ctx(t), "token", "k1"); err != nil {
 			t.Fatal(err)
+		}
+		if got, err := s.ListItems(ctx(t), "token"); err != nil || len(got) != 1 {
+			t.Fatalf("ListItems after a delete = %q, %v; want k2 only", got, err)
 		}
 		_, err = s.Item(ctx(t), "token", "k1")
 		wantKind(t, err, tally.NotFound)

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
+)
+
+// ballotPaperData is the printable ballot of a round (domain-rules §3.4).
+type ballotPaperData struct {
+	Contest *tally.Contest
+	// Header lines, upper case as printed: the superior committee, the
+	// organization, and the congress with its ordinal and term; empty when
+	// the round belongs to no congress record.
+	Superior, Organization, Congress string
+	Approve                          bool // đồng ý / không đồng ý columns; else names to strike
+}
+
+// ballotPaperPage: /contests/:id/ballot-paper, an A4 print view of the
+// paper ballot. It is always in Vietnamese: it is the legal document the
+// voters mark, whatever language the secretary's screen is in. Names are
+// in ballot order, the order ParseContest left them in.
+func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	d := ballotPaperData{Contest: rec.Contest, Approve: rec.Contest.Ballot == tally.StyleApprove}
+	if rec.Congress != "" {
+		cg, err := s.congress(ctx, rec.Congress)
+		switch {
+		case err == nil:
+			d.Superior, d.Organization = strings.ToUpper(cg.Superior), strings.ToUpper(cg.Organization)
+			d.Congress = strings.ToUpper(cg.Name)
+			if r := tally.RomanOrdinal(cg.Ordinal); r != "" {
+				d.Congress += " LẦN THỨ " + r
+			}
+			if cg.Term != "" {
+				d.Congress += ", NHIỆM KỲ " + cg.Term
+			}
+		case tally.ErrorKind(err) != tally.NotFound:
+			return err
+		}
+	}
+	p := s.page(c, "setup.ballot.title", d, rec.Contest.Title)
+	p.Lang = web.Vietnamese
+	p.Title = p.Lang.T("setup.ballot.title", rec.Contest.Title)
+	return s.render(c, fiber.StatusOK, "ballot-paper", p)
+}

@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// Items kinds of the congress setup.
+const (
+	itemCongress = "congress" // key: congress id → tally.CongressRecord
+	itemNotes    = "notes"    // key: contest id → tally.RoundNotes
+)
+
+// congress reads a congress record.
+func (s *Server) congress(ctx context.Context, id string) (*tally.CongressRecord, error) {
+	data, err := s.store.Item(ctx, itemCongress, id)
+	if tally.ErrorKind(err) == tally.NotFound {
+		return nil, errorf(tally.NotFound, "congress", "no congress %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec tally.CongressRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// congresses lists every congress record, by name then id.
+func (s *Server) congresses(ctx context.Context) ([]*tally.CongressRecord, error) {
+	items, err := s.store.ListItems(ctx, itemCongress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*tally.CongressRecord, 0, len(items))
+	for _, data := range items {
+		var rec tally.CongressRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return nil, err
+		}
+		out = append(out, &rec)
+	}
+	slices.SortFunc(out, func(a, b *tally.CongressRecord) int {
+		if c := strings.Compare(a.Date, b.Date); c != 0 {
+			return -c // the newest first
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// createCongress: POST /api/v1/congresses with a congress record → 201.
+func (s *Server) createCongress(c *fiber.Ctx) error {
+	rec, err := tally.ParseCongress(c.Body())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if _, err := s.store.Item(ctx, itemCongress, rec.ID); err == nil {
+		return errorf(tally.Conflict, "id", "congress %q already exists; PUT /api/v1/congresses/%s replaces it", rec.ID, rec.ID)
+	} else if tally.ErrorKind(err) != tally.NotFound {
+		return err
+	}
+	if err := s.saveCongress(ctx, rec); err != nil {
+		return err
+	}
+	c.Location("/api/v1/congresses/" + rec.ID)
+	return c.Status(fiber.StatusCreated).JSON(rec)
+}
+
+// putCongress replaces a congress record: the setup may be corrected (a
+// member of the counting committee replaced, a vote recorded) until the
+// minutes are certified. The certified minutes print the record as it was
+// when they were certified, so a congress with a certified round is frozen.
+func (s *Server) putCongress(c *fiber.Ctx) error {
+	rec, err := tally.ParseCongress(c.Body())
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	if rec.ID != id {
+		return errorf(tally.Invalid, "id", "the body's id %q is not the congress %q of the URL", rec.ID, id)
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if _, err := s.congress(ctx, id); err != nil {
+		return err
+	}
+	recs, err := s.store.Contests(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Congress == id && r.State == tally.StateCertified {
+			return errorf(tally.Conflict, "", "round %s of this congress is certified: its minutes are final, so the congress record is frozen", r.Contest.ID)
+		}
+	}
+	if err := s.saveCongress(ctx, rec); err != nil {
+		return err
+	}
+	return c.JSON(rec)
+}
+
+func (s *Server) saveCongress(ctx context.Context, rec *tally.CongressRecord) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return s.store.PutItem(ctx, itemCongress, rec.ID, data)
+}
+
+func (s *Server) getCongress(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.congress(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(rec)
+}
+
+func (s *Server) listCongresses(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	recs, err := s.congresses(ctx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"congresses": recs})
+}
+
+// notes reads a round's notes; a round without any has empty notes.
+func (s *Server) notes(ctx context.Context, contest string) (tally.RoundNotes, error) {
+	var n tally.RoundNotes
+	data, err := s.store.Item(ctx, itemNotes, contest)
+	if tally.ErrorKind(err) == tally.NotFound {
+		return n, nil
+	}
+	if err != nil {
+		return n, err
+	}
+	return n, json.Unmarshal(data, &n)
+}
+
+func (s *Server) getNotes(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if _, err := s.store.Contest(ctx, c.Params("id")); err != nil {
+		return err
+	}
+	n, err := s.notes(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// putNotes replaces a round's notes (present, the paper count collected,
+// complaints) until the round is certified.
+func (s *Server) putNotes(c *fiber.Ctx) error {
+	n, err := tally.ParseRoundNotes(c.Body())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	id := c.Params("id")
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.State == tally.StateCertified {
+		return errorf(tally.Conflict, "state", "the round is certified: its minutes are final")
+	}
+	data, _ := json.Marshal(n)
+	if err := s.store.PutItem(ctx, itemNotes, id, data); err != nil {
+		return err
+	}
+	return c.JSON(n)
+}

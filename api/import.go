@@ -1,0 +1,332 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// Limits of a candidate import: a list of MaxCandidates names fits easily;
+// an XLSX is a zip, so its unpacked size is bounded too.
+const (
+	maxImportFile     = 2 << 20
+	maxImportUnzipped = 32 << 20
+	maxImportProblems = 50 // enough to fix a file in one go, short enough to read
+)
+
+// importColumn is a column the import understands.
+type importColumn int
+
+const (
+	colName importColumn = iota
+	colGender
+	colBirth
+	colEthnic
+	colIncumbent
+	colID
+	colIgnored // a sequence number (STT): the ballot order is computed, not imported
+)
+
+// importHeaders maps a header, folded (lower case, no diacritics, single
+// spaces, '_' as a space), to its column. Both the Vietnamese names used in
+// the Party's lists and the JSON field names are accepted.
+var importHeaders = map[string]importColumn{
+	"ho va ten": colName, "ho ten": colName, "name": colName, "full name": colName,
+	"gioi tinh": colGender, "gender": colGender,
+	"ngay sinh": colBirth, "ngay thang nam sinh": colBirth, "birth date": colBirth, "date of birth": colBirth,
+	"dan toc thieu so": colEthnic, "ethnic minority": colEthnic,
+	"tai cu": colIncumbent, "incumbent": colIncumbent,
+	"ma": colID, "id": colID,
+	"stt": colIgnored, "tt": colIgnored, "no": colIgnored, "no.": colIgnored, "#": colIgnored,
+}
+
+// fold makes a header comparable: NFC, lower case, without diacritics (a
+// header typed "Ngay sinh" is the same column), đ as d, '_' as a space.
+func fold(s string) string {
+	s = strings.ReplaceAll(strings.ToLower(norm.NFD.String(s)), "_", " ")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'đ':
+			b.WriteRune('d')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// importCandidates: POST /api/v1/candidates/import, a multipart form whose
+// "file" is a CSV (UTF-8, with or without BOM, comma or semicolon) or an
+// XLSX (first sheet) → {"candidates": [...]} for the contest form. Nothing
+// is stored: the list still goes through the contest's checks. Problems
+// are 400s naming the row (as the spreadsheet numbers it) and the column
+// (as the file's header writes it).
+func (s *Server) importCandidates(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return errorf(tally.Invalid, "file", "required: a multipart form with the CSV or XLSX file in the field \"file\"")
+	}
+	if fh.Size > maxImportFile {
+		return errorf(tally.TooLarge, "file", "the file is %d bytes; at most %d", fh.Size, maxImportFile)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxImportFile+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxImportFile {
+		return errorf(tally.TooLarge, "file", "the file is over %d bytes", maxImportFile)
+	}
+	rows, raw, err := readSheet(fh.Filename, data)
+	if err != nil {
+		return err
+	}
+	cands, err := candidatesFrom(rows, raw)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"candidates": cands})
+}
+
+// readSheet returns the rows of a CSV or of an XLSX's first sheet. raw
+// tells that cells are XLSX raw values (dates as serial numbers).
+func readSheet(filename string, data []byte) (rows [][]string, raw bool, err error) {
+	// An XLSX is a zip: its magic number decides, not the file's name.
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		rows, err := readXLSX(data)
+		return rows, true, err
+	}
+	if strings.HasSuffix(strings.ToLower(filename), ".xlsx") || strings.HasSuffix(strings.ToLower(filename), ".xls") {
+		return nil, false, errorf(tally.Invalid, "file", "%q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename)
+	}
+	rows, err = readCSV(data)
+	return rows, false, err
+}
+
+func readXLSX(data []byte) ([][]string, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxImportUnzipped, UnzipXMLSizeLimit: maxImportUnzipped})
+	if err != nil {
+		return nil, errorf(tally.Invalid, "file", "not a readable XLSX workbook: %v", err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, errorf(tally.Invalid, "file", "the workbook has no sheet")
+	}
+	// Raw values: a date cell is a serial number whatever its display
+	// format, which would otherwise turn a birth date into "03-02-75".
+	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, errorf(tally.Invalid, "file", "reading sheet %q: %v", sheets[0], err)
+	}
+	return rows, nil
+}
+
+func readCSV(data []byte) ([][]string, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
+	if !utf8.Valid(data) {
+		return nil, errorf(tally.Invalid, "file", "the CSV is not UTF-8 text (save it as \"CSV UTF-8\")")
+	}
+	// The delimiter is the header's: Excel writes ';' where ',' is the
+	// decimal separator, as in Vietnamese settings.
+	header, _, _ := bytes.Cut(data, []byte("\n"))
+	r := csv.NewReader(bytes.NewReader(data))
+	if bytes.Count(header, []byte(";")) > bytes.Count(header, []byte(",")) {
+		r.Comma = ';'
+	}
+	r.FieldsPerRecord = -1 // short rows are filled with empty cells below
+	rows, err := r.ReadAll()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d", pe.StartLine), "CSV: %v", pe.Err)
+		}
+		return nil, errorf(tally.Invalid, "file", "CSV: %v", err)
+	}
+	return rows, nil
+}
+
+// candidatesFrom reads candidates from rows whose first non-empty row is
+// the header. Ids are generated (c1, c2… in file order) when the file has
+// no id column; an empty cell of a yes/no column that is present means
+// "no", the convention of lists marked with an x.
+func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
+	h := 0
+	for h < len(rows) && blank(rows[h]) {
+		h++
+	}
+	if h == len(rows) {
+		return nil, errorf(tally.Invalid, "file", "the file is empty: it needs a header row (Họ và tên, Giới tính, Ngày sinh, …) and one row per candidate")
+	}
+	header := rows[h]
+	cols := make([]importColumn, len(header))
+	names := make([]string, len(header))
+	seen := map[importColumn]string{}
+	for i, cell := range header {
+		names[i] = strings.TrimSpace(norm.NFC.String(cell))
+		col, ok := importHeaders[fold(cell)]
+		switch {
+		case names[i] == "":
+			col = colIgnored
+		case !ok:
+			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d, %s", h+1, names[i]),
+				"unknown column; the columns are Họ và tên (name), Giới tính (gender), Ngày sinh (birth_date), Dân tộc thiểu số (ethnic_minority), Tái cử (incumbent), Mã (id) and STT")
+		case col != colIgnored && seen[col] != "":
+			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d, %s", h+1, names[i]), "the same column as %q", seen[col])
+		}
+		seen[col], cols[i] = names[i], col
+	}
+	if seen[colName] == "" {
+		return nil, errorf(tally.Invalid, fmt.Sprintf("row %d", h+1), "no name column: the header needs \"Họ và tên\" (or \"name\")")
+	}
+	var out []tally.Candidate
+	var p []error
+	ids := map[string]int{}
+	for r := h + 1; r < len(rows) && len(p) < maxImportProblems; r++ {
+		if blank(rows[r]) {
+			continue
+		}
+		if len(out) == tally.MaxCandidates {
+			return nil, errorf(tally.TooLarge, "file", "more than %d candidates", tally.MaxCandidates)
+		}
+		var cand tally.Candidate
+		bad := func(i int, format string, args ...any) {
+			p = append(p, tally.Errorf(fmt.Sprintf("row %d, %s", r+1, names[i]), format, args...))
+		}
+		for i, col := range cols {
+			cell := ""
+			if i < len(rows[r]) {
+				cell = strings.Join(strings.Fields(norm.NFC.String(rows[r][i])), " ")
+			}
+			switch col {
+			case colName:
+				cand.Name = cell
+				if cell == "" {
+					bad(i, "required: the candidate's full name")
+				} else if n := utf8.RuneCountInString(cell); n > 200 {
+					bad(i, "too long (%d characters, at most 200)", n)
+				}
+			case colGender:
+				switch fold(cell) {
+				case "":
+				case "nam", "male", "m":
+					cand.Gender = tally.GenderMale
+				case "nu", "female", "f":
+					cand.Gender = tally.GenderFemale
+				default:
+					bad(i, "must be Nam or Nữ (male or female); got %q", cell)
+				}
+			case colBirth:
+				if cell == "" {
+					break
+				}
+				if d, ok := parseBirth(cell, raw); ok {
+					cand.BirthDate = d
+				} else {
+					bad(i, "must be a date YYYY-MM-DD or DD/MM/YYYY; got %q", cell)
+				}
+			case colEthnic, colIncumbent:
+				v, ok := parseYes(cell)
+				if !ok {
+					bad(i, "must be x, có, yes, true or 1 for yes, or empty, không, no, false or 0 for no; got %q", cell)
+				}
+				if col == colEthnic {
+					cand.EthnicMinority = &v
+				} else {
+					cand.Incumbent = &v
+				}
+			case colID:
+				cand.ID = cell
+			}
+		}
+		if seen[colID] != "" {
+			i := slicesIndex(cols, colID)
+			switch prev, dup := ids[cand.ID]; {
+			case cand.ID == "":
+				bad(i, "required when the file has an id column")
+			case dup:
+				bad(i, "%q is also the id on row %d", cand.ID, prev)
+			default:
+				ids[cand.ID] = r + 1
+			}
+		} else {
+			cand.ID = "c" + strconv.Itoa(len(out)+1)
+		}
+		out = append(out, cand)
+	}
+	if len(p) > 0 {
+		return nil, errors.Join(p...)
+	}
+	if len(out) == 0 {
+		return nil, errorf(tally.Invalid, "file", "no candidates below the header row")
+	}
+	return out, nil
+}
+
+func slicesIndex(cols []importColumn, c importColumn) int {
+	for i, x := range cols {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// parseBirth reads YYYY-MM-DD or DD/MM/YYYY (the Vietnamese order; also
+// D/M/YYYY and with '-' or '.'), and from an XLSX a date cell's serial
+// number.
+func parseBirth(s string, raw bool) (string, bool) {
+	for _, layout := range []string{time.DateOnly, "2/1/2006", "2-1-2006", "2.1.2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Format(time.DateOnly), true
+		}
+	}
+	if raw {
+		// Serial days since 1899-12-30; a birth date is a whole day,
+		// within a plausible range (1900 to 2100).
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 73051 {
+			if t, err := excelize.ExcelDateToTime(f, false); err == nil {
+				return t.Format(time.DateOnly), true
+			}
+		}
+	}
+	return "", false
+}
+
+func parseYes(s string) (v, ok bool) {
+	switch fold(s) {
+	case "x", "co", "yes", "true", "1", "y":
+		return true, true
+	case "", "khong", "no", "false", "0", "n":
+		return false, true
+	}
+	return false, false
+}

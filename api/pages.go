@@ -1,0 +1,276 @@
+package api
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
+)
+
+// The pages (DESIGN §5.7) are rendered here from package web's templates;
+// their scripts call the JSON API with the session's CSRF token.
+
+const (
+	langCookie  = "kp_lang"
+	loginCookie = "kp_login" // the sign-in form's CSRF token (double submit)
+)
+
+// pageRoutes mounts the pages and their assets. Pages and the downloads
+// share the audit and authentication of the API.
+func (s *Server) pageRoutes() {
+	app := s.app
+	app.Use("/static", func(c *fiber.Ctx) error {
+		// Asset URLs carry the build's digest (web.Asset), so they may be
+		// cached for good.
+		if c.Query("v") != "" {
+			c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+		}
+		return c.Next()
+	}, filesystem.New(filesystem.Config{Root: http.FS(web.Static())}))
+
+	s.pageGet("/", s.homePage)
+	s.pageGet("/login", s.loginPage)
+	s.pagePost("/login", s.loginForm)
+	s.pagePost("/logout", s.logoutForm)
+
+	// Downloads for people (DESIGN §5.7), with the result's visibility.
+	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)
+	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
+	s.pageGet("/contests/:id/export.jsonl", s.requireResultAccess, s.exportLog)
+
+	// Setup (api/setup.go, api/ballotpaper.go).
+	s.pageGet("/congresses/new", s.requirePage(roleAdmin), s.congressSetupPage)
+	s.pageGet("/congresses/:id/setup", s.requirePage(roleAdmin), s.congressSetupPage)
+	s.pageGet("/contests/new", s.requirePage(roleAdmin), s.contestNewPage)
+	s.pageGet("/contests/:id/setup", s.requirePage(roleAdmin), s.contestSetupPage)
+	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
+	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
+}
+
+// pageGet and pagePost mount a page route behind the pages' middleware:
+// per route rather than as a group, because a group's middleware would
+// also run for every other route under its prefix.
+func (s *Server) pageGet(path string, h ...fiber.Handler) {
+	s.app.Get(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate}, h...)...)
+}
+
+func (s *Server) pagePost(path string, h ...fiber.Handler) {
+	s.app.Post(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate}, h...)...)
+}
+
+// securityHeaders: no framing, no sniffing, scripts and styles from this
+// origin only (data blocks in <script type="application/json"> are not
+// scripts), inline style attributes allowed for the printed documents.
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
+		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+// lang is the page language: ?lang= (remembered in a cookie), the cookie,
+// or Vietnamese.
+func (s *Server) lang(c *fiber.Ctx) web.Lang {
+	if q := c.Query("lang"); q != "" {
+		l := web.ParseLang(q)
+		c.Cookie(&fiber.Cookie{Name: langCookie, Value: string(l), Path: "/", SameSite: fiber.CookieSameSiteLaxMode,
+			Secure: s.cfg.SecureCookies, Expires: s.now().Add(365 * 24 * time.Hour)})
+		return l
+	}
+	return web.ParseLang(c.Cookies(langCookie))
+}
+
+// page builds what every template gets for this request.
+func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web.Page {
+	l := s.lang(c)
+	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
+	if pr := principalOf(c); pr != nil {
+		p.User = &web.User{Name: pr.Name, Role: string(pr.Role)}
+		p.CSRF = pr.csrf
+	}
+	return p
+}
+
+// render writes a page.
+func (s *Server) render(c *fiber.Ctx, status int, name string, p *web.Page) error {
+	c.Status(status)
+	c.Type("html", "utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return s.pages.Render(c, name, p)
+}
+
+// requirePage admits a signed-in principal of at least the role; others
+// are sent to sign in and come back.
+func (s *Server) requirePage(min Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := principalOf(c)
+		if p == nil {
+			return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
+		}
+		if roleRank[p.Role] < roleRank[min] {
+			return errorf(tally.Forbidden, "", "the %s role may not open this page; it needs %s", p.Role, min)
+		}
+		if err := checkCSRF(c, p); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// wantsHTML tells whether an error should be a page rather than JSON: a
+// browser's request (it accepts text/html) outside the JSON API.
+func wantsHTML(c *fiber.Ctx) bool {
+	return !strings.HasPrefix(c.Path(), "/api/") && strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+}
+
+// errorPage renders an error for people, with the same status the API
+// would give.
+func (s *Server) errorPage(c *fiber.Ctx, status int, message string) error {
+	l := s.lang(c)
+	if status == fiber.StatusForbidden {
+		message = l.T("error.forbidden") + " " + message
+	}
+	p := s.page(c, "error.title", struct{ Message, RequestID string }{message, requestID(c)})
+	return s.render(c, status, "error", p)
+}
+
+func (s *Server) homePage(c *fiber.Ctx) error {
+	type group struct {
+		Congress *tally.CongressRecord
+		Contests []*tally.Record
+	}
+	var groups []group
+	if principalOf(c) != nil {
+		ctx, cancel := storeCtx()
+		defer cancel()
+		congresses, err := s.congresses(ctx)
+		if err != nil {
+			return err
+		}
+		recs, err := s.store.Contests(ctx)
+		if err != nil {
+			return err
+		}
+		index := map[string]int{}
+		for _, cg := range congresses {
+			index[cg.ID] = len(groups)
+			groups = append(groups, group{Congress: cg})
+		}
+		var loose []*tally.Record
+		for _, r := range recs {
+			if i, ok := index[r.Congress]; ok {
+				groups[i].Contests = append(groups[i].Contests, r)
+			} else {
+				loose = append(loose, r)
+			}
+		}
+		if len(loose) > 0 {
+			groups = append(groups, group{Contests: loose})
+		}
+		for _, g := range groups {
+			// Rounds of one election together, in the order they were made.
+			slices.SortStableFunc(g.Contests, func(a, b *tally.Record) int { return strings.Compare(a.Created, b.Created) })
+		}
+	}
+	return s.render(c, fiber.StatusOK, "home", s.page(c, "home.title", struct{ Groups any }{groups}))
+}
+
+// safeNext keeps a return address on this site: a path, never "//host".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+type loginData struct {
+	Error, Next, Username, FormToken string
+}
+
+// loginPage shows the sign-in form: a user name and password, or a token
+// handed to a desk (DESIGN §5.7).
+func (s *Server) loginPage(c *fiber.Ctx) error {
+	d := loginData{Next: safeNext(c.Query("next"))}
+	if c.Query("expired") != "" {
+		d.Error = s.lang(c).T("login.expired")
+	}
+	return s.renderLogin(c, fiber.StatusOK, d)
+}
+
+func (s *Server) renderLogin(c *fiber.Ctx, status int, d loginData) error {
+	// Login CSRF: the form carries a token that must match a cookie only
+	// this site can set, so another site cannot sign a browser in as
+	// someone else.
+	d.FormToken = randomToken("", 18)
+	c.Cookie(&fiber.Cookie{Name: loginCookie, Value: d.FormToken, Path: "/login", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cfg.SecureCookies})
+	return s.render(c, status, "login", s.page(c, "login.title", d))
+}
+
+// loginForm signs in from the form, with a password or a token, under the
+// same lockout as the API, and starts a session.
+func (s *Server) loginForm(c *fiber.Ctx) error {
+	l := s.lang(c)
+	d := loginData{Next: safeNext(c.FormValue("next")), Username: c.FormValue("username")}
+	form, cookie := c.FormValue("_csrf"), c.Cookies(loginCookie)
+	if form == "" || subtle.ConstantTimeCompare([]byte(form), []byte(cookie)) != 1 {
+		d.Error = l.T("login.expired")
+		return s.renderLogin(c, fiber.StatusForbidden, d)
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	var rec sessionRecord
+	var err error
+	switch token, password := strings.TrimSpace(c.FormValue("token")), c.FormValue("password"); {
+	case token != "":
+		var p *principal
+		if p, err = s.checkToken(ctx, c, token); err == nil {
+			rec = sessionRecord{Username: p.Name, Role: p.Role, Token: strings.TrimPrefix(p.ID, "token:")}
+		}
+	case d.Username != "" && password != "":
+		var u userRecord
+		if u, err = s.checkPassword(ctx, c, d.Username, password); err == nil {
+			rec = sessionRecord{Username: u.Username, Role: u.Role}
+		}
+	default:
+		d.Error = l.T("login.missing")
+		return s.renderLogin(c, fiber.StatusBadRequest, d)
+	}
+	var locked *lockedError
+	switch {
+	case errors.As(err, &locked):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(locked.retry/time.Second)))
+		d.Error = l.T("login.locked", int(locked.retry/time.Second))
+		return s.renderLogin(c, fiber.StatusTooManyRequests, d)
+	case tally.ErrorKind(err) == tally.Unauthorized:
+		d.Error = l.T("login.failed")
+		return s.renderLogin(c, fiber.StatusUnauthorized, d)
+	case err != nil:
+		return err
+	}
+	if _, err := s.startSession(ctx, c, rec); err != nil {
+		return err
+	}
+	c.ClearCookie(loginCookie)
+	return c.Redirect(d.Next, fiber.StatusSeeOther)
+}
+
+// logoutForm ends the session (the form carries the CSRF token) and goes
+// back to the sign-in page.
+func (s *Server) logoutForm(c *fiber.Ctx) error {
+	if err := s.logout(c); err != nil {
+		return err
+	}
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}

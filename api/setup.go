@@ -1,0 +1,301 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// The setup of a congress and its rounds, for the secretary: the live
+// checks of a contest definition, and the pages that file congresses,
+// contests and desk tokens. Every figure shown comes from the engine
+// (package tally); the pages' scripts only preview and call the JSON API.
+
+// checkResult is the answer of POST /api/v1/contests/check.
+type checkResult struct {
+	Valid bool `json:"valid"`
+	// Denominator is D, null while the electorate itself has problems (a
+	// D computed from a bad electorate would mislead).
+	Denominator *int `json:"denominator"`
+	// Formula is how D was reached, e.g. "25 − 2 − 1 − 0 − 1 = 21".
+	Formula    string `json:"formula,omitempty"`
+	Threshold  *int   `json:"threshold"`
+	Seats      int    `json:"seats"`
+	Candidates int    `json:"candidates"`
+	// Surplus is candidates − seats (null without a valid seat count).
+	Surplus *int `json:"surplus"`
+	// SurplusLimit binds only the first round of a committee or standing
+	// committee (Điều 14); null for every other list.
+	SurplusLimit *int      `json:"surplus_limit"`
+	Problems     []problem `json:"problems"`
+}
+
+// checkContest: POST /api/v1/contests/check with a contest definition →
+// the engine's figures and every problem, without storing anything. A body
+// that is not a contest definition at all (bad JSON, an unknown field, a
+// wrong type) is a 400 naming the field, as on create.
+func (s *Server) checkContest(c *fiber.Ctx) error {
+	contest, err := tally.DraftContest(c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(checkOf(contest))
+}
+
+func checkOf(contest *tally.Contest) checkResult {
+	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{}}
+	electorateOK := true
+	for _, p := range tally.Problems(contest.Validate()) {
+		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
+		if strings.HasPrefix(p.Field, "electorate") {
+			electorateOK = false
+		}
+	}
+	res.Valid = len(res.Problems) == 0
+	if electorateOK {
+		d := contest.Denominator()
+		t := tally.Threshold(d)
+		res.Denominator, res.Threshold, res.Formula = &d, &t, formulaOf(contest.Electorate, d)
+	}
+	if contest.Seats >= 1 {
+		surplus := len(contest.Candidates) - contest.Seats
+		res.Surplus = &surplus
+		if (contest.Kind == tally.KindCommittee || contest.Kind == tally.KindStandingCommittee) && contest.Round == 1 {
+			limit := tally.SurplusLimit(contest.Seats)
+			res.SurplusLimit = &limit
+		}
+	}
+	return res
+}
+
+// formulaOf writes D's arithmetic in the order the exclusions are listed
+// for the congress type (DESIGN §5.1), so the secretary can check each term.
+func formulaOf(e tally.Electorate, d int) string {
+	ex := e.Exclusions
+	terms := []int{e.Convened}
+	switch e.Congress {
+	case tally.CongressMembers:
+		terms = append(terms, ex.TemporaryElsewhere, ex.ExemptAbsent, ex.SuspendedOrDetained, ex.AbsentWithLeave)
+	case tally.CongressDelegates:
+		terms = append(terms, ex.CommitteeAbsent, ex.DelegatesAbsentUnreplaced)
+	}
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = strconv.Itoa(t)
+	}
+	return strings.Join(parts, " − ") + " = " + strconv.Itoa(d)
+}
+
+// Choices offered by the setup forms, in the order the forms list them.
+var (
+	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
+		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
+		tally.KindAlternates, tally.KindOther}
+	setupSubjects = []tally.Subject{tally.SubjectSeats, tally.SubjectList, tally.SubjectCountingCommittee, tally.SubjectOther}
+	setupRoles    = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
+)
+
+// handsPolicy is how the setup page shows show-of-hands shares: the
+// default percent policy of a contest (2 places, half up).
+var handsPolicy = tally.PercentPolicy{Places: 2, Rounding: tally.RoundHalfUp}
+
+type congressPageData struct {
+	Congress *tally.CongressRecord // nil on /congresses/new
+	Votes    []tally.HandsResult   // the saved votes, decided by the engine
+	Contests []*tally.Record       // the congress's rounds, in the order made
+	Subjects []tally.Subject
+	Roles    []tally.CommitteeRole
+}
+
+// congressSetupPage: /congresses/new and /congresses/:id/setup, the congress
+// record form. The saved votes are decided here, server-side, by the
+// engine; the page's script previews unsaved ones the same way.
+func (s *Server) congressSetupPage(c *fiber.Ctx) error {
+	d := congressPageData{Subjects: setupSubjects, Roles: setupRoles}
+	if id := c.Params("id"); id != "" {
+		ctx, cancel := storeCtx()
+		defer cancel()
+		rec, err := s.congress(ctx, id)
+		if err != nil {
+			return err
+		}
+		d.Congress = rec
+		for _, v := range rec.Votes {
+			d.Votes = append(d.Votes, v.Result(handsPolicy))
+		}
+		if d.Contests, err = s.contestsOf(ctx, id); err != nil {
+			return err
+		}
+		return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.title", d, rec.Name))
+	}
+	return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.new", d))
+}
+
+// contestsOf lists a congress's rounds in the order they were made.
+func (s *Server) contestsOf(ctx context.Context, congress string) ([]*tally.Record, error) {
+	recs, err := s.store.Contests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*tally.Record
+	for _, r := range recs {
+		if r.Congress == congress {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *tally.Record) int { return strings.Compare(a.Created, b.Created) })
+	return out, nil
+}
+
+type contestNewData struct {
+	Congress   *tally.CongressRecord
+	Congresses []*tally.CongressRecord
+	Kinds      []tally.ContestKind
+	// Defaults are the form's starting values (DESIGN §5.1's defaults, the
+	// engine's own), read by setup.js from a JSON block.
+	Defaults *tally.Contest
+}
+
+// contestNewPage: /contests/new[?congress=ID], the contest form with its
+// live checks (POST /api/v1/contests/check) and the candidate import.
+func (s *Server) contestNewPage(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	d := contestNewData{Kinds: setupKinds}
+	if id := c.Query("congress"); id != "" {
+		rec, err := s.congress(ctx, id)
+		if err != nil {
+			return err
+		}
+		d.Congress = rec
+	} else {
+		var err error
+		if d.Congresses, err = s.congresses(ctx); err != nil {
+			return err
+		}
+	}
+	// The form starts from DESIGN §5.1's defaults, the engine's own.
+	def, err := tally.DraftContest([]byte(`{}`))
+	if err != nil {
+		return err
+	}
+	d.Defaults = def
+	return s.render(c, fiber.StatusOK, "contest-new", s.page(c, "setup.contest.new", d))
+}
+
+type contestSetupData struct {
+	contestView
+	Congress  *tally.CongressRecord
+	Check     checkResult
+	Notes     tally.RoundNotes
+	Keyed     int64 // ballots in the log (counters' total), while open or after
+	Previous  string
+	Exclusion []exclusionLine
+}
+
+// exclusionLine is one term of D as the control page lists it.
+type exclusionLine struct {
+	Key   string // message key suffix: the JSON name of the exclusion
+	Count int
+}
+
+// contestSetupPage: /contests/:id/setup, a round's control page: its
+// definition and D, its state and the lifecycle actions, the round notes,
+// the next round, the desk tokens and the links.
+func (s *Server) contestSetupPage(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	v, err := s.view(ctx, rec)
+	if err != nil {
+		return err
+	}
+	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest)}
+	if rec.Congress != "" {
+		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {
+			return err
+		}
+	}
+	if d.Notes, err = s.notes(ctx, rec.Contest.ID); err != nil {
+		return err
+	}
+	counters, _, err := s.store.Counters(ctx, rec.Contest.ID)
+	if err != nil {
+		return err
+	}
+	d.Keyed = counters[tally.CounterTotal]
+	ex := rec.Contest.Electorate.Exclusions
+	switch rec.Contest.Electorate.Congress {
+	case tally.CongressMembers:
+		d.Exclusion = []exclusionLine{{"temporary_elsewhere", ex.TemporaryElsewhere}, {"exempt_absent", ex.ExemptAbsent},
+			{"suspended_or_detained", ex.SuspendedOrDetained}, {"absent_with_leave", ex.AbsentWithLeave}}
+	case tally.CongressDelegates:
+		d.Exclusion = []exclusionLine{{"committee_absent", ex.CommitteeAbsent}, {"delegates_absent_unreplaced", ex.DelegatesAbsentUnreplaced}}
+	}
+	return s.render(c, fiber.StatusOK, "contest-setup", s.page(c, "setup.round.title", d, rec.Contest.Title))
+}
+
+type deskTokenData struct {
+	Contest *tally.Contest
+	Name    string
+	Token   string
+	URL     string // <base>/login#token=…: the fragment never reaches a server log
+	// QR is a data: URL of a PNG of URL; typed as a URL the template
+	// trusts, since html/template replaces data: URLs it was not told are safe.
+	QR template.URL
+}
+
+// deskTokenForm: POST /contests/:id/tokens (a plain form with _csrf) issues
+// a counter token for a desk and shows it once, with a QR code that signs
+// the desk's device in. The token travels in the URL fragment, which
+// browsers do not send to the server or in Referer headers.
+func (s *Server) deskTokenForm(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	name := strings.Join(strings.Fields(norm.NFC.String(c.FormValue("name"))), " ")
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return errorf(tally.Invalid, "name", "required: the desk's name, such as \"Bàn 2\"")
+	case n > 100:
+		return errorf(tally.Invalid, "name", "too long (%d characters, at most 100)", n)
+	}
+	token, _, err := s.issueToken(ctx, c, roleCounter, name)
+	if err != nil {
+		return err
+	}
+	url := s.baseURL(c) + "/login#token=" + token
+	png, err := qrcode.Encode(url, qrcode.Medium, 320)
+	if err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	d := deskTokenData{Contest: rec.Contest, Name: name, Token: token, URL: url,
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
+	return s.render(c, fiber.StatusCreated, "setup-token", s.page(c, "setup.token.title", d, name))
+}
+
+// baseURL is where people reach the service: the configured public URL, or
+// the address of this request.
+func (s *Server) baseURL(c *fiber.Ctx) string {
+	if u := strings.TrimRight(s.cfg.PublicURL, "/"); u != "" {
+		return u
+	}
+	return c.BaseURL()
+}

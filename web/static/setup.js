@@ -1,0 +1,362 @@
+// kiemphieu: the setup pages — congress record, contest form with the
+// engine's live checks, candidate import, a round's lifecycle actions. Every
+// decision is the server's; this script previews and calls the JSON API.
+"use strict";
+(function () {
+  const msg = kp.data("setup-messages") || {};
+  const t = (k) => msg["setup.js." + k] || k;
+
+  // Print buttons (the ballot paper): the CSP forbids inline handlers.
+  document.querySelectorAll("[data-print]").forEach(b => b.addEventListener("click", () => window.print()));
+
+  // --- shared helpers ---------------------------------------------------
+
+  function intOrNull(v) {
+    const s = String(v).trim();
+    if (s === "") return null;
+    const n = Number(s);
+    return Number.isInteger(n) ? n : NaN;
+  }
+
+  // showProblems puts each problem beside the element that names its field
+  // (data-problem-for) and lists the rest in box.
+  function showProblems(form, problems, box) {
+    form.querySelectorAll("[data-problem-for]").forEach(el => { el.textContent = ""; });
+    form.querySelectorAll(".has-problem").forEach(el => el.classList.remove("has-problem"));
+    const rest = [];
+    for (const p of problems || []) {
+      const el = form.querySelector('[data-problem-for="' + CSS.escape(p.field || "") + '"]');
+      if (el) {
+        el.textContent = (el.textContent ? el.textContent + " " : "") + p.message;
+        const input = el.parentElement && el.parentElement.querySelector("input, select, textarea");
+        if (input) input.classList.add("has-problem");
+      } else {
+        rest.push(p);
+      }
+    }
+    if (box) {
+      box.textContent = rest.map(p => (p.field ? p.field + ": " : "") + p.message).join("\n");
+      box.hidden = rest.length === 0;
+    }
+  }
+
+  function problemsOf(body) {
+    if (!body || !body.error) return [];
+    const e = body.error;
+    if (e.problems && e.problems.length) return e.problems;
+    return [{ field: e.field || "", message: e.message }];
+  }
+
+  function wireRows(addButton, tbody, template, onChange) {
+    addButton.addEventListener("click", () => {
+      tbody.appendChild(template.content.cloneNode(true));
+      onChange();
+      const first = tbody.lastElementChild.querySelector("input");
+      if (first) first.focus();
+    });
+    tbody.addEventListener("click", (e) => {
+      if (e.target.classList.contains("remove-row")) {
+        e.target.closest("tr").remove();
+        onChange();
+      }
+    });
+  }
+
+  // Show-of-hands shares as the engine computes them: n × 100 / present,
+  // 2 places, half up, on integers (no floating-point rounding).
+  function share(n, d) {
+    if (!(d > 0) || !(n >= 0)) return "";
+    const hundredths = Math.floor((2 * n * 10000 + d) / (2 * d));
+    const whole = Math.floor(hundredths / 100), frac = String(hundredths % 100).padStart(2, "0");
+    return whole + "," + frac + "%";
+  }
+
+  // --- congress record ----------------------------------------------------
+
+  const congressForm = document.getElementById("congress-form");
+  if (congressForm) {
+    const voteRows = document.getElementById("vote-rows");
+    const memberRows = document.getElementById("committee-rows");
+
+    function previewVote(tr) {
+      const v = (name) => intOrNull(tr.querySelector('[name="' + name + '"]').value);
+      const present = v("present"), approve = v("approve") || 0;
+      for (const k of ["approve", "disapprove", "other"]) {
+        tr.querySelector('[data-share="' + k + '"]').textContent = share(v(k) || 0, present);
+      }
+      const out = tr.querySelector(".outcome");
+      out.textContent = "";
+      if (!(present > 0)) return;
+      if (approve === present) {
+        const s = document.createElement("strong");
+        s.className = "unanimous";
+        s.textContent = t("unanimous");
+        out.append(s, document.createElement("br"));
+      }
+      const r = document.createElement("span");
+      const passed = 2 * approve > present; // approve > half of those present
+      r.className = passed ? "passed" : "failed";
+      r.textContent = passed ? t("passed") : t("failed");
+      out.append(r);
+    }
+    voteRows.addEventListener("input", (e) => { const tr = e.target.closest("tr"); if (tr) previewVote(tr); });
+    wireRows(document.getElementById("add-member"), memberRows, document.getElementById("committee-row"), () => {});
+    wireRows(document.getElementById("add-vote"), voteRows, document.getElementById("vote-row"), () => {});
+
+    function record() {
+      const f = (n) => congressForm.querySelector('[name="' + n + '"]').value.trim();
+      const rec = { id: f("id"), organization: f("organization"), name: f("name") };
+      for (const k of ["superior", "term", "place", "date"]) if (f(k)) rec[k] = f(k);
+      const ord = intOrNull(f("ordinal"));
+      if (ord !== null) rec.ordinal = ord;
+      rec.counting_committee = [...memberRows.querySelectorAll("tr")].map(tr => ({
+        name: tr.querySelector('[name="member-name"]').value.trim(),
+        role: tr.querySelector('[name="member-role"]').value,
+      }));
+      rec.votes = [...voteRows.querySelectorAll("tr")].map(tr => {
+        const g = (n) => tr.querySelector('[name="' + n + '"]').value.trim();
+        const v = { subject: g("subject"), present: intOrNull(g("present")) || 0,
+          approve: intOrNull(g("approve")) || 0, disapprove: intOrNull(g("disapprove")) || 0, other: intOrNull(g("other")) || 0 };
+        if (g("contest")) v.contest = g("contest");
+        if (g("title")) v.title = g("title");
+        return v;
+      });
+      return rec;
+    }
+
+    congressForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const rec = record();
+      const existing = congressForm.dataset.id;
+      const res = existing
+        ? await kp.api("PUT", "/api/v1/congresses/" + encodeURIComponent(existing), rec)
+        : await kp.api("POST", "/api/v1/congresses", rec);
+      if (res.ok) {
+        // The saved record is rendered by the server, votes decided by the engine.
+        location.href = "/congresses/" + encodeURIComponent(rec.id) + "/setup";
+        return;
+      }
+      showProblems(congressForm, problemsOf(res.body), document.getElementById("form-errors"));
+    });
+  }
+
+  // --- contest form with live checks -----------------------------------------
+
+  const contestForm = document.getElementById("contest-form");
+  if (contestForm) {
+    const defaults = kp.data("contest-defaults") || {};
+    const rows = document.getElementById("candidate-rows");
+    const rowTemplate = document.getElementById("candidate-row");
+    const val = (n) => contestForm.querySelector('[name="' + n + '"]').value.trim();
+
+    function addCandidate(c) {
+      rows.appendChild(rowTemplate.content.cloneNode(true));
+      const tr = rows.lastElementChild;
+      if (c) {
+        tr.querySelector('[name="name"]').value = c.name || "";
+        tr.querySelector('[name="gender"]').value = c.gender || "";
+        tr.querySelector('[name="birth_date"]').value = c.birth_date || "";
+        tr.querySelector('[name="ethnic_minority"]').checked = !!c.ethnic_minority;
+        tr.querySelector('[name="incumbent"]').checked = !!c.incumbent;
+        tr.querySelector('[name="id"]').value = c.id || "";
+      }
+      return tr;
+    }
+
+    // Rows are numbered and problem slots keyed by their index, which is
+    // the index the engine's problems name (candidates[i] in typed order).
+    function renumber() {
+      [...rows.children].forEach((tr, i) => {
+        tr.querySelector(".row-no").textContent = i + 1;
+        tr.querySelectorAll("[data-col]").forEach(el => {
+          if (el.classList.contains("problem")) el.dataset.problemFor = "candidates[" + i + "]." + el.dataset.col;
+        });
+      });
+    }
+
+    function definition() {
+      const congress = val("electorate.congress");
+      const exclusions = {};
+      contestForm.querySelectorAll(".exclusion").forEach(l => {
+        // Only the exclusions of the chosen congress type are sent: the
+        // engine refuses the others rather than ignoring them.
+        if (l.dataset.for !== congress) return;
+        const input = l.querySelector("input");
+        exclusions[input.name.replace("electorate.exclusions.", "")] = intOrNull(input.value) || 0;
+      });
+      const def = {
+        id: val("id"), title: val("title"), kind: val("kind"),
+        round: intOrNull(val("round")) ?? defaults.round, seats: intOrNull(val("seats")) ?? 0,
+        ballot: val("ballot"), visibility: val("visibility"),
+        electorate: { congress, convened: intOrNull(val("electorate.convened")) ?? 0, exclusions },
+        percent: { places: intOrNull(val("percent.places")) ?? 2, rounding: val("percent.rounding") },
+        composition: {
+          young_under: intOrNull(val("composition.young_under")) ?? 40,
+          age_bands: [intOrNull(val("composition.age_bands.0")) ?? 40, intOrNull(val("composition.age_bands.1")) ?? 50],
+        },
+        candidates: [...rows.children].map((tr, i) => {
+          const g = (n) => tr.querySelector('[name="' + n + '"]');
+          const c = { id: g("id").value.trim() || "c" + (i + 1), name: g("name").value.trim() };
+          if (g("gender").value) c.gender = g("gender").value;
+          if (g("birth_date").value) c.birth_date = g("birth_date").value;
+          c.ethnic_minority = g("ethnic_minority").checked;
+          c.incumbent = g("incumbent").checked;
+          return c;
+        }),
+      };
+      if (val("composition.reference_date")) def.composition.reference_date = val("composition.reference_date");
+      // NaN (a half-typed number) goes to the server as null, which the
+      // strict decoder names as the field at fault.
+      return JSON.parse(JSON.stringify(def, (k, v) => (typeof v === "number" && isNaN(v) ? null : v)));
+    }
+
+    function showType() {
+      const congress = val("electorate.congress");
+      contestForm.querySelectorAll(".exclusion").forEach(l => { l.hidden = l.dataset.for !== congress; });
+      document.querySelectorAll(".formula-help").forEach(l => { l.hidden = l.dataset.for !== congress; });
+    }
+
+    const checksBox = document.getElementById("checks");
+    let timer = null, seq = 0;
+    function scheduleCheck() {
+      clearTimeout(timer);
+      timer = setTimeout(check, 300);
+    }
+    async function check() {
+      const mine = ++seq;
+      const res = await kp.api("POST", "/api/v1/contests/check", definition());
+      if (mine !== seq) return; // a later check is on its way
+      const status = document.getElementById("check-status");
+      const list = document.getElementById("check-problems");
+      list.textContent = "";
+      if (!res.ok) {
+        status.textContent = t("check_failed");
+        showProblems(contestForm, problemsOf(res.body), document.getElementById("form-errors"));
+        return;
+      }
+      const r = res.body;
+      document.getElementById("check-d").textContent = r.denominator ?? "—";
+      document.getElementById("check-formula").textContent = r.formula ? "(" + r.formula + ")" : "";
+      document.getElementById("check-threshold").textContent = r.threshold ?? "—";
+      document.getElementById("check-surplus").textContent = r.surplus ?? "—";
+      const limit = document.getElementById("check-limit");
+      limit.textContent = r.surplus_limit === null ? t("no_limit") : t("limit") + " " + r.surplus_limit;
+      limit.className = r.surplus_limit !== null && r.surplus > r.surplus_limit ? "bad" : "muted";
+      status.textContent = r.valid ? t("valid") : t("invalid");
+      status.className = r.valid ? "notice" : "warn";
+      checksBox.classList.toggle("valid", r.valid);
+      for (const p of r.problems) {
+        const li = document.createElement("li");
+        li.textContent = (p.field ? p.field + ": " : "") + p.message;
+        list.appendChild(li);
+      }
+      showProblems(contestForm, r.problems, null);
+      document.getElementById("form-errors").hidden = true;
+    }
+
+    contestForm.addEventListener("input", () => { showType(); scheduleCheck(); });
+    contestForm.addEventListener("change", () => { showType(); scheduleCheck(); });
+    wireRows(document.getElementById("add-candidate"), rows, rowTemplate, () => { renumber(); scheduleCheck(); });
+
+    document.getElementById("import-file").addEventListener("change", async (e) => {
+      const file = e.target.files[0];
+      if (!file) return;
+      const box = document.getElementById("import-errors");
+      const fd = new FormData();
+      fd.append("file", file);
+      const res = await fetch("/api/v1/candidates/import", {
+        method: "POST", body: fd, credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": kp.csrf },
+      });
+      let body = null;
+      try { body = await res.json(); } catch (err) { body = null; }
+      e.target.value = "";
+      if (res.status === 401) { kp.signIn(); return; }
+      if (!res.ok) {
+        box.textContent = t("import_failed") + "\n" + (kp.errorText(body) || res.status);
+        box.hidden = false;
+        return;
+      }
+      box.hidden = true;
+      rows.textContent = "";
+      for (const c of body.candidates) addCandidate(c);
+      renumber();
+      scheduleCheck();
+    });
+
+    contestForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const def = definition();
+      const congress = val("congress");
+      const url = "/api/v1/contests" + (congress ? "?congress=" + encodeURIComponent(congress) : "");
+      const res = await kp.api("POST", url, def);
+      if (res.ok) {
+        location.href = "/contests/" + encodeURIComponent(def.id) + "/setup";
+        return;
+      }
+      showProblems(contestForm, problemsOf(res.body), document.getElementById("form-errors"));
+    });
+
+    // Start from the engine's defaults, with one empty candidate row.
+    if (defaults.percent) {
+      contestForm.querySelector('[name="percent.places"]').value = defaults.percent.places;
+      contestForm.querySelector('[name="percent.rounding"]').value = defaults.percent.rounding;
+    }
+    addCandidate(null);
+    renumber();
+    showType();
+  }
+
+  // --- a round's control page -------------------------------------------------
+
+  const round = document.getElementById("round");
+  if (round) {
+    const id = round.dataset.id;
+    const base = "/api/v1/contests/" + encodeURIComponent(id);
+    const errors = document.getElementById("action-errors");
+    function fail(res) {
+      errors.textContent = kp.errorText(res.body) || (t("failed_status") + " " + res.status);
+      errors.hidden = false;
+      errors.scrollIntoView({ block: "nearest" });
+    }
+
+    document.querySelectorAll("[data-action]").forEach(b => b.addEventListener("click", async () => {
+      if (b.dataset.confirm && !confirm(b.dataset.confirm)) return;
+      b.disabled = true;
+      const res = await kp.api("POST", base + "/" + b.dataset.action);
+      b.disabled = false;
+      if (!res.ok) return fail(res);
+      // "next" answers with the new round: go and set it up.
+      if (b.dataset.action === "next") location.href = "/contests/" + encodeURIComponent(res.body.contest.id) + "/setup";
+      else location.reload();
+    }));
+
+    const notes = document.getElementById("notes-form");
+    if (notes) notes.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {};
+      for (const k of ["present", "collected"]) {
+        const n = intOrNull(notes.elements[k].value);
+        if (n !== null) body[k] = Number.isNaN(n) ? notes.elements[k].value : n;
+      }
+      const complaints = notes.elements.complaints.value.trim();
+      if (complaints) body.complaints = complaints;
+      const res = await kp.api("PUT", base + "/notes", body);
+      const status = document.getElementById("notes-status");
+      if (!res.ok) { status.textContent = ""; return fail(res); }
+      errors.hidden = true;
+      status.textContent = t("saved");
+    });
+
+    const close = document.getElementById("close-form");
+    if (close) close.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const button = close.querySelector("button");
+      if (!confirm(button.dataset.confirm)) return;
+      const issued = intOrNull(close.elements.issued.value);
+      const res = await kp.api("POST", base + "/close", { issued: Number.isNaN(issued) ? close.elements.issued.value : issued });
+      if (!res.ok) return fail(res); // e.g. 409: more ballots collected than issued
+      location.reload();
+    });
+  }
+})();
