@@ -54,6 +54,9 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/contests/:id/setup", s.requirePage(roleAdmin), s.contestSetupPage)
 	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
 	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
+
+	// The minutes and the verify page (api/minutes.go, api/verify.go).
+	s.minutesRoutes()
 }
 
 // pageGet and pagePost mount a page route behind the pages' middleware:

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
+)
+
+// minutesRoutes mounts the counting minutes (biên bản kiểm phiếu) and the
+// page that checks a printed minutes' hash (DESIGN §5.7).
+func (s *Server) minutesRoutes() {
+	s.pageGet("/contests/:id/minutes", s.requireMinutesAccess, s.minutesPage)
+	s.pageGet("/contests/:id/minutes.pdf", s.requireMinutesAccess, s.minutesPDF)
+	s.pageGet("/verify", s.verifyForm)
+	s.pageGet("/verify/:hash", s.verifyPage)
+}
+
+// requireMinutesAccess lets in whoever may see the round's result
+// (requireResultAccess: anyone once certified or when the visibility is
+// live, else a signed-in viewer). A browser refused for want of a session
+// is sent to sign in and brought back, as the other pages do.
+func (s *Server) requireMinutesAccess(c *fiber.Ctx) error {
+	err := s.requireResultAccess(c)
+	if tally.ErrorKind(err) == tally.Unauthorized && principalOf(c) == nil && wantsHTML(c) {
+		return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
+	}
+	return err
+}
+
+// minutes gathers what a round's minutes are drawn from: the record, its
+// congress and notes, the earlier rounds of the same election, the result,
+// and the address of the verify page for the QR code.
+func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	id := c.Params("id")
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in := web.MinutesInput{Record: rec}
+	if rec.Congress != "" {
+		cg, err := s.congress(ctx, rec.Congress)
+		switch {
+		case err == nil:
+			in.Congress = cg
+		case tally.ErrorKind(err) != tally.NotFound:
+			return nil, err
+		}
+		// A congress record removed after the round was filed: the minutes
+		// go without its header rather than fail.
+	}
+	if in.Notes, err = s.notes(ctx, id); err != nil {
+		return nil, err
+	}
+	if in.Rounds, err = s.earlierRounds(ctx, rec); err != nil {
+		return nil, err
+	}
+	// The snapshot is the count of the log's current version: once the
+	// round is closed the log no longer grows, and closing checked that the
+	// counters equal the recount of the whole log.
+	snap, err := s.broker.Snapshot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in.Result = snap.Result
+	if rec.Head != "" {
+		in.VerifyURL = s.baseURL(c) + "/verify/" + rec.Head
+	}
+	return web.BuildMinutes(in), nil
+}
+
+// earlierRounds follows the Previous links of a round back to the first
+// round of its election: the show-of-hands votes on the number to elect and
+// the list were recorded under the first round's id.
+func (s *Server) earlierRounds(ctx context.Context, rec *tally.Record) ([]string, error) {
+	var ids []string
+	seen := map[string]bool{rec.Contest.ID: true}
+	for prev := rec.Previous; prev != "" && !seen[prev]; {
+		seen[prev] = true
+		ids = append(ids, prev)
+		r, err := s.store.Contest(ctx, prev)
+		if tally.ErrorKind(err) == tally.NotFound {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		prev = r.Previous
+	}
+	return ids, nil
+}
+
+// minutesPage: /contests/:id/minutes, the A4 print view. It is always in
+// Vietnamese, like the ballot paper: it is the legal record.
+func (s *Server) minutesPage(c *fiber.Ctx) error {
+	m, err := s.minutes(c)
+	if err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.RenderMinutesHTML(c, m)
+}
+
+// minutesPDF: /contests/:id/minutes.pdf, the same minutes as an A4 PDF to
+// file or send to the superior committee.
+func (s *Server) minutesPDF(c *fiber.Ctx) error {
+	m, err := s.minutes(c)
+	if err != nil {
+		return err
+	}
+	pdf, err := web.MinutesPDF(m)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="bien-ban-%s.pdf"`, m.ContestID))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(pdf)
+}
