@@ -109,7 +109,8 @@ type MinutesLine struct {
 	Warning bool
 }
 
-// Text is the line as one string, as the PDF prints it.
+// Text is the line as one string: what a reader of either rendering reads
+// (the PDF sets the mark in bold within it).
 func (l MinutesLine) Text() string {
 	s := l.Value
 	if l.Label != "" {

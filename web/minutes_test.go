@@ -413,6 +413,14 @@ func TestMinutesSpecifics(t *testing.T) {
 		t.Errorf("vacancy notes = %q", v.Elected.Notes)
 	}
 
+	// Alternates: the elected's order is the order of substitution.
+	c, b := minutesExample(t, "ex09-alternates")
+	r := countBallots(t, c, b)
+	alt := BuildMinutes(MinutesInput{Record: r.record(tally.StateCertified, len(b)), Result: r.result})
+	if len(alt.Elected.Notes) != 1 || !strings.Contains(alt.Elected.Notes[0], "thứ tự thay thế") {
+		t.Errorf("alternates notes = %q", alt.Elected.Notes)
+	}
+
 	o := cases["committee-open"]
 	if o.Finished || !o.Draft || !strings.Contains(o.Notice, "chưa kết thúc") || o.Verify.Hash != "" {
 		t.Errorf("open round: finished=%v draft=%v notice=%q hash=%q", o.Finished, o.Draft, o.Notice, o.Verify.Hash)
