@@ -116,7 +116,10 @@ func (s *Server) requirePage(min Role) fiber.Handler {
 		if roleRank[p.Role] < roleRank[min] {
 			return errorf(tally.Forbidden, "", "the %s role may not open this page; it needs %s", p.Role, min)
 		}
-		return checkCSRF(c, p)
+		if err := checkCSRF(c, p); err != nil {
+			return err
+		}
+		return c.Next()
 	}
 }
 
