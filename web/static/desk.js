@@ -275,6 +275,10 @@
     $("alerts").prepend(p);
   }
 
+  // historyRows is how far back a slip can be corrected from the list: a
+  // stack of ballots checked against the paper before the next.
+  const historyRows = 30;
+
   function render() {
     let total = 0, valid = 0, invalid = 0;
     for (const h of st.history) {
@@ -294,7 +298,7 @@
       : (offline ? M["desk.offline"] : M["desk.all_sent"]);
 
     const body = $("history");
-    const trs = st.history.slice(-15).reverse().map((h) => {
+    const trs = st.history.slice(-historyRows).reverse().map((h) => {
       const tr = document.createElement("tr");
       tr.dataset.id = h.id;
       tr.dataset.status = h.status;
