@@ -143,7 +143,7 @@ func artifactsDir(t *testing.T) string {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
@@ -314,10 +314,10 @@ func TestBrowserDeskAndScreen(t *testing.T) {
 
 	// 19 typed ballots and one ruled on sight (Alt+2, write_in).
 	typed := []string{
-		"1 2 3", "4 5 6", "2 4 6", "1 3 5", "1 2", // the 5th, an over-vote (4 kept), is voided and re-keyed below
-		"0", "1 2 3 4 5 6", "1 2 4 5", "1 2 3 4 5", "3 5 6",
-		"2 3 4", "1 5 6", "1 4 6", "2 3 5", "4 5 6",
-		"1 2 6", "3 4 5", "2 5 6", "1 3 4",
+		"4 5 6", "4 5 6", "3 5 6", "3 5 6", "1 2", // the 5th, an over-vote (4 kept), is voided and re-keyed below
+		"0", "1 2 3 4 5 6", "2 4 5", "1 2 3 4 5", "3 4 5",
+		"3 4 5", "4 5 6", "2 5 6", "3 4 6", "4 5 6",
+		"1 5 6", "4 5 6", "3 4 6", "2 4 6",
 	}
 	var ballots []tally.Ballot
 	for i, text := range typed {
@@ -335,7 +335,7 @@ func TestBrowserDeskAndScreen(t *testing.T) {
 		return s.queue.length === 0 && s.history.length === 20 && s.history.every(h => h.status === "sent"); })()`, 30*time.Second)
 
 	// Correction: void the 5th ballot (keyed "1 2" for a ballot that read
-	// "1 2 3") and key it again.
+	// "4 5 6") and key it again.
 	st := readDesk(t, desk, id)
 	fifth := st.History[4].ID
 	do(t, desk, "voiding "+fifth,
@@ -345,8 +345,8 @@ func TestBrowserDeskAndScreen(t *testing.T) {
 	)
 	waitFor(t, desk, "the void", fmt.Sprintf(`document.querySelector('#history tr[data-id=%q]').dataset.status === "voided"`, fifth), 10*time.Second)
 	voided := map[string]bool{"k5": true}
-	rekey := tally.Ballot{ID: "k21", Struck: struckOf(contest, "1 2 3")}
-	if got := typeBallot(t, desk, "1 2 3"); got != "valid" {
+	rekey := tally.Ballot{ID: "k21", Struck: struckOf(contest, "4 5 6")}
+	if got := typeBallot(t, desk, "4 5 6"); got != "valid" {
 		t.Errorf("re-keyed ballot previews %q", got)
 	}
 	ballots = append(ballots, rekey)
@@ -357,8 +357,9 @@ func TestBrowserDeskAndScreen(t *testing.T) {
 	if err := json.Unmarshal(want, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if exp.Ballots.Total != 20 {
-		t.Fatalf("the plan counts %d ballots, want 20", exp.Ballots.Total)
+	if exp.Ballots.Total != 20 || len(exp.Elected) == 0 || exp.Vacant == 0 {
+		t.Fatalf("the plan counts %d ballots, elects %v and leaves %d vacant: want 20 ballots, someone elected and a vacant seat, or the badge checks prove nothing",
+			exp.Ballots.Total, exp.Elected, exp.Vacant)
 	}
 	var cond strings.Builder
 	fmt.Fprintf(&cond, `document.getElementById("ballots-total").textContent === "%d" && document.getElementById("ballots-valid").textContent === "%d" && document.getElementById("ballots-invalid").textContent === "%d"`,
@@ -421,7 +422,14 @@ func TestBrowserDeskAndScreen(t *testing.T) {
 
 	// Closing the round brings the badges, through the stream's state event.
 	h.transition(id, "close", map[string]int{"issued": 20})
-	waitFor(t, screen, "elected badges after close", fmt.Sprintf(`document.querySelectorAll(".badge.elected").length === %d`, len(exp.Elected)), 5*time.Second)
+	var elected []string
+	for _, e := range exp.Elected {
+		elected = append(elected, fmt.Sprintf("%q", e))
+	}
+	waitFor(t, screen, "elected badges after close", fmt.Sprintf(`(() => {
+		const ids = Array.from(document.querySelectorAll("li.bar:has(.badge.elected)"), li => li.dataset.id).sort().join(",");
+		return ids === [%s].sort().join(",") && !document.getElementById("vacant").hidden && document.getElementById("vacant").textContent.includes("%d");
+	})()`, strings.Join(elected, ","), exp.Vacant), 5*time.Second)
 	screenshot(t, screen, "screen-closed.png")
 }
 

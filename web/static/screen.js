@@ -47,13 +47,13 @@
       const fig = document.createElement("span");
       fig.className = "figure";
       fig.textContent = t("screen.votes", c.votes) + " · " + c.percent_text;
-      li.append(name, track, fig);
+      // Every row has the badge cell, so the bars line up in every row.
+      const badge = document.createElement("span");
       if (final && (c.status === "elected" || c.status === "tie")) {
-        const badge = document.createElement("span");
         badge.className = "badge " + c.status;
         badge.textContent = c.status === "elected" ? M["screen.elected"] : M["screen.tie"];
-        li.append(badge);
       }
+      li.append(name, track, fig, badge);
       return li;
     });
     bars.replaceChildren(...items);
