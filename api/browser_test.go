@@ -281,9 +281,10 @@ func parseDef(t *testing.T, def map[string]any) *tally.Contest {
 // second tab shows the screen; the screen must agree with package tally
 // and with GET /result within a second of the last ballot.
 func TestBrowserDeskAndScreen(t *testing.T) {
-	browser := newBrowser(t)
+	chromiumPath(t)
 	h := newHarness(t)
 	base := h.listen()
+	browser := newBrowser(t) // after listen: closed first, so the server's shutdown finds no open connections
 	const id = "dbk-2025"
 	def := strikeDef(id)
 	h.openContest(def)
@@ -516,10 +517,11 @@ func ballotEntries(t *testing.T, h *harness, contest, id string) int {
 // counted once; a ballot queued when the page is left is sent by the next
 // page load.
 func TestBrowserDeskRetry(t *testing.T) {
-	browser := newBrowser(t)
+	chromiumPath(t)
 	h := newHarness(t)
 	target := h.listen()
 	proxy, base := newFlakyProxy(t, target)
+	browser := newBrowser(t) // after listen: closed first, so the server's shutdown finds no open connections
 	const id = "retry-2025"
 	h.openContest(strikeDef(id))
 	token := h.issueToken("counter", "Bàn 2")
@@ -581,4 +583,89 @@ func TestBrowserDeskRetry(t *testing.T) {
 			t.Errorf("log length %d, want 2", got)
 		}
 	})
+}
+
+// marksOf turns approve letters into the ballot's marks, as the desk
+// should: missing letters are no box.
+func marksOf(c *tally.Contest, typed string) map[string]tally.Mark {
+	names := map[rune]tally.Mark{'d': tally.MarkAgree, 'k': tally.MarkDisagree, 'c': tally.MarkBoth, 't': tally.MarkNone}
+	out := map[string]tally.Mark{}
+	for i, cand := range c.Candidates {
+		out[cand.ID] = tally.MarkNone
+		if i < len(typed) {
+			out[cand.ID] = names[rune(typed[i])]
+		}
+	}
+	return out
+}
+
+// TestBrowserDeskApprove: the approve letters, on a single-candidate
+// ballot (where both boxes or none make it invalid) and a three-name one
+// (where such rows count for nobody): the preview, the server's receipt
+// and package tally agree.
+func TestBrowserDeskApprove(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t)
+	base := h.listen()
+	browser := newBrowser(t) // after listen: closed first, so the server's shutdown finds no open connections
+	single := approveDef("bt-2025")
+	multi := map[string]any{
+		"id": "ubkt-2025", "title": "Bầu Ủy ban Kiểm tra", "kind": "other", "seats": 3, "ballot": "approve",
+		"electorate": map[string]any{"congress": "body", "convened": 9},
+		"candidates": []any{
+			map[string]any{"id": "c1", "name": "Nguyễn Văn An"},
+			map[string]any{"id": "c2", "name": "Trần Thị Bình"},
+			map[string]any{"id": "c3", "name": "Lê Văn Cường"},
+		},
+	}
+	h.openContest(single)
+	h.openContest(multi)
+	token := h.issueToken("counter", "Bàn 3")
+	cases := []struct {
+		def   map[string]any
+		good  []string
+		wrong []string
+	}{
+		{single, []string{"d", "k", "c", "t", "D"}, []string{"dd", "x"}},
+		{multi, []string{"dkc", "d", "ddd", "tkd", "cct"}, []string{"dkct", "dxk"}},
+	}
+	signIn(t, browser, base, token, "/contests/"+single["id"].(string)+"/desk")
+	for _, tc := range cases {
+		id := tc.def["id"].(string)
+		contest := parseDef(t, tc.def)
+		do(t, browser, "opening the desk of "+id, chromedp.Navigate(base+"/contests/"+id+"/desk"), chromedp.WaitVisible(chromedp.CSS("#ballot-input")))
+		for _, bad := range tc.wrong {
+			if got := typeBallot(t, browser, bad); got != "error" {
+				t.Errorf("%s: typing %q previews %q, want an error", id, bad, got)
+			}
+			pressEnter(t, browser)
+		}
+		var want []string
+		for i, text := range tc.good {
+			b := tally.Ballot{ID: fmt.Sprintf("a%d", i), Marks: marksOf(contest, strings.ToLower(text))}
+			r := tallyReason(t, contest, b)
+			if got := typeBallot(t, browser, text); got != r {
+				t.Errorf("%s: %q previews %q, package tally says %q", id, text, got, r)
+			}
+			pressEnter(t, browser)
+			if r == "valid" {
+				r = ""
+			}
+			want = append(want, r)
+		}
+		waitFor(t, browser, "the ballots sent", fmt.Sprintf(`(() => { const s = JSON.parse(localStorage.getItem("kp.desk.%s"));
+			return s.queue.length === 0 && s.history.length === %d && s.history.every(h => h.status === "sent"); })()`, id, len(tc.good)), 20*time.Second)
+		st := readDesk(t, browser, id)
+		for i, hs := range st.History {
+			if hs.Reason != want[i] {
+				t.Errorf("%s: %q got the receipt reason %q, tally says %q", id, tc.good[i], hs.Reason, want[i])
+			}
+		}
+		if n := eval[int](t, browser, `document.querySelectorAll("#alerts .alert").length`); n != 0 {
+			t.Errorf("%s: %d loud alerts", id, n)
+		}
+		if got := h.logLen(id); got != int64(len(tc.good)) {
+			t.Errorf("%s: log length %d, want %d (refused input must not be sent)", id, got, len(tc.good))
+		}
+	}
 }

@@ -255,10 +255,11 @@
     dialog.close();
     render();
     flash(t("desk.voided_rekey", id));
-    input.focus();
   });
   function showVoidError(msg) { const e = $("void-error"); e.textContent = msg; e.hidden = false; }
-  $("void-cancel").addEventListener("click", () => { dialog.close(); input.focus(); });
+  $("void-cancel").addEventListener("click", () => dialog.close());
+  // However the dialog ends (Escape too), the keys go back to the field.
+  dialog.addEventListener("close", () => input.focus());
 
   // ---- showing ----
 
