@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -445,6 +446,10 @@ func jsonEqual(a, b map[string]any) bool {
 // ballot is stored) and then closes the browser's connection without
 // answering, as a network failure after the fact would. In refusing mode
 // it answers ballot POSTs 503 without forwarding.
+//
+// For the screen it can also cut the SSE streams passing through it and
+// answer new ones 502 (streamDown), as a proxy in front of a restarting
+// service does.
 type flakyProxy struct {
 	rp        *httputil.ReverseProxy
 	target    string
@@ -452,6 +457,19 @@ type flakyProxy struct {
 	refusing  atomic.Bool
 	forwarded atomic.Int64 // ballot POSTs that reached the server
 	dropped   atomic.Int64
+
+	streamDown atomic.Bool
+	mu         sync.Mutex
+	streams    map[*http.Request]context.CancelFunc
+}
+
+// cutStreams ends every stream passing through the proxy.
+func (p *flakyProxy) cutStreams() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, cancel := range p.streams {
+		cancel()
+	}
 }
 
 func newFlakyProxy(t *testing.T, target string) (*flakyProxy, string) {
@@ -470,6 +488,27 @@ func newFlakyProxy(t *testing.T, target string) (*flakyProxy, string) {
 }
 
 func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/stream") {
+		if p.streamDown.Load() {
+			http.Error(w, "test: the service is restarting", http.StatusBadGateway)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		p.mu.Lock()
+		if p.streams == nil {
+			p.streams = map[*http.Request]context.CancelFunc{}
+		}
+		p.streams[r] = cancel
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			delete(p.streams, r)
+			p.mu.Unlock()
+			cancel()
+		}()
+		p.rp.ServeHTTP(w, r.WithContext(ctx)) // a cancel aborts the browser's connection
+		return
+	}
 	if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/ballots") {
 		p.rp.ServeHTTP(w, r)
 		return
@@ -667,5 +706,44 @@ func TestBrowserDeskApprove(t *testing.T) {
 		if got := h.logLen(id); got != int64(len(tc.good)) {
 			t.Errorf("%s: log length %d, want %d (refused input must not be sent)", id, got, len(tc.good))
 		}
+	}
+}
+
+// TestBrowserScreenReconnect: when the stream is cut and the reconnect is
+// refused (EventSource then gives up for good), the screen says it is
+// reconnecting, keeps up by re-fetching the result, and returns to the
+// stream once it is back.
+func TestBrowserScreenReconnect(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t)
+	target := h.listen()
+	proxy, base := newFlakyProxy(t, target)
+	browser := newBrowser(t) // after listen: closed first, so the server's shutdown finds no open connections
+	const id = "live-2025"
+	h.openContest(with(strikeDef(id), "visibility", "live"))
+
+	// Public: no sign-in.
+	do(t, browser, "opening the screen", chromedp.Navigate(base+"/contests/"+id+"/screen"))
+	waitFor(t, browser, "the stream", `document.body.dataset.version === "0" && document.getElementById("reconnecting").hidden`, 10*time.Second)
+	total := func(n int) string { return fmt.Sprintf(`document.getElementById("ballots-total").textContent === "%d"`, n) }
+
+	proxy.streamDown.Store(true)
+	proxy.cutStreams()
+	waitFor(t, browser, "the reconnecting notice", `!document.getElementById("reconnecting").hidden`, 10*time.Second)
+	h.castStrike(id, tally.Ballot{ID: "s-1", Struck: []string{"c1", "c2", "c3"}})
+	waitFor(t, browser, "the result re-fetched while the stream is down", total(1), 10*time.Second)
+	if !eval[bool](t, browser, `!document.getElementById("reconnecting").hidden`) {
+		t.Errorf("the notice went away while the stream was still refused")
+	}
+
+	proxy.streamDown.Store(false)
+	waitFor(t, browser, "the stream back", `document.getElementById("reconnecting").hidden`, 15*time.Second)
+	start := time.Now()
+	h.castStrike(id, tally.Ballot{ID: "s-2", Struck: []string{"c4", "c5", "c6"}})
+	// The re-fetch stops with the stream's return: only the stream can
+	// bring this one, and within a second.
+	waitFor(t, browser, "the next ballot through the stream", total(2), 5*time.Second)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the ballot reached the screen after %v, want ≤ 1s through the stream", d)
 	}
 }

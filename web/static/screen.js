@@ -91,21 +91,31 @@
     if (refetch) { clearInterval(refetch); refetch = null; }
   }
 
-  const es = new EventSource(base + "/stream", { withCredentials: true });
-  es.addEventListener("open", up);
-  es.addEventListener("error", down);
-  es.addEventListener("tally", (ev) => {
-    up();
-    last = JSON.parse(ev.data);
-    render(last);
-  });
-  es.addEventListener("state", (ev) => {
-    state = JSON.parse(ev.data).state;
-    showState();
-    version = -1; // redraw: the badges depend on the state
-    render(last);
-  });
-  // The server is shutting down: EventSource reconnects by itself once the
-  // stream ends; until then, say so.
-  es.addEventListener("bye", down);
+  // EventSource reconnects by itself after a dropped connection, but gives
+  // up for good when a reconnect is answered with an error status (a 502
+  // from a proxy while the service restarts): then open a new one.
+  let es = null;
+  function connect() {
+    es = new EventSource(base + "/stream", { withCredentials: true });
+    es.addEventListener("open", up);
+    es.addEventListener("error", () => {
+      down();
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    });
+    es.addEventListener("tally", (ev) => {
+      up();
+      last = JSON.parse(ev.data);
+      render(last);
+    });
+    es.addEventListener("state", (ev) => {
+      state = JSON.parse(ev.data).state;
+      showState();
+      version = -1; // redraw: the badges depend on the state
+      render(last);
+    });
+    // The server is shutting down: the stream ends and EventSource
+    // reconnects by itself; until then, say so.
+    es.addEventListener("bye", down);
+  }
+  connect();
 })();
