@@ -725,7 +725,9 @@ func TestBrowserScreenReconnect(t *testing.T) {
 	// Public: no sign-in.
 	do(t, browser, "opening the screen", chromedp.Navigate(base+"/contests/"+id+"/screen"))
 	waitFor(t, browser, "the stream", `document.body.dataset.version === "0" && document.getElementById("reconnecting").hidden`, 10*time.Second)
-	total := func(n int) string { return fmt.Sprintf(`document.getElementById("ballots-total").textContent === "%d"`, n) }
+	total := func(n int) string {
+		return fmt.Sprintf(`document.getElementById("ballots-total").textContent === "%d"`, n)
+	}
 
 	proxy.streamDown.Store(true)
 	proxy.cutStreams()
