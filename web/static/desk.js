@@ -134,7 +134,9 @@
     ballot.id = nextID();
     st.queue.push(ballot);
     st.history.push({ id: ballot.id, keyed, reason, status: "queued", seq: null });
-    if (st.history.length > 500) st.history.splice(0, st.history.length - 500);
+    // The history is never trimmed: the running count is computed from it
+    // and must cover every ballot keyed here. An entry is ~120 bytes, so
+    // localStorage's 5 MB holds some 40,000.
     save();
     render();
     pump();
