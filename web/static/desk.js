@@ -92,8 +92,7 @@
       p.struck.forEach((i) => { rows[i].className = "struck"; rows[i].querySelector(".mark").textContent = M["desk.strike_mark"]; });
       count = t("desk.kept", n - p.struck.length, D.seats);
     } else {
-      const label = { agree: "đồng ý", disagree: "không đồng ý", both: "cả hai ô", none: "không đánh" };
-      p.marks.forEach((m, i) => { rows[i].className = "mark-" + m; rows[i].querySelector(".mark").textContent = label[m]; });
+      p.marks.forEach((m, i) => { rows[i].className = "mark-" + m; rows[i].querySelector(".mark").textContent = M["desk.mark_" + m]; });
       count = t("desk.agreed", p.marks.filter((m) => m === "agree").length, D.seats);
     }
     const reason = classify(p);
