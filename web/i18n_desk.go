@@ -60,7 +60,7 @@ func init() {
 		"screen.collected":        {"Phiếu thu vào", "Ballots collected"},
 		"screen.valid":            {"Hợp lệ", "Valid"},
 		"screen.invalid":          {"Không hợp lệ", "Invalid"},
-		"screen.denominator":      {"Tổng số được triệu tập (mẫu số)", "Legal denominator"},
+		"screen.denominator":      {"Mẫu số D (tính tỷ lệ)", "Denominator D"},
 		"screen.threshold":        {"Trúng cử khi được từ %d phiếu (quá 1/2)", "Elected with %d votes or more (over half)"},
 		"screen.elected":          {"Trúng cử", "Elected"},
 		"screen.tie":              {"Bằng phiếu — bầu lại", "Tie — re-vote"},
