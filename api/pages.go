@@ -43,7 +43,7 @@ func (s *Server) pageRoutes() {
 	s.pagePost("/logout", s.logoutForm)
 
 	s.pageGet("/contests/:id/desk", s.requirePage(roleCounter), s.deskPage)
-	s.pageGet("/contests/:id/screen", s.screenAccess, s.screenPage)
+	s.pageGet("/contests/:id/screen", s.requireResultPage, s.screenPage)
 
 	// Downloads for people (DESIGN §5.7), with the result's visibility.
 	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)

@@ -28,26 +28,6 @@ type screenData struct {
 	Messages  map[string]string `json:"messages"`
 }
 
-// screenAccess is requireResultAccess for a page: anyone may watch a
-// contest whose visibility is live, or once it is certified; otherwise a
-// signed-in principal is needed, and people are sent to sign in rather
-// than shown a 401.
-func (s *Server) screenAccess(c *fiber.Ctx) error {
-	if principalOf(c) != nil {
-		return c.Next()
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	rec, err := s.store.Contest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	if rec.Contest.Visibility == tally.VisibilityLive || rec.State == tally.StateCertified {
-		return c.Next()
-	}
-	return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
-}
-
 // screenPage serves GET /contests/:id/screen.
 func (s *Server) screenPage(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
