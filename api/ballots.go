@@ -91,19 +91,39 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 // whose visibility is live, or once it is certified; otherwise a viewer's
 // credentials are needed (DESIGN §4).
 func (s *Server) requireResultAccess(c *fiber.Ctx) error {
+	if ok, err := s.resultPublic(c); ok || err != nil {
+		return err
+	}
+	return errorf(tally.Unauthorized, "", "results of this contest are public only once certified; sign in to see them")
+}
+
+// requireResultPage is requireResultAccess for pages: people are sent to
+// sign in rather than shown a 401.
+func (s *Server) requireResultPage(c *fiber.Ctx) error {
+	if ok, err := s.resultPublic(c); ok || err != nil {
+		return err
+	}
+	return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
+}
+
+// resultPublic calls the next handler and reports true when the request
+// may see the round's result: a signed-in principal, a live contest, a
+// certified round.
+func (s *Server) resultPublic(c *fiber.Ctx) (bool, error) {
 	if p := principalOf(c); p != nil {
-		return c.Next()
+		return true, c.Next()
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
 	rec, err := s.store.Contest(ctx, c.Params("id"))
 	if err != nil {
-		return err
+		return false, err
 	}
 	if rec.Contest.Visibility == tally.VisibilityLive || rec.State == tally.StateCertified {
-		return c.Next()
+		cancel()
+		return true, c.Next()
 	}
-	return errorf(tally.Unauthorized, "", "results of this contest are public only once certified; sign in to see them")
+	return false, nil
 }
 
 // getResult serves the precomputed result of the newest version (§5.3).

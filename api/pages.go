@@ -42,6 +42,9 @@ func (s *Server) pageRoutes() {
 	s.pagePost("/login", s.loginForm)
 	s.pagePost("/logout", s.logoutForm)
 
+	s.pageGet("/contests/:id/desk", s.requirePage(roleCounter), s.deskPage)
+	s.pageGet("/contests/:id/screen", s.requireResultPage, s.screenPage)
+
 	// Downloads for people (DESIGN §5.7), with the result's visibility.
 	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)
 	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)

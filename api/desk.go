@@ -1,0 +1,58 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// The counting desk (DESIGN §5.7): a keyboard-first page where a counter
+// keys paper ballots. The page is rendered once; its script (desk.js)
+// previews each ballot's validity with the same rules as tally.Contest.Mark
+// and Classify, makes the ballot ids, and keeps a queue in localStorage so
+// that nothing keyed is lost to a reload or a dropped connection.
+
+// deskCandidate is what the desk's script needs of a candidate.
+type deskCandidate struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// deskData is the page's JSON data block (the CSP forbids inline scripts).
+type deskData struct {
+	Contest    string            `json:"contest"`
+	Title      string            `json:"title"`
+	Round      int               `json:"round"`
+	Ballot     string            `json:"ballot"` // strike | approve
+	Seats      int               `json:"seats"`
+	State      tally.State       `json:"state"`
+	Candidates []deskCandidate   `json:"candidates"` // in ballot order
+	Messages   map[string]string `json:"messages"`
+}
+
+// deskPage serves GET /contests/:id/desk to counters and admins. A round
+// that is not open gets the page with a plain notice and no entry field:
+// the server would refuse every ballot anyway.
+func (s *Server) deskPage(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	ct := rec.Contest
+	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Seats: ct.Seats,
+		State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates))}
+	for i, cand := range ct.Candidates {
+		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
+	}
+	p := s.page(c, "desk.title", nil, ct.Title)
+	d.Messages = p.Lang.Messages("desk.")
+	for _, r := range tally.Reasons() {
+		k := "reason." + r.String()
+		d.Messages[k] = p.Lang.T(k)
+	}
+	p.Wide = true
+	p.Data = d
+	return s.render(c, fiber.StatusOK, "desk", p)
+}

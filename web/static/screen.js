@@ -1,0 +1,121 @@
+// kiemphieu: the results screen for the projector (DESIGN §5.7). It draws
+// the result it was rendered with, then follows the SSE stream: each
+// `tally` event is the whole §5.3 result, so a missed event costs nothing.
+// While the stream is down it says so and re-fetches the result, because
+// EventSource's own reconnection may take a while behind a proxy.
+"use strict";
+(function () {
+  const D = kp.data("screen-data");
+  const M = D.messages;
+  const $ = (id) => document.getElementById(id);
+  function t(key, ...args) {
+    return (M[key] || key).replace(/%[sd]/g, () => String(args.shift()));
+  }
+  let state = D.state;
+  let version = -1;
+
+  function render(r) {
+    if (!r || r.version < version) return; // an older result arriving late
+    version = r.version;
+    const final = state === "closed" || state === "certified";
+    $("ballots-total").textContent = r.ballots.total;
+    $("ballots-valid").textContent = r.ballots.valid;
+    $("ballots-invalid").textContent = r.ballots.invalid;
+    $("ballots-collected").textContent = D.collected == null ? M["screen.unknown"] : D.collected;
+    $("collected-wrap").classList.toggle("mismatch", D.collected != null && r.ballots.total > D.collected);
+    $("denominator").textContent = r.denominator;
+    $("threshold-text").textContent = t("screen.threshold", r.threshold);
+    document.body.dataset.version = r.version;
+
+    const bars = $("bars");
+    const items = r.candidates.map((c) => {
+      const li = document.createElement("li");
+      li.className = "bar" + (c.over_half ? " over-half" : "") + (final ? " status-" + c.status : "");
+      li.dataset.id = c.id;
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = c.name;
+      const track = document.createElement("span");
+      track.className = "track";
+      const fill = document.createElement("span");
+      fill.className = "fill";
+      // Bars are on the scale of D, so the half line is always at 50%.
+      fill.style.width = (r.denominator > 0 ? Math.min(100, (c.votes * 100) / r.denominator) : 0) + "%";
+      const half = document.createElement("span");
+      half.className = "half";
+      track.append(fill, half);
+      const fig = document.createElement("span");
+      fig.className = "figure";
+      fig.textContent = t("screen.votes", c.votes) + " · " + c.percent_text;
+      // Every row has the badge cell, so the bars line up in every row.
+      const badge = document.createElement("span");
+      if (final && (c.status === "elected" || c.status === "tie")) {
+        badge.className = "badge " + c.status;
+        badge.textContent = c.status === "elected" ? M["screen.elected"] : M["screen.tie"];
+      }
+      li.append(name, track, fig, badge);
+      return li;
+    });
+    bars.replaceChildren(...items);
+    const vacant = $("vacant");
+    vacant.hidden = !(final && r.vacant > 0);
+    vacant.textContent = final && r.vacant > 0 ? t("screen.vacant", r.vacant) : "";
+  }
+
+  function showState() {
+    const el = $("state");
+    el.className = "state state-" + state;
+    el.textContent = M["screen.state." + state] || state;
+  }
+
+  let last = D.result;
+  render(last);
+  showState();
+
+  const base = "/api/v1/contests/" + encodeURIComponent(D.contest);
+  let refetch = null;
+
+  async function fetchResult() {
+    try {
+      const res = await fetch(base + "/result", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (res.ok) { last = await res.json(); render(last); }
+    } catch (e) { /* still down: the next tick tries again */ }
+  }
+
+  function down() {
+    $("reconnecting").hidden = false;
+    if (!refetch) refetch = setInterval(fetchResult, 3000);
+  }
+  function up() {
+    $("reconnecting").hidden = true;
+    if (refetch) { clearInterval(refetch); refetch = null; }
+  }
+
+  // EventSource reconnects by itself after a dropped connection, but gives
+  // up for good when a reconnect is answered with an error status (a 502
+  // from a proxy while the service restarts): then open a new one.
+  let es = null;
+  function connect() {
+    es = new EventSource(base + "/stream", { withCredentials: true });
+    es.addEventListener("open", up);
+    es.addEventListener("error", () => {
+      down();
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    });
+    es.addEventListener("tally", (ev) => {
+      up();
+      last = JSON.parse(ev.data);
+      render(last);
+    });
+    es.addEventListener("state", (ev) => {
+      state = JSON.parse(ev.data).state;
+      showState();
+      version = -1; // redraw: the badges depend on the state
+      render(last);
+    });
+    // The server is shutting down: the stream ends and EventSource
+    // reconnects by itself; until then, say so.
+    es.addEventListener("bye", down);
+  }
+  connect();
+})();
