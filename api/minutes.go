@@ -11,24 +11,14 @@ import (
 )
 
 // minutesRoutes mounts the counting minutes (biên bản kiểm phiếu) and the
-// page that checks a printed minutes' hash (DESIGN §5.7).
+// page that checks a printed minutes' hash (DESIGN §5.7). The minutes have
+// the result's visibility: the print view is a page (a visitor who may not
+// see it yet is sent to sign in), the PDF a download like export.csv (401).
 func (s *Server) minutesRoutes() {
-	s.pageGet("/contests/:id/minutes", s.requireMinutesAccess, s.minutesPage)
-	s.pageGet("/contests/:id/minutes.pdf", s.requireMinutesAccess, s.minutesPDF)
+	s.pageGet("/contests/:id/minutes", s.requireResultPage, s.minutesPage)
+	s.pageGet("/contests/:id/minutes.pdf", s.requireResultAccess, s.minutesPDF)
 	s.pageGet("/verify", s.verifyForm)
 	s.pageGet("/verify/:hash", s.verifyPage)
-}
-
-// requireMinutesAccess lets in whoever may see the round's result
-// (requireResultAccess: anyone once certified or when the visibility is
-// live, else a signed-in viewer). A browser refused for want of a session
-// is sent to sign in and brought back, as the other pages do.
-func (s *Server) requireMinutesAccess(c *fiber.Ctx) error {
-	err := s.requireResultAccess(c)
-	if tally.ErrorKind(err) == tally.Unauthorized && principalOf(c) == nil && wantsHTML(c) {
-		return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
-	}
-	return err
 }
 
 // minutes gathers what a round's minutes are drawn from: the record, its
