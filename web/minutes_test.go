@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -663,4 +664,25 @@ func minutesLongRound(t testing.TB, n, seats, voters int) countedRound {
 		ballots[v] = b
 	}
 	return countBallots(t, c, ballots)
+}
+
+// BenchmarkMinutes renders the minutes of a national-congress-sized round
+// (250 candidates, 120 elected): the view model, the HTML and the PDF.
+func BenchmarkMinutes(b *testing.B) {
+	r := minutesLongRound(b, 250, 120, 300)
+	in := MinutesInput{Record: r.record(tally.StateClosed, 300), Result: r.result, VerifyURL: minutesVerifyBase + r.head}
+	b.Run("HTML", func(b *testing.B) {
+		for b.Loop() {
+			if err := RenderMinutesHTML(io.Discard, BuildMinutes(in)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("PDF", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := MinutesPDF(BuildMinutes(in)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
