@@ -1,6 +1,6 @@
 # kiemphieu — see README.md.
 GO ?= go
-.PHONY: run test lint bench bench-go bench-intake bench-sse build
+.PHONY: run test lint bench bench-go bench-intake bench-sse build proof
 
 # The service with a sample congress (embedded store, temporary data).
 run:
@@ -9,6 +9,11 @@ run:
 # Everything CI runs: vet, gofmt, go test -race, short fuzzing.
 test:
 	./scripts/test
+
+# The reliability campaign (docs/reliability.md): bounded, loopback only;
+# figures in artifacts/proof/summary.txt. CI runs `scripts/proof --short`.
+proof:
+	./scripts/proof
 
 lint:
 	$(GO) vet ./...
