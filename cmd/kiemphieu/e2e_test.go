@@ -45,6 +45,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 	"github.com/kiemphieu/kiemphieu/internal/redistest"
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -645,6 +646,31 @@ func (s loadSummary) String() string {
 // log's length.
 func checkRound(t *testing.T, r *round, acks map[string]ack) int64 {
 	t.Helper()
+	la := auditRoundLog(t, r, acks)
+	if t.Failed() {
+		t.FailNow()
+	}
+	return recountAndClose(t, r, acks, la)
+}
+
+// roundLog is a round's exported log and what auditRoundLog found in it.
+type roundLog struct {
+	export  []byte
+	entries []tally.Entry
+	head    string
+	// lost: acknowledged ballots not in the log; duplicated: log entries
+	// beyond the first of a ballot id; phantom: entries of ballots no desk
+	// saw acknowledged.
+	lost, duplicated, phantom int
+}
+
+// auditRoundLog exports a round's log and checks it against what the
+// desks saw: its hash chain verifies, every entry is a ballot that was
+// sent, once, as sent, and every acknowledged ballot is there with its
+// receipt. Discrepancies are test errors (not fatal: the caller reports
+// the counts first).
+func auditRoundLog(t *testing.T, r *round, acks map[string]ack) roundLog {
+	t.Helper()
 	path := "/api/v1/contests/" + r.id
 	export := r.admin.must(t, "GET", path+"/log", nil, http.StatusOK)
 	var entries []tally.Entry
@@ -666,6 +692,7 @@ func checkRound(t *testing.T, r *round, acks map[string]ack) int64 {
 	if err != nil {
 		t.Fatalf("the exported log does not verify: %v", err)
 	}
+	la := roundLog{export: export, entries: entries, head: head}
 
 	// Every entry is a ballot that was sent, once, as sent; every
 	// acknowledged ballot is there with its receipt.
@@ -678,12 +705,14 @@ func checkRound(t *testing.T, r *round, acks map[string]ack) int64 {
 		id := e.Ballot.ID
 		if first, dup := seen[id]; dup {
 			t.Errorf("ballot %s is in the log twice: entries %d and %d", id, first, e.Seq)
+			la.duplicated++
 			continue
 		}
 		seen[id] = e.Seq
 		a, ok := acks[id]
 		if !ok {
 			t.Errorf("log entry %d holds ballot %s, which no desk saw acknowledged", e.Seq, id)
+			la.phantom++
 			continue
 		}
 		sent, err := tally.ParseBallot(a.body)
@@ -703,14 +732,22 @@ func checkRound(t *testing.T, r *round, acks map[string]ack) int64 {
 	for id := range acks {
 		if _, ok := seen[id]; !ok {
 			t.Errorf("ballot %s was acknowledged (%+v) but is not in the log", id, acks[id].receipt)
+			la.lost++
 		}
 	}
 	if len(entries) != len(acks) {
 		t.Errorf("the log has %d entries; the desks saw %d ballots acknowledged", len(entries), len(acks))
 	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	return la
+}
+
+// recountAndClose checks that the service's result is `kiemphieu recount`
+// of the exported log, then closes the round (a recount against the
+// running counters). It returns the log's length.
+func recountAndClose(t *testing.T, r *round, acks map[string]ack, la roundLog) int64 {
+	t.Helper()
+	path := "/api/v1/contests/" + r.id
+	export, entries, head := la.export, la.entries, la.head
 
 	// The service's result is the recount of its exported log.
 	dir := t.TempDir()
@@ -772,6 +809,9 @@ type crashRun struct {
 
 func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	seed := e2eSeed(t)
+	// The campaign (make proof) crashes each store 20 times; KP_E2E_CYCLES
+	// (or KP_PROOF_CRASH_CYCLES) sets any number.
+	cr.cycles = proof.Size("CRASH_CYCLES", cr.cycles, 20)
 	if v := os.Getenv(e2eCyclesEnv); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -832,7 +872,21 @@ func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	if t.Failed() {
 		t.FailNow()
 	}
-	n := checkRound(t, r, s.acks)
+	la := auditRoundLog(t, r, s.acks)
+	proof.Report(t, "seed", seed, "")
+	proof.Report(t, "cycles", cr.cycles, "crashes")
+	proof.Report(t, "acknowledged", len(s.acks), "ballots")
+	proof.Report(t, "acknowledged_lost", la.lost, "ballots")
+	proof.Report(t, "duplicated", la.duplicated, "log entries")
+	proof.Report(t, "unacknowledged_in_log", la.phantom, "log entries")
+	proof.Report(t, "acknowledged_after_lost_reply", s.again, "ballots (200 on a retry: in the log already)")
+	proof.Report(t, "answered_503", s.statuses[http.StatusServiceUnavailable], "requests")
+	proof.Report(t, "transport_errors", s.transport, "requests")
+	proof.Report(t, "longest_outage", slices.Max(downs).Round(time.Millisecond), "")
+	if t.Failed() {
+		t.FailNow()
+	}
+	n := recountAndClose(t, r, s.acks, la)
 	t.Logf("log of %d entries verified, recount equal, round closed", n)
 	return s
 }
