@@ -12,7 +12,7 @@ package main
 // The figures: seconds from the restart to /readyz 200, and to a GET
 // /result equal to the count made here from the generated ballots.
 //
-// Sizes: KP_PROOF=full logs 1,000,000 ballots; otherwise 20,000
+// Sizes: KP_PROOF=full logs 1,000,000 ballots; otherwise 3,000
 // (KP_PROOF_RESTART_BALLOTS overrides).
 
 import (
@@ -161,7 +161,7 @@ func dirSize(t *testing.T, dir string) int64 {
 // restartContest is the round of the restart tests: the 50-name strike
 // ballot of the accuracy test.
 func restartContest(seed uint64) *genContest {
-	n := proof.Size("RESTART_BALLOTS", 20000, 1000000)
+	n := proof.Size("RESTART_BALLOTS", 3000, 1000000)
 	return newGenContest("rs", "committee", "strike", 41, 50, n, 4, seed)
 }
 
