@@ -192,6 +192,7 @@ func TestProofRestartEmbedded(t *testing.T) {
 	correct := checkRestartResult(t, admin, c, want, 60*time.Second).Sub(start)
 	restartKey(t, admin, c, seed)
 	t.Logf("kill -9, then restart: /readyz 200 after %v, GET /result correct after %v", ready.Round(time.Millisecond), correct.Round(time.Millisecond))
+	proof.Report(t, "seed", seed, "")
 	proof.Report(t, "logged_ballots", c.ballots, "ballots")
 	proof.Reportf(t, "store_size", "MB", "%d", dirSize(t, dir)>>20)
 	proof.Reportf(t, "restart_to_ready", "s", "%.3f", ready.Seconds())
@@ -250,6 +251,7 @@ func TestProofRestartRedis(t *testing.T) {
 	}
 	t.Logf("kill -9 of both, then restart: redis-server loaded (%d MB of data) in %v %q; kiemphieu ready %v later; /readyz 200 after %v, GET /result correct after %v",
 		aofSize>>20, replay.Round(time.Millisecond), loaded, serviceReady.Round(time.Millisecond), ready.Round(time.Millisecond), correct.Round(time.Millisecond))
+	proof.Report(t, "seed", seed, "")
 	proof.Report(t, "logged_ballots", c.ballots, "ballots")
 	proof.Reportf(t, "redis_data_size", "MB", "%d", aofSize>>20)
 	proof.Reportf(t, "redis_aof_replay", "s", "%.3f", replay.Seconds())
