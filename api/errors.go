@@ -97,6 +97,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		problems := tally.Problems(err)
 		body.Error = errorDetail{Code: string(kind), Message: err.Error(), Field: problems[0].Field}
+		if kind != tally.Invalid {
+			// Several problems are a validation's; anything else is one
+			// error with its cause chained ("%w: %w"), shown whole.
+			break
+		}
 		if len(problems) > 1 {
 			body.Error.Message = problems[0].Error() + " (and more: see problems)"
 			for _, p := range problems {
