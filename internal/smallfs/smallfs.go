@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // unavailable skips or fails the test: a small filesystem cannot be made.
@@ -173,3 +174,24 @@ func Fill(t testing.TB, dir string, room int64) *Filler {
 
 // Remove deletes the filler, giving its space back.
 func (fl *Filler) Remove() error { return os.Remove(fl.Path) }
+
+// Shutdown shuts down the ext4 filesystem mounted on dir (the ioctl of
+// xfs_io's "shutdown" command, EXT4_IOC_SHUTDOWN, without flushing the
+// journal): from then on every write to it fails with EIO, as on a disk
+// that died. Only an unmount ends this.
+func Shutdown(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	const (
+		ext4IocShutdown          = 0x8004587d // _IOR('X', 125, __u32)
+		ext4GoingFlagsNoLogFlush = 0x2
+	)
+	flags := uint32(ext4GoingFlagsNoLogFlush)
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), ext4IocShutdown, uintptr(unsafe.Pointer(&flags))); errno != 0 {
+		return fmt.Errorf("ioctl EXT4_IOC_SHUTDOWN on %s: %w", dir, errno)
+	}
+	return nil
+}

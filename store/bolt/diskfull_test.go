@@ -217,3 +217,40 @@ func testDiskFull(t *testing.T, dir string, room int64) {
 	proof.Reportf(t, "seconds_to_recover", "s", "%.3f", firstOK.Seconds())
 	proof.Report(t, "acknowledged_total", len(acked), "ballots")
 }
+
+// An I/O error (EIO) under the store: ext4's shutdown ioctl (as xfs_io's
+// "shutdown", EXT4_IOC_SHUTDOWN without flushing the log) makes every
+// later write of the filesystem fail with EIO, as a dying disk would. An
+// append is then Unavailable naming the cause and nothing is acknowledged;
+// reads of what is cached keep working. Such a filesystem does not come
+// back without an unmount, so there is no recovery to measure here.
+func TestIOError(t *testing.T) {
+	dir := smallfs.Ext4(t, 16<<20)
+	path := filepath.Join(dir, "kiemphieu.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := createContest(t, s, "eio", tally.StateOpen)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 50 {
+		id := fmt.Sprintf("b%03d", i)
+		if _, _, err := s.Append(testCtx(t), c.ID, storetest.BallotAppend(t, c, storetest.RandomBallot(rng, c, id), "d1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := smallfs.Shutdown(dir); err != nil {
+		t.Fatalf("shutdown of %s: %v", dir, err)
+	}
+	_, _, err = s.Append(testCtx(t), c.ID, storetest.BallotAppend(t, c, storetest.RandomBallot(rng, c, "after"), "d1"))
+	if tally.ErrorKind(err) != tally.Unavailable || !strings.Contains(err.Error(), "I/O error") {
+		t.Fatalf("append after an I/O error: %v (kind %s); want Unavailable naming the I/O error", err, tally.ErrorKind(err))
+	}
+	t.Logf("refused: %v", err)
+	counters, version, err := s.Counters(testCtx(t), c.ID)
+	if err != nil || version != 50 || counters[tally.CounterTotal] != 50 {
+		t.Fatalf("counters after an I/O error: %v at %d, %v; want 50 ballots", counters, version, err)
+	}
+	proof.Report(t, "acknowledged_after_eio", 0, "ballots")
+}
