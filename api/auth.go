@@ -226,7 +226,13 @@ func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 		rec.LastSeen = now.Unix()
 		data, _ := json.Marshal(rec)
 		if err := s.store.PutItem(ctx, itemSession, key, data); err != nil {
-			return nil, err
+			if tally.ErrorKind(err) != tally.Unavailable {
+				return nil, err
+			}
+			// The store takes no writes now (a full disk, Redis out of
+			// memory): the session stays valid as it is, so that reading
+			// the results still works; it is refreshed on a later request.
+			s.log.Warn("session not refreshed: the store refuses writes", slog.String("request_id", requestID(c)), slog.Any("err", err))
 		}
 	}
 	return rec.principal(), nil

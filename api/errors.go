@@ -88,8 +88,20 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			body.Error = errorDetail{Code: string(tally.Internal), Message: "internal error; the request id is " + requestID(c)}
 			break
 		}
+		if kind == tally.Unavailable {
+			// Not the client's fault and not a bug: the store cannot take
+			// the request now (a full disk, Redis down or out of memory).
+			// The operator must see why.
+			s.log.Warn("unavailable", slog.String("request_id", requestID(c)),
+				slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Any("err", err))
+		}
 		problems := tally.Problems(err)
 		body.Error = errorDetail{Code: string(kind), Message: err.Error(), Field: problems[0].Field}
+		if kind != tally.Invalid {
+			// Several problems are a validation's; anything else is one
+			// error with its cause chained ("%w: %w"), shown whole.
+			break
+		}
 		if len(problems) > 1 {
 			body.Error.Message = problems[0].Error() + " (and more: see problems)"
 			for _, p := range problems {

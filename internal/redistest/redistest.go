@@ -33,9 +33,11 @@ const startTimeout = 20 * time.Second
 
 // Server is a redis-server process owned by a test.
 type Server struct {
-	bin  string
-	port int
-	dir  string
+	bin    string
+	port   int
+	dir    string
+	logDir string
+	fsync  string // appendfsync
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -45,6 +47,23 @@ type Server struct {
 // Start starts a redis-server for t and stops it when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// Options change what Start does, for the tests of failures.
+type Options struct {
+	// Dir is the data directory (the AOF); default a new temporary
+	// directory. The server's log is kept elsewhere (LogPath), so that it
+	// still says why when Dir's filesystem is full.
+	Dir string
+	// AppendFsync is the appendfsync policy: "always" (the default, what
+	// the service requires) or "everysec".
+	AppendFsync string
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -52,7 +71,12 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("SKIPPING: redis-server not installed; these tests run in CI")
 	}
-	s := &Server{bin: bin, dir: t.TempDir()}
+	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync}
+	if s.dir == "" {
+		s.dir = t.TempDir()
+	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
 	// A free port can be taken by someone else between our probe and the
 	// server's bind: try a few.
 	for attempt := 0; ; attempt++ {
@@ -108,6 +132,31 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 // Dir is the server's data directory (the AOF is under it).
 func (s *Server) Dir() string { return s.dir }
 
+// LogPath is the server's log file.
+func (s *Server) LogPath() string { return filepath.Join(s.logDir, "redis.log") }
+
+// Running says whether the server process is still running (it exits by
+// itself on a failed AOF write with appendfsync always).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Do sends one command (CONFIG SET, INFO, …) on a new connection and
+// returns a simple, integer or bulk string reply; an error reply is an
+// error.
+func (s *Server) Do(args ...string) (string, error) { return s.do(args...) }
+
 // Kill kills the server with SIGKILL, as a crash or a power cut would, and
 // waits for it to exit. Only what Redis had fsynced to its AOF survives.
 func (s *Server) Kill() {
@@ -137,13 +186,19 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 func (s *Server) start() error {
-	logPath := filepath.Join(s.dir, "redis.log")
+	if s.logDir == "" {
+		s.logDir = s.dir
+	}
+	if s.fsync == "" {
+		s.fsync = "always"
+	}
+	logPath := s.LogPath()
 	cmd := exec.Command(s.bin,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--appendonly", "yes",
-		"--appendfsync", "always",
+		"--appendfsync", s.fsync,
 		"--save", "",
 		"--daemonize", "no",
 		"--logfile", logPath,
@@ -236,7 +291,7 @@ func (s *Server) do(args ...string) (string, error) {
 	}
 	line = strings.TrimRight(line, "\r\n")
 	switch {
-	case strings.HasPrefix(line, "+"):
+	case strings.HasPrefix(line, "+"), strings.HasPrefix(line, ":"):
 		return line[1:], nil
 	case strings.HasPrefix(line, "-"):
 		return "", errors.New(line[1:])

@@ -25,8 +25,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -149,8 +151,10 @@ func notFound(id string) error {
 	return &tally.Error{Kind: tally.NotFound, Message: fmt.Sprintf("no contest %q", id)}
 }
 
-// storeErr wraps a bbolt error with what was being done; a closed store is
-// kind Unavailable, anything else Internal.
+// storeErr wraps a bbolt error with what was being done. A closed store,
+// and a filesystem that refuses to write (ioFailure: full, out of quota,
+// read-only, failing), are kind Unavailable: nothing was written and the
+// same request can succeed later. Anything else is Internal.
 func storeErr(what string, err error) error {
 	if err == nil {
 		return nil
@@ -162,7 +166,37 @@ func storeErr(what string, err error) error {
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: "bolt: the store is closed"}, err)
 	}
+	if cause, ok := ioFailure(err); ok {
+		return fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: fmt.Sprintf(
+			"bolt: %s: could not %s; nothing was changed", cause, what)}, err)
+	}
 	return fmt.Errorf("bolt: %s: %w", what, err)
+}
+
+// ioFailures are the errors of a filesystem that will not write now but may
+// later, once an operator acts (frees space, raises a quota, replaces a
+// disk), with what each means for the operator.
+var ioFailures = []struct {
+	errno syscall.Errno
+	what  string
+}{
+	{syscall.ENOSPC, "the disk of the data directory is full"},
+	{syscall.EDQUOT, "the disk quota of the data directory is exhausted"},
+	{syscall.EROFS, "the filesystem of the data directory has become read-only"},
+	{syscall.EIO, "the disk of the data directory reports an I/O error"},
+	{syscall.EFBIG, "the store file may not grow any more"},
+}
+
+// ioFailure says whether err is one of ioFailures and names it. bbolt
+// formats some of its errors with %s (growing the file), so the errno's
+// text is looked for too.
+func ioFailure(err error) (string, bool) {
+	for _, f := range ioFailures {
+		if errors.Is(err, f.errno) || strings.Contains(err.Error(), f.errno.Error()) {
+			return fmt.Sprintf("%s (%s)", f.what, f.errno.Error()), true
+		}
+	}
+	return "", false
 }
 
 func seqKey(seq int64) []byte {

@@ -210,7 +210,11 @@ func (s *Store) commit(batch []*request) {
 			continue
 		case errors.Is(err, errNoChanges):
 		case err != nil:
-			fail := fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: "bolt: the ballot store could not commit; nothing was acknowledged (a retry with the same id is safe)"}, err)
+			msg := "bolt: the ballot store could not commit; nothing was acknowledged (a retry with the same id is safe)"
+			if cause, ok := ioFailure(err); ok {
+				msg = "bolt: " + cause + ": the ballot store could not commit; nothing was acknowledged (a retry with the same id is safe)"
+			}
+			fail := fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: msg}, err)
 			for i := range batch {
 				if !skip[i] {
 					results[i] = result{err: fail}

@@ -124,10 +124,15 @@ func (s *Store) Audit(ctx context.Context, after int64, limit int) ([][]byte, er
 	return out, nil
 }
 
-// Ping reports whether Redis answers.
+// Ping reports whether Redis answers. Redis refuses PING itself with
+// MISCONF while it cannot write to its disk; it still answers and serves
+// reads then (only writes are refused, each saying why), so that reply
+// counts as an answer.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return classify(err)
+	err := s.rdb.Ping(ctx).Err()
+	var rerr goredis.Error
+	if err == nil || errors.As(err, &rerr) && hasPrefix(rerr.Error(), "MISCONF ") {
+		return nil
 	}
-	return nil
+	return classify(err)
 }

@@ -421,27 +421,26 @@ func (s *Store) Entries(ctx context.Context, contest string, after int64, limit 
 // together in one MULTI.
 func (s *Store) Counters(ctx context.Context, contest string) (map[string]int64, int64, error) {
 	k := keysFor(contest)
-	var exists *goredis.IntCmd
-	var all *goredis.MapStringStringCmd
-	var seq *goredis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		exists = p.Exists(ctx, k.record)
-		all = p.HGetAll(ctx, k.counters)
-		seq = p.HGet(ctx, k.meta, "seq")
-		return nil
-	})
-	if err != nil && !errors.Is(err, goredis.Nil) {
+	reply, err := countersScript.Run(ctx, s.rdb, []string{k.record, k.meta, k.counters}).Slice()
+	if err != nil {
 		return nil, 0, classify(err)
 	}
-	if exists.Val() == 0 {
+	if len(reply) < 2 || len(reply)%2 != 0 {
+		return nil, 0, fmt.Errorf("redis store: contest %q: counters script replied %d values", contest, len(reply))
+	}
+	if exists, _ := reply[0].(int64); exists == 0 {
 		return nil, 0, notFound(contest)
 	}
-	version, err := optInt(seq)
-	if err != nil {
-		return nil, 0, fmt.Errorf("redis store: contest %q: meta seq: %w", contest, err)
+	var version int64
+	if v, _ := reply[1].(string); v != "" {
+		if version, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, 0, fmt.Errorf("redis store: contest %q: meta seq: %w", contest, err)
+		}
 	}
-	out := make(map[string]int64, len(all.Val()))
-	for key, v := range all.Val() {
+	out := make(map[string]int64, len(reply)/2-1)
+	for i := 2; i < len(reply); i += 2 {
+		key, _ := reply[i].(string)
+		v, _ := reply[i+1].(string)
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return nil, 0, fmt.Errorf("redis store: contest %q: counter %q: %w", contest, key, err)
@@ -476,9 +475,35 @@ func notFound(id string) error {
 }
 
 // unavailable wraps err as a tally.Unavailable error: nothing was
-// acknowledged. The cause stays in the chain.
+// acknowledged. The message says what Redis's refusal means (refusals);
+// the cause stays in the chain.
 func unavailable(err error) error {
-	return fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: "the Redis store cannot take the request now"}, err)
+	msg := "the Redis store cannot take the request now: Redis cannot be reached or did not answer in time; nothing was recorded (a retry with the same id is safe)"
+	var rerr goredis.Error
+	if errors.As(err, &rerr) {
+		msg = "the Redis store cannot take the request now"
+		for _, r := range refusals {
+			if hasPrefix(rerr.Error(), r.prefix) {
+				msg = "the Redis store cannot take the request now: " + r.what + "; nothing was recorded (a retry with the same id is safe)"
+				break
+			}
+		}
+	}
+	return fmt.Errorf("%w: %w", &tally.Error{Kind: tally.Unavailable, Message: msg}, err)
+}
+
+// refusals are the error replies with which Redis refuses writes that it
+// may accept later, by the prefix of the reply.
+var refusals = []struct{ prefix, what string }{
+	{"OOM ", "Redis has reached its maxmemory and refuses writes"},
+	{"MISCONF ", "Redis cannot write its data to disk (a full disk?) and refuses writes"},
+	{"NOREPLICAS ", "Redis has fewer replicas than min-replicas-to-write and refuses writes"},
+	{"READONLY ", "this Redis is a read-only replica"},
+	{"LOADING ", "Redis is loading its data"},
+	{"MASTERDOWN ", "the replica has lost its master"},
+	{"BUSY ", "Redis is busy running a script"},
+	{"TRYAGAIN ", "Redis Cluster is moving the keys"},
+	{"CLUSTERDOWN ", "the Redis Cluster is down"},
 }
 
 // classify maps an error from go-redis: Redis's refusals to write and

@@ -128,3 +128,20 @@ redis.call('HSET', KEYS[2], 'seq', newseq, 'head', ARGV[3], 'version', newseq)
 redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. newseq)
 return {'OK', newseq}
 `)
+
+// countersScript reads a contest's counters and the log version they stand
+// at, atomically. It is a read-only script (flags=no-writes) rather than
+// MULTI/EXEC because Redis refuses every command queued in a MULTI once
+// maxmemory is reached (OOM): results must stay readable while Redis
+// refuses writes.
+//
+// KEYS: record, meta, counters. Reply: {exists (0|1), seq ("" when none),
+// then the counters' fields and values}.
+var countersScript = goredis.NewScript(`#!lua flags=no-writes
+local out = {redis.call('EXISTS', KEYS[1]), redis.call('HGET', KEYS[2], 'seq') or ''}
+local all = redis.call('HGETALL', KEYS[3])
+for i = 1, #all do
+  out[#out + 1] = all[i]
+end
+return out
+`)
