@@ -15,6 +15,7 @@
 //	kp:{C}:turn      string  the committer whose turn it is to append (short-lived)
 //	kp:contests      set     contest ids (an advisory index)
 //	kp:changes       channel "<contest> <version>" after each change
+//	kp:hit:<key>     string  a rate limit's counter, expiring with its window (hits.go)
 //
 // # Appending
 //
@@ -147,9 +148,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		rdb.Close()
 		return nil, unavailable(fmt.Errorf("redis at %s: %w", opt.Addr, err))
 	}
-	if err := appendScript.Load(ctx, rdb).Err(); err != nil {
-		rdb.Close()
-		return nil, unavailable(fmt.Errorf("redis at %s: loading the append script: %w", opt.Addr, err))
+	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript} {
+		if err := script.Load(ctx, rdb).Err(); err != nil {
+			rdb.Close()
+			return nil, unavailable(fmt.Errorf("redis at %s: loading the %s script: %w", opt.Addr, name, err))
+		}
 	}
 	checkDurability(ctx, rdb, opt.Addr)
 	sctx, cancel := context.WithCancel(context.Background())
