@@ -126,6 +126,20 @@ func (c *Cluster) RestartAll(t testing.TB) {
 	}
 }
 
+// KillNode kills master i (SIGKILL): with no replicas its slots are down
+// until RestartNode.
+func (c *Cluster) KillNode(i int) { c.Nodes[i].Kill() }
+
+// RestartNode starts master i again on its data and waits until the
+// cluster is whole.
+func (c *Cluster) RestartNode(t testing.TB, i int) {
+	t.Helper()
+	c.Nodes[i].Restart(t)
+	if err := c.waitOK(startTimeout); err != nil {
+		t.Fatalf("redistest: restarting node %d: %v", i, err)
+	}
+}
+
 // waitOK waits until every node says cluster_state:ok.
 func (c *Cluster) waitOK(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

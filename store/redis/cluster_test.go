@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 	"github.com/kiemphieu/kiemphieu/internal/redistest"
 	"github.com/kiemphieu/kiemphieu/store/redis"
 	"github.com/kiemphieu/kiemphieu/store/storetest"
@@ -83,4 +84,13 @@ func TestClusterSpreadsContests(t *testing.T) {
 		}
 	}
 	t.Logf("keys per master: %v", perNode)
+	least := int64(-1)
+	for _, k := range perNode {
+		if least < 0 || k < least {
+			least = k
+		}
+	}
+	proof.Report(t, "contests", n, "contests")
+	proof.Report(t, "masters_holding_keys", len(perNode), "of 3")
+	proof.Report(t, "fewest_keys_on_a_master", least, "keys")
 }
