@@ -2,8 +2,17 @@ package redis_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/kiemphieu/kiemphieu/internal/benchgen"
 	"github.com/kiemphieu/kiemphieu/internal/proof"
 	"github.com/kiemphieu/kiemphieu/internal/redistest"
 	"github.com/kiemphieu/kiemphieu/store/redis"
@@ -93,4 +102,87 @@ func TestClusterSpreadsContests(t *testing.T) {
 	proof.Report(t, "contests", n, "contests")
 	proof.Report(t, "masters_holding_keys", len(perNode), "of 3")
 	proof.Report(t, "fewest_keys_on_a_master", least, "keys")
+}
+
+// TestClusterFootprint measures what a ballot costs the cluster: memory
+// (used_memory summed over the masters) and AOF bytes, for ballots of the
+// benchgen "million" preset (60 names, 45 seats, most ballots striking
+// 15–25 names), spread over 8 rounds. For docs/scaling.md.
+func TestClusterFootprint(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	s := open(t, c.URL())
+	n := proof.Size("FOOTPRINT_BALLOTS", 2000, 20000)
+	const rounds = 8
+	aof := func() int64 {
+		var total int64
+		for _, node := range c.Nodes {
+			filepath.WalkDir(node.Dir(), func(path string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && strings.Contains(path, "appendonly") {
+					if fi, err := d.Info(); err == nil {
+						total += fi.Size()
+					}
+				}
+				return nil
+			})
+		}
+		return total
+	}
+	spec := benchgen.Million
+	cs := make([]*tally.Contest, rounds)
+	for i := range cs {
+		con, err := spec.Contest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		con.ID = fmt.Sprintf("footprint-%d", i)
+		if err := s.CreateContest(testCtx(t), &tally.Record{Contest: con, State: tally.StateDraft}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(testCtx(t), con.ID, func(rec *tally.Record, _ int64) error { rec.State = tally.StateOpen; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		cs[i] = con
+	}
+	appends := make([]tally.Append, n)
+	gen := spec.NewGen(cs[0])
+	var line []byte
+	for i := range appends {
+		line = gen.AppendLine(line[:0])
+		var b tally.Ballot
+		if err := json.Unmarshal(line, &b); err != nil {
+			t.Fatal(err)
+		}
+		appends[i] = storetest.BallotAppend(t, cs[i%rounds], b, "Bàn 1")
+	}
+	mem0, aof0 := redis.UsedMemory(t, s), aof()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	start := time.Now()
+	for range 32 {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if _, _, err := s.Append(testCtx(t), cs[i%rounds].ID, appends[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	mem, size := redis.UsedMemory(t, s)-mem0, aof()-aof0
+	t.Logf("%d ballots over %d rounds in %v: %d bytes of memory, %d bytes of AOF", n, rounds, elapsed.Round(time.Millisecond), mem, size)
+	proof.Report(t, "ballots", n, "ballots (60 names, 15–25 struck)")
+	proof.Reportf(t, "memory_per_ballot", "bytes", "%d", mem/int64(n))
+	proof.Reportf(t, "aof_per_ballot", "bytes", "%d", size/int64(n))
+	proof.Reportf(t, "append_rate", "ballots/s", "%.0f", float64(n)/elapsed.Seconds())
 }
