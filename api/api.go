@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +64,7 @@ type Store interface {
 	Items
 	AuditLog
 	Pinger
+	Limiter
 }
 
 // Config is the server's configuration (DESIGN §5.6).
@@ -77,6 +80,14 @@ type Config struct {
 	// PublicURL is the address people reach the service at, for the QR code
 	// on printed minutes; empty means the address of each request.
 	PublicURL string
+	// RateLimits, when set, replace DefaultRateLimits.
+	RateLimits *RateLimits
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// whose X-Real-IP header names the client: the address that sign-ins
+	// and the verify page are limited by and the token lockout locks.
+	// Empty: the peer's own address (behind a proxy, everyone shares the
+	// proxy's limit).
+	TrustedProxies []string
 }
 
 // Limits on what a client may send.
@@ -96,6 +107,7 @@ type Server struct {
 	cfg    Config
 	cache  *contestCache
 	pages  *web.Pages
+	limits RateLimits
 	tokens struct {
 		mu sync.Mutex
 		m  map[string]cachedToken // by the token's digest
@@ -113,6 +125,10 @@ type Server struct {
 func New(store Store, cfg Config) *Server {
 	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
 	s.tokens.m = map[string]cachedToken{}
+	s.limits = DefaultRateLimits()
+	if cfg.RateLimits != nil {
+		s.limits = *cfg.RateLimits
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -126,7 +142,7 @@ func New(store Store, cfg Config) *Server {
 	s.pages = pages
 	s.broker = NewBroker(store, store, s.log)
 	s.broker.Busy = func() bool { return s.appending.Load() > 0 }
-	s.app = fiber.New(fiber.Config{
+	fcfg := fiber.Config{
 		// Values from fasthttp alias pooled buffers; ballots go into logs,
 		// maps and goroutines, so copy everything (DESIGN §6).
 		Immutable:             true,
@@ -137,7 +153,15 @@ func New(store Store, cfg Config) *Server {
 		DisableStartupMessage: true,
 		// No WriteTimeout: fasthttp sets one deadline per response, which
 		// would cut the SSE stream; slow readers are dropped by the broker.
-	})
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		// c.IP() reads the header only when the peer is one of these.
+		fcfg.ProxyHeader = "X-Real-IP"
+		fcfg.EnableIPValidation = true
+		fcfg.EnableTrustedProxyCheck = true
+		fcfg.TrustedProxies = cfg.TrustedProxies
+	}
+	s.app = fiber.New(fcfg)
 	s.routes()
 	return s
 }
@@ -220,9 +244,24 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		}
 	}
 	s.log.Info("request", slog.String("request_id", id), slog.String("method", c.Method()),
-		slog.String("path", c.Path()), slog.Int("status", c.Response().StatusCode()),
+		slog.String("path", loggedPath(c)), slog.Int("status", c.Response().StatusCode()),
 		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)))
 	return nil
+}
+
+// ballotPath matches the one path that names a ballot: a void.
+var ballotPath = regexp.MustCompile(`^(/api/v1/contests/[^/]+/ballots/)[^/]+(/void/?)$`)
+
+// loggedPath is a request's path as the logs and the audit log record it:
+// a ballot's id is replaced by "{ballot}". Neither log records a ballot's
+// id or content (docs/reliability.md, "Security"): only the ballot log
+// does, which holds nothing about the person who cast it.
+func loggedPath(c *fiber.Ctx) string {
+	p := c.Path()
+	if strings.Contains(p, "/ballots/") {
+		p = ballotPath.ReplaceAllString(p, "${1}{ballot}${2}")
+	}
+	return p
 }
 
 func newRequestID() string {

@@ -83,14 +83,15 @@ type sessionRecord struct {
 	Username string `json:"username"` // the user, or the name of the token signed in with
 	Role     Role   `json:"role"`
 	// Token is the id of the token a desk signed in with; empty for users.
-	Token    string `json:"token,omitempty"`
-	CSRF     string `json:"csrf"`
-	Created  int64  `json:"created"`   // unix seconds
-	LastSeen int64  `json:"last_seen"` // unix seconds
+	Token string `json:"token,omitempty"`
+	// No CSRF token: it is derived from the session id (csrfToken), so
+	// that the store holds neither (the id only as its SHA-256).
+	Created  int64 `json:"created"`   // unix seconds
+	LastSeen int64 `json:"last_seen"` // unix seconds
 }
 
-func (r sessionRecord) principal() *principal {
-	p := &principal{ID: "user:" + r.Username, Name: r.Username, Role: r.Role, csrf: r.CSRF, session: true}
+func (r sessionRecord) principal(csrf string) *principal {
+	p := &principal{ID: "user:" + r.Username, Name: r.Username, Role: r.Role, csrf: csrf, session: true}
 	if r.Token != "" {
 		p.ID = "token:" + r.Token
 	}
@@ -101,6 +102,14 @@ func randomToken(prefix string, n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// csrfToken is a session's CSRF token: derived from the session id, so
+// that it need not be stored, and not from what is stored (the id's
+// SHA-256), so that a copy of the store gives no CSRF token.
+func csrfToken(sessionID string) string {
+	sum := sha256.Sum256([]byte("kiemphieu csrf\x00" + sessionID))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func digest(secret string) string {
@@ -235,7 +244,7 @@ func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 			s.log.Warn("session not refreshed: the store refuses writes", slog.String("request_id", requestID(c)), slog.Any("err", err))
 		}
 	}
-	return rec.principal(), nil
+	return rec.principal(csrfToken(id)), nil
 }
 
 // require admits principals of at least the given role. Requests that
@@ -308,6 +317,9 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 // issueToken makes a token and stores only its SHA-256; the API and the
 // desk-token form of the setup page both issue through it.
 func (s *Server) issueToken(ctx context.Context, c *fiber.Ctx, role Role, name string) (string, tokenRecord, error) {
+	if err := s.rateLimit(ctx, "tokens", who(c), s.limits.Tokens); err != nil {
+		return "", tokenRecord{}, err
+	}
 	token := randomToken("kp_", 24)
 	rec := tokenRecord{ID: digest(token)[:12], Name: name, Role: role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
 	data, _ := json.Marshal(rec)
@@ -368,15 +380,18 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
+	if err := s.signInLimit(ctx, c); err != nil {
+		return err
+	}
 	u, err := s.checkPassword(ctx, c, req.Username, req.Password)
 	if err != nil {
 		return err
 	}
-	rec, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role})
+	rec, csrf, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role})
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role, "csrf_token": rec.CSRF,
+	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role, "csrf_token": csrf,
 		"expires": time.Unix(rec.Created, 0).Add(sessionAbsolute).UTC().Format(time.RFC3339)})
 }
 
@@ -430,20 +445,22 @@ func (s *Server) checkToken(ctx context.Context, c *fiber.Ctx, token string) (*p
 	return p, s.loginSucceeded(ctx, lock)
 }
 
-// startSession stores a new session for rec's user or token and sets its
-// cookie; the id is fresh on every sign-in.
-func (s *Server) startSession(ctx context.Context, c *fiber.Ctx, rec sessionRecord) (sessionRecord, error) {
+// startSession stores a new session for rec's user or token, sets its
+// cookie and returns its CSRF token; the id is fresh on every sign-in, and
+// a session cookie the client already had is never adopted.
+func (s *Server) startSession(ctx context.Context, c *fiber.Ctx, rec sessionRecord) (sessionRecord, string, error) {
 	id := randomToken("", 32)
+	csrf := csrfToken(id)
 	now := s.now()
-	rec.CSRF, rec.Created, rec.LastSeen = randomToken("", 24), now.Unix(), now.Unix()
+	rec.Created, rec.LastSeen = now.Unix(), now.Unix()
 	data, _ := json.Marshal(rec)
 	if err := s.store.PutItem(ctx, itemSession, digest(id), data); err != nil {
-		return rec, err
+		return rec, "", err
 	}
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 		Secure: s.cfg.SecureCookies, Expires: now.Add(sessionAbsolute)})
-	c.Locals(localPrincipal, rec.principal())
-	return rec, nil
+	c.Locals(localPrincipal, rec.principal(csrf))
+	return rec, csrf, nil
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
@@ -504,7 +521,7 @@ func (s *Server) audit(c *fiber.Ctx) error {
 		return err
 	}
 	ev := auditEvent{Time: s.now().UTC().Format(time.RFC3339Nano), RequestID: requestID(c), Who: who(c),
-		Method: c.Method(), Path: c.Path(), Status: status, Outcome: outcome}
+		Method: c.Method(), Path: loggedPath(c), Status: status, Outcome: outcome}
 	if p != nil {
 		ev.Role = p.Role
 	} else if token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && token != "" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 )
 
 func TestTokens(t *testing.T) {
@@ -246,6 +248,8 @@ func TestSessionExpiry(t *testing.T) {
 		h.clock.Advance(12*time.Hour - elapsed + time.Second)
 		mustError(t, h.do("GET", "/api/v1/contests", nil, withSession(s)), http.StatusUnauthorized, "")
 	})
+	proof.Report(t, "idle_expiry", 30, "min")
+	proof.Report(t, "absolute_expiry", 12, "h")
 }
 
 func TestNoSessionFixation(t *testing.T) {

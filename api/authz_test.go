@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 )
 
 // access is what a principal may expect of an endpoint.
@@ -102,6 +104,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/logout", none, "public", false},
 	}
 
+	cells, wrong := 0, 0
+	t.Cleanup(func() {
+		proof.Report(t, "cells", cells, "role×endpoint checks")
+		proof.Report(t, "cells_wrong", wrong, "checks")
+	})
 	for pi, p := range principals {
 		for _, e := range endpoints {
 			path := e.path
@@ -137,7 +144,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				default:
 					got = allowed
 				}
+				cells++
 				if got != want {
+					wrong++
 					t.Errorf("got %s (status %d: %s), want %s", got, status, body, want)
 				}
 			})

@@ -49,6 +49,8 @@ func (s *Server) lockRecord(ctx context.Context, key string) (lockRecord, error)
 type lockedError struct {
 	err   *tally.Error
 	retry time.Duration
+	// limited: refused by a rate limit (ratelimit.go), not a lockout.
+	limited bool
 }
 
 func (e *lockedError) Error() string { return e.err.Error() }

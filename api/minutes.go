@@ -18,7 +18,7 @@ func (s *Server) minutesRoutes() {
 	s.pageGet("/contests/:id/minutes", s.requireResultPage, s.minutesPage)
 	s.pageGet("/contests/:id/minutes.pdf", s.requireResultAccess, s.minutesPDF)
 	s.pageGet("/verify", s.verifyForm)
-	s.pageGet("/verify/:hash", s.verifyPage)
+	s.pageGet("/verify/:hash", s.verifyLimit, s.verifyPage)
 }
 
 // minutes gathers what a round's minutes are drawn from: the record, its

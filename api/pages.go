@@ -237,8 +237,9 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	var rec sessionRecord
-	var err error
+	err := s.signInLimit(ctx, c)
 	switch token, password := strings.TrimSpace(c.FormValue("token")), c.FormValue("password"); {
+	case err != nil:
 	case token != "":
 		var p *principal
 		if p, err = s.checkToken(ctx, c, token); err == nil {
@@ -258,6 +259,9 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	case errors.As(err, &locked):
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(locked.retry/time.Second)))
 		d.Error = l.T("login.locked", int(locked.retry/time.Second))
+		if locked.limited {
+			d.Error = l.T("login.limited", int(locked.retry/time.Second))
+		}
 		return s.renderLogin(c, fiber.StatusTooManyRequests, d)
 	case tally.ErrorKind(err) == tally.Unauthorized:
 		d.Error = l.T("login.failed")
@@ -265,7 +269,7 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if _, err := s.startSession(ctx, c, rec); err != nil {
+	if _, _, err := s.startSession(ctx, c, rec); err != nil {
 		return err
 	}
 	c.ClearCookie(loginCookie)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 )
 
 // formToken reads the sign-in form's CSRF token and its cookie from a GET
@@ -146,6 +148,8 @@ func TestLoginLockout(t *testing.T) {
 	h.clock.Advance(61 * time.Second)
 	h.login("bkp", "mật khẩu đủ dài 2025") // success clears the count
 	mustError(t, h.do("POST", "/api/v1/login", wrong), http.StatusUnauthorized, "")
+	proof.Report(t, "failures_before_lock", 5, "sign-ins")
+	proof.Report(t, "first_lock", 30, "s (then doubling)")
 }
 
 // Desk tokens typed into the form are locked by address after failures.
@@ -216,6 +220,7 @@ func TestLogoutFormCSRF(t *testing.T) {
 	r := form(s.csrf)
 	mustStatus(t, r, http.StatusSeeOther)
 	mustError(t, h.do("GET", "/api/v1/contests", nil, withCookie(s)), http.StatusUnauthorized, "")
+	proof.Report(t, "forged_csrf_accepted", 0, "of 2")
 }
 
 func TestHomePage(t *testing.T) {

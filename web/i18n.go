@@ -100,6 +100,7 @@ func init() {
 		"login.submit":      {"Đăng nhập", "Sign in"},
 		"login.failed":      {"Sai tên đăng nhập, mật khẩu hoặc mã.", "Wrong user name, password or token."},
 		"login.locked":      {"Đăng nhập sai quá nhiều lần. Thử lại sau %d giây.", "Too many failed sign-ins. Try again in %d seconds."},
+		"login.limited":     {"Quá nhiều lần đăng nhập từ địa chỉ này. Thử lại sau %d giây.", "Too many sign-ins from this address. Try again in %d seconds."},
 		"login.expired":     {"Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "Your session has ended. Please sign in again."},
 		"login.missing":     {"Nhập tên đăng nhập và mật khẩu, hoặc mã.", "Enter a user name and password, or a token."},
 		"home.title":        {"Các đại hội và cuộc bầu cử", "Congresses and elections"},

@@ -30,6 +30,8 @@ type serveConfig struct {
 	AdminToken string
 	LogFormat  string
 	PublicURL  string
+	// TrustedProxies: comma-separated addresses or CIDR ranges.
+	TrustedProxies string
 }
 
 func envOr(name, def string) string {
@@ -49,6 +51,8 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("KIEMPHIEU_PUBLIC_URL", ""),
 		"address people reach the service at, printed as the minutes' QR code; https:// also marks cookies Secure (KIEMPHIEU_PUBLIC_URL)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", envOr("KIEMPHIEU_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Real-IP header names the client (KIEMPHIEU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s: %v", name, err)
@@ -119,7 +123,7 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	}
 	defer store.(closer).Close()
 	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
-		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://")})
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies)})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -142,4 +146,15 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 		return err
 	}
 	return <-served
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -38,6 +38,8 @@ type Server struct {
 	dir    string
 	logDir string
 	fsync  string // appendfsync
+	// bus is the cluster bus port of a cluster node (0: not a node).
+	bus int
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -193,7 +195,7 @@ func (s *Server) start() error {
 		s.fsync = "always"
 	}
 	logPath := s.LogPath()
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
@@ -202,7 +204,14 @@ func (s *Server) start() error {
 		"--save", "",
 		"--daemonize", "no",
 		"--logfile", logPath,
-	)
+	}
+	if s.bus != 0 {
+		// The bus port is chosen apart: port+10000, the default, may be
+		// taken or beyond 65535 for a high ephemeral port.
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(s.bus), "--cluster-node-timeout", "2000")
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {

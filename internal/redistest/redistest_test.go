@@ -27,3 +27,19 @@ func TestStartKillRestart(t *testing.T) {
 		t.Fatalf("URL %q", s.URL())
 	}
 }
+
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3)
+	if len(c.Addrs()) != 3 || !strings.Contains(c.URL(), "?addr=") {
+		t.Fatalf("Addrs %v URL %q", c.Addrs(), c.URL())
+	}
+	for _, s := range c.Nodes {
+		info, err := s.do("CLUSTER", "INFO")
+		if err != nil || !strings.Contains(info, "cluster_slots_assigned:16384") || !strings.Contains(info, "cluster_known_nodes:3") {
+			t.Fatalf("node %s: %v\n%s", s.Addr(), err, info)
+		}
+	}
+	c.KillAll()
+	c.RestartAll(t)
+	c.Flush(t)
+}

@@ -11,6 +11,8 @@
 //	    <id>/seen/          ballot id → {receipt, digest, keys}: retries and voids
 //	    <id>/voids/         voided ballot id → the void's receipt
 //	    <id>/counters/      counter key → 8-byte big-endian int64; zeros are deleted
+//	items/, audit/          tokens, users, sessions; the audit log (items.go)
+//	hits/                   the rate limits' counters (hits.go)
 //
 // An entry is acknowledged only after the bbolt transaction holding it has
 // committed (fsync). Appends go through one writer goroutine that commits
@@ -66,7 +68,8 @@ type Store struct {
 	hub        hub
 	watchers   sync.WaitGroup
 
-	commits atomic.Int64 // committed append batches (tests, benchmarks)
+	commits  atomic.Int64 // committed append batches (tests, benchmarks)
+	hitCalls atomic.Int64 // Hit calls, to sweep expired counters now and then
 }
 
 // Open opens (creating it if need be) the store file at path. Only one

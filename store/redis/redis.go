@@ -15,6 +15,7 @@
 //	kp:{C}:turn      string  the committer whose turn it is to append (short-lived)
 //	kp:contests      set     contest ids (an advisory index)
 //	kp:changes       channel "<contest> <version>" after each change
+//	kp:hit:<key>     string  a rate limit's counter, expiring with its window (hits.go)
 //
 // # Appending
 //
@@ -84,8 +85,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,30 +137,98 @@ type Store struct {
 	closeErr   error
 }
 
-// Open connects to the Redis at url (redis://[user:pass@]host:port/db,
-// rediss:// or unix://), checks that it answers, loads the Lua scripts and
-// checks the durability settings.
+// Open connects to the Redis at url, checks that it answers, loads the Lua
+// scripts (on every master of a cluster) and checks the durability
+// settings. The url is one server — redis://[user:pass@]host:port/db,
+// rediss:// or unix:// — or a Redis Cluster: some of its masters, the
+// first as the host and the others as addr parameters,
+// redis://[user:pass@]host1:port1?addr=host2:port2&addr=host3:port3 (the
+// client learns the rest of the cluster from them).
 func Open(ctx context.Context, url string) (*Store, error) {
-	opt, err := goredis.ParseURL(url)
+	uopt, err := parseURL(url)
 	if err != nil {
 		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
 	}
-	rdb := goredis.NewUniversalClient(universal(opt))
+	addr := strings.Join(uopt.Addrs, ",")
+	rdb := goredis.NewUniversalClient(uopt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, unavailable(fmt.Errorf("redis at %s: %w", opt.Addr, err))
+		return nil, unavailable(fmt.Errorf("redis at %s: %w", addr, err))
 	}
-	if err := appendScript.Load(ctx, rdb).Err(); err != nil {
-		rdb.Close()
-		return nil, unavailable(fmt.Errorf("redis at %s: loading the append script: %w", opt.Addr, err))
+	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript} {
+		if err := script.Load(ctx, rdb).Err(); err != nil {
+			rdb.Close()
+			return nil, unavailable(fmt.Errorf("redis at %s: loading the %s script: %w", addr, name, err))
+		}
 	}
-	checkDurability(ctx, rdb, opt.Addr)
+	if cc, ok := rdb.(*goredis.ClusterClient); ok {
+		// Every master: each holds its own AOF.
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+			checkDurability(ctx, m, m.Options().Addr)
+			return nil
+		})
+	} else {
+		checkDurability(ctx, rdb, addr)
+	}
 	sctx, cancel := context.WithCancel(context.Background())
 	return &Store{rdb: rdb, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
 }
 
-// universal carries the options of a parsed URL over to UniversalOptions,
-// so that the same code can later take a Cluster or Sentinel address list.
+// parseURL reads a single server's URL, or a cluster's when it has addr
+// parameters.
+func parseURL(url string) (*goredis.UniversalOptions, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	if u.Query().Has("addr") {
+		copt, err := goredis.ParseClusterURL(url)
+		if err != nil {
+			return nil, err
+		}
+		return universalCluster(copt), nil
+	}
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return universal(opt), nil
+}
+
+// universalCluster carries a cluster's options over to UniversalOptions.
+func universalCluster(o *goredis.ClusterOptions) *goredis.UniversalOptions {
+	return &goredis.UniversalOptions{
+		Addrs:                 o.Addrs,
+		IsClusterMode:         true,
+		ClientName:            o.ClientName,
+		Dialer:                o.Dialer,
+		Protocol:              o.Protocol,
+		Username:              o.Username,
+		Password:              o.Password,
+		MaxRedirects:          o.MaxRedirects,
+		ReadOnly:              o.ReadOnly,
+		RouteByLatency:        o.RouteByLatency,
+		RouteRandomly:         o.RouteRandomly,
+		MaxRetries:            o.MaxRetries,
+		MinRetryBackoff:       o.MinRetryBackoff,
+		MaxRetryBackoff:       o.MaxRetryBackoff,
+		DialTimeout:           o.DialTimeout,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
+		PoolFIFO:              o.PoolFIFO,
+		PoolSize:              o.PoolSize,
+		PoolTimeout:           o.PoolTimeout,
+		MinIdleConns:          o.MinIdleConns,
+		MaxIdleConns:          o.MaxIdleConns,
+		MaxActiveConns:        o.MaxActiveConns,
+		ConnMaxIdleTime:       o.ConnMaxIdleTime,
+		ConnMaxLifetime:       o.ConnMaxLifetime,
+		TLSConfig:             o.TLSConfig,
+	}
+}
+
+// universal carries the options of a parsed URL over to UniversalOptions.
 func universal(o *goredis.Options) *goredis.UniversalOptions {
 	return &goredis.UniversalOptions{
 		Addrs:                 []string{o.Addr},
@@ -188,7 +259,7 @@ func universal(o *goredis.Options) *goredis.UniversalOptions {
 
 // checkDurability warns when the server would acknowledge writes it has not
 // fsynced. It never fails: managed Redis services often forbid CONFIG.
-func checkDurability(ctx context.Context, rdb goredis.UniversalClient, addr string) {
+func checkDurability(ctx context.Context, rdb goredis.Cmdable, addr string) {
 	get := func(name string) (string, error) {
 		m, err := rdb.ConfigGet(ctx, name).Result()
 		if err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -19,6 +22,10 @@ type ItemStore interface {
 	AppendAudit(ctx context.Context, line []byte) error
 	Audit(ctx context.Context, after int64, limit int) ([][]byte, error)
 	Ping(ctx context.Context) error
+	// Hit adds one to the counter under key and returns the new count and
+	// the counter's time left; a counter is forgotten window after its
+	// first Hit. The rate limits of the service, shared by its instances.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error)
 }
 
 // RunItems runs the contract of ItemStore. reopen restarts the store on
@@ -88,4 +95,90 @@ func RunItems(t *testing.T, open func(t *testing.T) ItemStore, reopen func(t *te
 			t.Fatalf("Audit(after 10, limit 5) = %q, %v", page, err)
 		}
 	})
+	t.Run("Hit", func(t *testing.T) { testHit(t, open, reopen) })
+}
+
+// testHit: counts go 1, 2, 3… per key, keys are separate, concurrent Hits
+// never share a count (the increment is atomic), a counter outlives a
+// restart and is forgotten once its window is over.
+func testHit(t *testing.T, open func(t *testing.T) ItemStore, reopen func(t *testing.T, s ItemStore) ItemStore) {
+	s := open(t)
+	const window = time.Minute
+	for want := int64(1); want <= 3; want++ {
+		n, left, err := s.Hit(ctx(t), "signin:10.0.0.1", window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("Hit #%d = %d; want %d", want, n, want)
+		}
+		if left <= 0 || left > window {
+			t.Fatalf("Hit #%d: time left %v; want in (0, %v]", want, left, window)
+		}
+	}
+	if n, _, err := s.Hit(ctx(t), "signin:10.0.0.2", window); err != nil || n != 1 {
+		t.Fatalf("another key: Hit = %d, %v; want 1 (keys are separate)", n, err)
+	}
+	s = reopen(t, s)
+	if n, _, err := s.Hit(ctx(t), "signin:10.0.0.1", window); err != nil || n != 4 {
+		t.Fatalf("after a restart: Hit = %d, %v; want 4", n, err)
+	}
+
+	// Concurrent Hits from many goroutines: the counts returned are
+	// exactly 1..N, each once.
+	const workers, each = 16, 25
+	var mu sync.Mutex
+	var got []int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				n, _, err := s.Hit(ctx(t), "tokens:admin", window)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				got = append(got, n)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	for i, n := range got {
+		if n != int64(i+1) {
+			t.Fatalf("concurrent Hits: sorted counts %v…; count %d at position %d (want 1..%d, each once)", got[:min(len(got), 10)], n, i, workers*each)
+		}
+	}
+
+	// The window: a counter is forgotten once it is over.
+	short := 300 * time.Millisecond
+	for want := int64(1); want <= 2; want++ {
+		if n, _, err := s.Hit(ctx(t), "verify:10.0.0.3", short); err != nil || n != want {
+			t.Fatalf("short window: Hit = %d, %v; want %d", n, err, want)
+		}
+	}
+	time.Sleep(short + 100*time.Millisecond)
+	n, left, err := s.Hit(ctx(t), "verify:10.0.0.3", short)
+	if err != nil || n != 1 {
+		t.Fatalf("after the window: Hit = %d, %v; want 1 (a new window)", n, err)
+	}
+	if left <= 0 || left > short {
+		t.Fatalf("after the window: time left %v; want in (0, %v]", left, short)
+	}
+
+	if _, _, err := s.Hit(ctx(t), "", window); tally.ErrorKind(err) != tally.Invalid {
+		t.Fatalf("Hit with no key: %v; want an error of kind invalid", err)
+	}
+	if _, _, err := s.Hit(ctx(t), "k", 0); tally.ErrorKind(err) != tally.Invalid {
+		t.Fatalf("Hit with no window: %v; want an error of kind invalid", err)
+	}
 }

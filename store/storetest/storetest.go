@@ -465,6 +465,13 @@ func testWatch(t *testing.T, h Harness) {
 		}
 		select {
 		case ch := <-changes:
+			if ch.Contest == c.ID && ch.Version == 0 {
+				// A notice from before the subscription (the contest's
+				// creation), delivered late: on Redis Cluster a PUBLISH
+				// reaches the other masters' subscribers over the cluster
+				// bus after it has returned. Harmless: watchers re-read.
+				continue
+			}
 			if ch.Contest != c.ID || ch.Version < 1 || ch.Version > rcpt.Seq {
 				t.Fatalf("change %+v after receipt %+v", ch, rcpt)
 			}
