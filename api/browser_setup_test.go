@@ -348,13 +348,22 @@ func TestBrowserCongressFromSetupToVerify(t *testing.T) {
 			t.Errorf("the minutes lack committee member %s", m.name)
 		}
 	}
-	names := map[string]string{}
-	for _, c := range contest.Candidates {
-		names[c.ID] = c.Name
-	}
+	// The elected: the table of the section after the results' table.
+	electedTable := eval[string](t, admin, `(() => {
+		const sections = [...document.querySelectorAll(".content > h2")].map(h => {
+			const parts = [];
+			for (let e = h.nextElementSibling; e && e.tagName !== "H2"; e = e.nextElementSibling) parts.push(e);
+			return parts;
+		}).filter(parts => parts.some(e => e.tagName === "TABLE"));
+		return sections.length >= 2 ? sections[1].filter(e => e.tagName === "TABLE").map(e => e.innerText).join("\n") : "";
+	})()`)
+	isElected := map[string]bool{}
 	for _, id := range exp.Elected {
-		if !strings.Contains(text, names[id]) {
-			t.Errorf("the minutes lack the elected %s", names[id])
+		isElected[id] = true
+	}
+	for _, c := range contest.Candidates {
+		if got := strings.Contains(electedTable, c.Name); got != isElected[c.ID] {
+			t.Errorf("the minutes' table of the elected lists %s: %v, want %v\n%s", c.Name, got, isElected[c.ID], electedTable)
 		}
 	}
 	hash := eval[string](t, admin, `(document.querySelector(".verify .hash") || {textContent: ""}).textContent.trim()`)
