@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,9 +131,19 @@ func waitFor(t *testing.T, ctx context.Context, what, cond string, timeout time.
 	// at all: bound the call too.
 	ctx, cancel := context.WithTimeout(ctx, timeout+stepTimeout)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
-	if err != nil {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+			chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		// A poll started while the page was still loading may lose its
+		// execution context when the document is replaced: poll again in
+		// the new document.
+		if strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+			continue
+		}
 		t.Fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }
