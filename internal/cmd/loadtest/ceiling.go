@@ -297,25 +297,7 @@ func writeLog(dir string, n int) (contestPath, logPath string, size int64, err e
 		return "", "", 0, err
 	}
 	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	g := benchgen.Million.NewGen(c)
-	seq, head := int64(0), tally.GenesisHash
-	now := time.Now().UTC().Format(time.RFC3339)
-	var line []byte
-	for range n {
-		line = g.AppendLine(line[:0])
-		b, err := tally.ParseBallot(line)
-		if err != nil {
-			return "", "", 0, err
-		}
-		e := tally.Entry{Ballot: &b, Desk: "Bàn kiểm phiếu 1", Time: now}
-		e.Link(seq, head)
-		seq, head = e.Seq, e.Hash
-		out, _ := e.MarshalJSON()
-		bw.Write(out)
-		bw.WriteByte('\n')
-	}
-	if err := bw.Flush(); err != nil {
+	if err := benchgen.Million.WriteLog(f, c, n, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return "", "", 0, err
 	}
 	st, err := f.Stat()
