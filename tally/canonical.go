@@ -14,15 +14,22 @@ import (
 // ballot log are taken over these bytes.
 func (b Ballot) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
+	b.writeCanonical(&buf)
+	return buf.Bytes(), nil
+}
+
+// writeCanonical writes what MarshalJSON returns.
+func (b *Ballot) writeCanonical(buf *bytes.Buffer) {
+	buf.Grow(32 + 8*len(b.Struck) + 16*len(b.Marks) + len(b.Note))
 	buf.WriteString(`{"id":`)
-	writeString(&buf, b.ID)
+	writeString(buf, b.ID)
 	if b.Struck != nil {
 		buf.WriteString(`,"struck":[`)
 		for i, id := range b.Struck {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			writeString(&buf, id)
+			writeString(buf, id)
 		}
 		buf.WriteByte(']')
 	}
@@ -37,7 +44,7 @@ func (b Ballot) MarshalJSON() ([]byte, error) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			writeString(&buf, id)
+			writeString(buf, id)
 			buf.WriteString(`:"` + b.Marks[id].String() + `"`)
 		}
 		buf.WriteByte('}')
@@ -47,10 +54,9 @@ func (b Ballot) MarshalJSON() ([]byte, error) {
 	}
 	if b.Note != "" {
 		buf.WriteString(`,"note":`)
-		writeString(&buf, b.Note)
+		writeString(buf, b.Note)
 	}
 	buf.WriteByte('}')
-	return buf.Bytes(), nil
 }
 
 // writeString writes s as a JSON string without HTML escaping, so that the

@@ -117,10 +117,14 @@ func runBench(args []string) error {
 		c := fmt.Sprintf("%d conns", *conns)
 		add("intake, embedded store", "HTTP, "+c, "raw bbolt group commit, "+fmt.Sprintf("%d writers", *conns),
 			res["embedded"].rate(), res["bolt-raw"].rate(), "ballots/s", "")
-		add("intake, Redis store", "HTTP, "+c, fmt.Sprintf("raw EVALSHA, AOF always, 1 conn, %d ballots a call", *conns),
-			res["redis"].rate(), res["redis-raw"].rate(), "ballots/s", "")
-		add("intake, Redis store", "HTTP, "+c, "raw EVALSHA, AOF always, "+c+", 1 ballot a call",
-			res["redis"].rate(), res["redis-raw-1"].rate(), "ballots/s", "no ceiling: the store batches")
+		// The Redis ceiling is the faster of the two raw shapes in this
+		// run: the store's (one call at a time, every waiting ballot in it)
+		// and one ballot a call from every connection.
+		rc, shape := res["redis-raw"].rate(), fmt.Sprintf("1 conn × %d ballots a call", *conns)
+		if r1 := res["redis-raw-1"].rate(); r1 > rc {
+			rc, shape = r1, c+" × 1 ballot a call"
+		}
+		add("intake, Redis store", "HTTP, "+c, "raw EVALSHA, AOF always, "+shape, res["redis"].rate(), rc, "ballots/s", "faster raw shape")
 		add("intake, embedded store", "HTTP, "+c, "bare Fiber handler, "+c,
 			res["embedded"].rate(), res["bare"].rate(), "ballots/s", "")
 		add("intake, Redis store", "HTTP, "+c, "bare Fiber handler, "+c,
