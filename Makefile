@@ -1,6 +1,6 @@
 # kiemphieu — see README.md.
 GO ?= go
-.PHONY: run test lint bench bench-go bench-intake bench-sse build proof
+.PHONY: run test lint bench bench-go bench-table bench-intake bench-sse build proof
 
 # The service with a sample congress (embedded store, temporary data).
 run:
@@ -22,12 +22,19 @@ lint:
 build:
 	$(GO) build -o kiemphieu ./cmd/kiemphieu
 
-# Benchmarks (docs/benchmarks.md): the Go benchmarks, then the HTTP load
-# tests of internal/cmd/loadtest, which start their own servers, Redis and
-# viewers on loopback. bench-intake needs redis-server. About 5 minutes.
+# Benchmarks (docs/benchmarks.md): the Go benchmarks, then `loadtest
+# bench`, which measures each path of the service beside its ceiling in the
+# same run (intake: raw bbolt group commit, raw EVALSHA with AOF always,
+# bare Fiber; recount: reading and SHA-256 of the log; fan-out: a bare SSE
+# writer) and prints one table of ratios. It starts its own servers, Redis
+# and viewers on loopback and needs redis-server. About 5 minutes.
+# bench-intake and bench-sse are the longer single-path load tests.
 LOADTEST = $(GO) run ./internal/cmd/loadtest
 
-bench: bench-go bench-intake bench-sse
+bench: bench-go bench-table
+
+bench-table:
+	$(LOADTEST) bench
 
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

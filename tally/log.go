@@ -35,11 +35,12 @@ type Void struct {
 
 // canonical writes the entry without its hash: the bytes the hash covers.
 func (e *Entry) canonical(buf *bytes.Buffer) {
-	buf.WriteString(`{"seq":` + strconv.FormatInt(e.Seq, 10))
+	buf.Grow(256)
+	buf.WriteString(`{"seq":`)
+	buf.WriteString(strconv.FormatInt(e.Seq, 10))
 	if e.Ballot != nil {
-		b, _ := e.Ballot.MarshalJSON() // never fails
 		buf.WriteString(`,"ballot":`)
-		buf.Write(b)
+		e.Ballot.writeCanonical(buf)
 	}
 	if e.Void != nil {
 		buf.WriteString(`,"void":{"seq":` + strconv.FormatInt(e.Void.Seq, 10) + `,"ballot":`)

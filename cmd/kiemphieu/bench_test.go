@@ -72,3 +72,40 @@ func BenchmarkRecountCommand1M(b *testing.B) { benchRecount(b, benchgen.Million,
 // BenchmarkRecountCommandNational recounts a national congress: 1,600
 // ballots × 250 candidates, 200 seats.
 func BenchmarkRecountCommandNational(b *testing.B) { benchRecount(b, benchgen.National, 1600) }
+
+// BenchmarkRecountLog recounts a log export of 100,000 entries (the
+// `million` preset's ballots, hash-chained): decoding each entry, verifying
+// the chain and replaying it, as `kiemphieu recount CONTEST LOG` does.
+func BenchmarkRecountLog(b *testing.B) {
+	spec := benchgen.Million
+	const n = 100_000
+	c, err := spec.Contest()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	contest, log := filepath.Join(dir, "contest.json"), filepath.Join(dir, "log.jsonl")
+	if err := os.WriteFile(contest, spec.ContestJSON(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Create(log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := spec.WriteLog(f, c, n, "2026-11-21T09:00:00Z"); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if fi, err := os.Stat(log); err == nil {
+		b.SetBytes(fi.Size())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := recount([]string{contest, log}, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}

@@ -333,6 +333,11 @@ func countLog(c *tally.Contest, path string, r io.Reader) (*tally.Count, error) 
 		if len(b) == 0 {
 			continue
 		}
+		if e, ok := decodeCanonicalEntry(b); ok {
+			entries = append(entries, e)
+			lines = append(lines, line)
+			continue
+		}
 		var e tally.Entry
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()

@@ -292,3 +292,29 @@ func (s Spec) WriteBallots(w io.Writer, c *tally.Contest, n int) error {
 	}
 	return bw.Flush()
 }
+
+// WriteLog writes a log export of n ballot entries of the contest (the
+// ballots of WriteBallots, desk "Bàn kiểm phiếu 1", all at time t), linked
+// from the genesis, as JSONL: what `kiemphieu recount CONTEST LOG` reads.
+func (s Spec) WriteLog(w io.Writer, c *tally.Contest, n int, t string) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	g := s.NewGen(c)
+	seq, head := int64(0), tally.GenesisHash
+	var line []byte
+	for i := range n {
+		line = g.AppendLine(line[:0])
+		b, err := tally.ParseBallot(line)
+		if err != nil {
+			return fmt.Errorf("ballot %d: %w", i+1, err)
+		}
+		e := tally.Entry{Ballot: &b, Desk: "Bàn kiểm phiếu 1", Time: t}
+		e.Link(seq, head)
+		seq, head = e.Seq, e.Hash
+		out, _ := e.MarshalJSON()
+		bw.Write(out)
+		if err := bw.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

@@ -3,6 +3,7 @@
 //
 //	go run ./internal/cmd/loadtest intake   # durable ballot intake beside a bare Fiber handler
 //	go run ./internal/cmd/loadtest sse      # SSE fan-out to 10,000 viewers
+//	go run ./internal/cmd/loadtest bench    # each path beside its ceiling, one table (make bench)
 //
 // It starts what it measures itself, on loopback only: the servers as child
 // processes (re-executions of this program: `loadtest server`, which builds
@@ -47,6 +48,10 @@ func main() {
 		err = runIntake(args)
 	case "sse":
 		err = runSSE(args)
+	case "bench":
+		err = runBench(args)
+	case "hashlines":
+		err = runHashLines(args)
 	case "server":
 		err = runServerChild(args)
 	case "viewers":
@@ -61,8 +66,8 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: loadtest intake|sse [flags]   (-h for the flags of each)
-internal: loadtest server|viewers [flags] (started by intake and sse)`)
+	fmt.Fprintln(os.Stderr, `usage: loadtest bench|intake|sse [flags]   (-h for the flags of each)
+internal: loadtest server|viewers|hashlines [flags] (started by the others)`)
 	os.Exit(2)
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -12,7 +14,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,6 +48,7 @@ func runServerChild(args []string) error {
 	logPath := fs.String("log", "", "file for the service's log (default: stderr)")
 	logLevel := fs.String("log-level", "info", "level of the log handler: debug, info, warn or error (the product's is info)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (opt-in; the product has none)")
+	eventData := fs.String("event-data", "", "bare-sse: file holding each tally event's data (the service's result JSON)")
 	fs.Parse(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -66,6 +72,12 @@ func runServerChild(args []string) error {
 	switch *variant {
 	case "bare":
 		return serveBare(ctx, ln)
+	case "bare-sse":
+		data, err := os.ReadFile(*eventData)
+		if err != nil {
+			return fmt.Errorf("bare-sse needs -event-data: %w", err)
+		}
+		return serveBareSSE(ctx, ln, bytes.TrimSpace(data))
 	case "kiemphieu":
 	default:
 		return fmt.Errorf("unknown variant %q", *variant)
@@ -158,4 +170,124 @@ func serveBare(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	return app.ShutdownWithTimeout(5 * time.Second)
+}
+
+// serveBareSSE is the ceiling of the stream's fan-out: no Fiber, no
+// broker, no store. GET (any path) starts an event stream on the raw
+// connection (HTTP/1.1, chunked, as the service's) and sends the current
+// tally event at once; POST (any path) answers 201 {"seq":n} and marks
+// version n as new. One goroutine sends each new version, at most four a
+// second as the service does, framed once as one HTTP chunk ("id: n",
+// "event: tally", data), to every viewer in one write each, from
+// GOMAXPROCS×2 writers.
+func serveBareSSE(ctx context.Context, ln net.Listener, data []byte) error {
+	var (
+		mu      sync.Mutex
+		viewers = map[net.Conn]bool{}
+		latest  atomic.Int64
+		current []byte // the frame of the last version sent
+		wake    = make(chan struct{}, 1)
+	)
+	frame := func(v int64) []byte {
+		ev := "id: " + strconv.FormatInt(v, 10) + "\nevent: tally\ndata: " + string(data) + "\n\n"
+		return []byte(strconv.FormatInt(int64(len(ev)), 16) + "\r\n" + ev + "\r\n")
+	}
+	current = frame(0)
+	const head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+	go func() { // the fan-out
+		var last time.Time
+		for {
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+			if d := time.Until(last.Add(250 * time.Millisecond)); d > 0 {
+				time.Sleep(d)
+			}
+			last = time.Now()
+			f := frame(latest.Load())
+			mu.Lock()
+			current = f
+			conns := make([]net.Conn, 0, len(viewers))
+			for c := range viewers {
+				conns = append(conns, c)
+			}
+			mu.Unlock()
+			var wg sync.WaitGroup
+			workers := 2 * runtime.GOMAXPROCS(0)
+			for i := range workers {
+				wg.Go(func() {
+					for j := i; j < len(conns); j += workers {
+						c := conns[j]
+						c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+						if _, err := c.Write(f); err != nil {
+							mu.Lock()
+							delete(viewers, c)
+							mu.Unlock()
+							c.Close()
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+	}()
+	serve := func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				c.Close()
+				return
+			}
+			if req.Method == "GET" {
+				mu.Lock()
+				_, err := io.WriteString(c, head)
+				if err == nil {
+					_, err = c.Write(current)
+				}
+				if err == nil {
+					viewers[c] = true
+				}
+				mu.Unlock()
+				if err != nil {
+					c.Close()
+				}
+				return // the fan-out writes from now on; nothing is read
+			}
+			io.Copy(io.Discard, req.Body)
+			req.Body.Close()
+			n := latest.Add(1)
+			body := `{"seq":` + strconv.FormatInt(n, 10) + `,"valid":true}`
+			if _, err := io.WriteString(c, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body); err != nil {
+				c.Close()
+				return
+			}
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	fmt.Printf("LISTEN %s\n", ln.Addr())
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				mu.Lock()
+				for c := range viewers {
+					c.Close()
+				}
+				mu.Unlock()
+				return nil
+			}
+			return err
+		}
+		go serve(c)
+	}
 }

@@ -350,43 +350,11 @@ func runSSE(args []string) error {
 	}
 
 	// 2. The viewers.
-	t0 := time.Now()
-	var groups []*child
-	defer func() {
-		for _, g := range groups {
-			g.stop(10 * time.Second)
-		}
-	}()
-	per := *viewers / *procs
-	for p := range *procs {
-		n := per
-		if p == *procs-1 {
-			n = *viewers - per*(*procs-1)
-		}
-		g, err := startChild(fmt.Sprintf("viewers-%d", p), filepath.Join(dir, fmt.Sprintf("viewers-%d.stderr", p)), *nice,
-			"viewers", "-addr", srv.addr, "-path", "/api/v1/contests/"+contest+"/stream",
-			"-n", strconv.Itoa(n), "-first", strconv.Itoa(p*per), "-out", filepath.Join(dir, fmt.Sprintf("viewers-%d.rec", p)))
-		if err != nil {
-			return err
-		}
-		groups = append(groups, g)
+	groups, connected, failedN, connectTime, err := startViewers(ctx, dir, "viewers", srv.addr, "/api/v1/contests/"+contest+"/stream", *viewers, *procs, *nice)
+	defer stopViewers(groups)
+	if err != nil {
+		return err
 	}
-	connected, failedN := 0, 0
-	for _, g := range groups {
-		line, err := g.expect(ctx, "READY ", 2*time.Minute)
-		if err != nil {
-			return err
-		}
-		f := strings.SplitN(line, " ", 3)
-		c, _ := strconv.Atoi(f[0])
-		x, _ := strconv.Atoi(f[1])
-		connected += c
-		failedN += x
-		if x > 0 && len(f) > 2 {
-			fmt.Printf("# %s: %d failed, first: %s\n", g.name, x, f[2])
-		}
-	}
-	connectTime := time.Since(t0)
 	time.Sleep(2 * time.Second)
 	rssConnected, err := rssKiB(srv.pid())
 	if err != nil {
@@ -426,18 +394,9 @@ func runSSE(args []string) error {
 	}
 
 	// 5. Gather what the viewers saw.
-	var recs []record
-	for _, g := range groups {
-		g.stdin.Close()
-		if _, err := g.expect(ctx, "DONE ", time.Minute); err != nil {
-			return err
-		}
-		<-g.done
-		rs, err := readRecords(filepath.Join(dir, g.name+".rec"))
-		if err != nil {
-			return err
-		}
-		recs = append(recs, rs...)
+	recs, err := gatherRecords(ctx, dir, groups)
+	if err != nil {
+		return err
 	}
 	// 6. Intake again with no viewer: the load of the machine drifts
 	// (other work shares it), so the run without viewers is taken on
@@ -486,4 +445,66 @@ func runSSE(args []string) error {
 			float64(w.P99)/float64(a.P99), 2*float64(w.P99)/float64(a.P99+b.P99))
 	}
 	return nil
+}
+
+// startViewers starts viewers SSE viewers of path in procs child processes
+// (`loadtest viewers`) at nice, and waits until each has its first tally
+// event or has failed.
+func startViewers(ctx context.Context, dir, name, addr, path string, viewers, procs, nice int) (groups []*child, connected, failed int, took time.Duration, err error) {
+	t0 := time.Now()
+	per := viewers / procs
+	for p := range procs {
+		n := per
+		if p == procs-1 {
+			n = viewers - per*(procs-1)
+		}
+		gname := fmt.Sprintf("%s-%d", name, p)
+		g, err := startChild(gname, filepath.Join(dir, gname+".stderr"), nice,
+			"viewers", "-addr", addr, "-path", path,
+			"-n", strconv.Itoa(n), "-first", strconv.Itoa(p*per), "-out", filepath.Join(dir, gname+".rec"))
+		if err != nil {
+			return groups, 0, 0, 0, err
+		}
+		groups = append(groups, g)
+	}
+	for _, g := range groups {
+		line, err := g.expect(ctx, "READY ", 2*time.Minute)
+		if err != nil {
+			return groups, 0, 0, 0, err
+		}
+		f := strings.SplitN(line, " ", 3)
+		c, _ := strconv.Atoi(f[0])
+		x, _ := strconv.Atoi(f[1])
+		connected += c
+		failed += x
+		if x > 0 && len(f) > 2 {
+			fmt.Printf("# %s: %d failed, first: %s\n", g.name, x, f[2])
+		}
+	}
+	return groups, connected, failed, time.Since(t0), nil
+}
+
+func stopViewers(groups []*child) {
+	for _, g := range groups {
+		g.stop(10 * time.Second)
+	}
+}
+
+// gatherRecords tells the viewer processes to hang up and reads what they
+// received.
+func gatherRecords(ctx context.Context, dir string, groups []*child) ([]record, error) {
+	var recs []record
+	for _, g := range groups {
+		g.stdin.Close()
+		if _, err := g.expect(ctx, "DONE ", time.Minute); err != nil {
+			return nil, err
+		}
+		<-g.done
+		rs, err := readRecords(filepath.Join(dir, g.name+".rec"))
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rs...)
+	}
+	return recs, nil
 }
