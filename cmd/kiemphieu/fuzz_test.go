@@ -86,8 +86,8 @@ func FuzzLogDecoder(f *testing.F) {
 	c, log := fuzzLog(f)
 	good := logBytes(log)
 	f.Add(good)
-	f.Add(good[:len(good)-1])                // the last newline gone
-	f.Add(good[:len(good)-20])               // the last line cut short
+	f.Add(good[:len(good)-1])                 // the last newline gone
+	f.Add(good[:len(good)-20])                // the last line cut short
 	f.Add(good[:bytes.IndexByte(good, '\n')]) // one entry
 	f.Add(bytes.Replace(good, []byte(`"c4"`), []byte(`"c3"`), 1))
 	f.Add(bytes.Replace(good, []byte("\n"), []byte("\r\n\n  "), -1))

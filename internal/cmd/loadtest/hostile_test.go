@@ -76,6 +76,7 @@ func TestHostileClients(t *testing.T) {
 	proof.Reportf(t, "intake_p99_before_with_after", "ms", "%.1f / %.1f / %.1f", ms64(b.P99), ms64(w.P99), ms64(a.P99))
 	proof.Reportf(t, "intake_rate_before_with_after", "ballots/s", "%.0f / %.0f / %.0f", r.Before.rate(), r.With.rate(), r.After.rate())
 	proof.Reportf(t, "intake_p99_ratio_with_over_without", "×", "%.2f", r.ratio())
+	proof.Reportf(t, "intake_p99_ratio_with_over_before_after", "×", "%.2f / %.2f", float64(w.P99)/float64(max(1, b.P99)), float64(w.P99)/float64(max(1, a.P99)))
 
 	if r.SlowClosed == 0 || r.SlowOpened < int64(o.Slow) {
 		t.Errorf("%d slow connections opened, %d closed by the server: the server's ReadTimeout never closed one", r.SlowOpened, r.SlowClosed)
