@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -97,6 +98,7 @@ func FuzzLogDecoder(f *testing.F) {
 	f.Add([]byte{})
 	want := prefixResults(f, c, log)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
 		count, err := countLog(c, "log.jsonl", bytes.NewReader(data))
 		if err != nil {
 			checkInputError(t, err, "log.jsonl")
@@ -146,6 +148,7 @@ func FuzzVerifyExport(f *testing.F) {
 	f.Add([]byte(`{"id":"b1","struck":[]}` + "\n" + `{"id":"b2","struck":[]}` + "\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
 		file, err := os.CreateTemp(dir, "export-*.jsonl")
 		if err != nil {
 			t.Fatal(err)
@@ -168,4 +171,19 @@ func FuzzVerifyExport(f *testing.F) {
 			t.Fatalf("accepted an export whose head %s is none of the original log's:\n%q", m[1], data)
 		}
 	})
+}
+
+// watchdog crashes the fuzz worker, input and all, when one input takes
+// more than 10 s: the fuzzer reports a crash (and keeps the input in
+// testdata/fuzz), where a hang would only stall it.
+func watchdog(input []byte) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			panic(fmt.Sprintf("one input took more than 10 s: %q", input))
+		}
+	}()
+	return func() { close(done) }
 }
