@@ -7,9 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/valyala/fasthttp"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 	"github.com/kiemphieu/kiemphieu/web"
@@ -163,7 +167,32 @@ func New(store Store, cfg Config) *Server {
 	}
 	s.app = fiber.New(fcfg)
 	s.routes()
+	// Fiber answers a method it does not know (BREW) itself, in plain
+	// text without a request id; answer it as every other error.
+	next := s.app.Server().Handler
+	s.app.Server().Handler = func(ctx *fasthttp.RequestCtx) {
+		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+			s.unknownMethod(ctx)
+			return
+		}
+		next(ctx)
+	}
 	return s
+}
+
+// unknownMethod answers a request whose method is none of HTTP's: 405,
+// with the error contract and a request id.
+func (s *Server) unknownMethod(ctx *fasthttp.RequestCtx) {
+	id := newRequestID()
+	ctx.Response.Header.Set(fiber.HeaderXRequestID, id)
+	ctx.Response.Header.Set(fiber.HeaderAllow, strings.Join(fiber.DefaultMethods, ", "))
+	ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
+	ctx.SetContentType(fiber.MIMEApplicationJSONCharsetUTF8)
+	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: string(tally.Invalid),
+		Message: fmt.Sprintf("unknown method %.40q", ctx.Method())}})
+	ctx.SetBody(body)
+	s.log.Info("request", slog.String("request_id", id), slog.String("method", fmt.Sprintf("%.40q", ctx.Method())),
+		slog.String("path", string(ctx.Path())), slog.Int("status", fiber.StatusMethodNotAllowed), slog.String("who", "anonymous"))
 }
 
 // App exposes the Fiber app, for tests (app.Test) and for mounting pages.

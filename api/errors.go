@@ -62,15 +62,15 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &fe):
+		// Fiber's and fasthttp's own refusals: a body or headers over the
+		// limit, a request not read in time, a malformed one.
 		kind := tally.Internal
-		switch fe.Code {
-		case http.StatusNotFound:
+		switch {
+		case fe.Code == http.StatusNotFound:
 			kind = tally.NotFound
-		case http.StatusMethodNotAllowed:
-			kind = tally.Invalid
-		case http.StatusRequestEntityTooLarge:
+		case fe.Code == http.StatusRequestEntityTooLarge || fe.Code == http.StatusRequestHeaderFieldsTooLarge:
 			kind = tally.TooLarge
-		case http.StatusBadRequest:
+		case fe.Code >= 400 && fe.Code < 500:
 			kind = tally.Invalid
 		}
 		body.Error = errorDetail{Code: string(kind), Message: fe.Message}

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -18,8 +21,16 @@ var Heartbeat = 15 * time.Second
 
 // streamWriteTimeout drops a viewer that has not taken an event (or a
 // ping) for this long: a stalled reader holds no more than its socket
-// buffer, and never the publisher, which only offers.
-const streamWriteTimeout = 30 * time.Second
+// buffer, and never the publisher, which only offers. Its browser
+// reconnects by itself and gets the current result at once.
+const streamWriteTimeout = 15 * time.Second
+
+// streamSendBuffer bounds the kernel's send buffer of a stream (SO_SNDBUF;
+// Linux doubles it). Left to autotuning it grew to about 1 MiB for each
+// viewer that stopped reading (up to tcp_wmem's 4 MiB): kernel memory the
+// write deadline only starts counting against once it is full. Several
+// tally events fit; a viewer that reads at all keeps up.
+const streamSendBuffer = 64 << 10
 
 // stream serves GET /contests/{id}/stream (SSE): the current result at
 // once (also to a reconnect with Last-Event-ID), then a `tally` event with
@@ -79,9 +90,20 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte) {
 		writeStreamRefusal(conn)
 		return
 	}
+	raw := conn
+	if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok { // fasthttp's hijackConn
+		raw = u.UnsafeConn()
+	}
+	if tc, ok := raw.(interface{ SetWriteBuffer(int) error }); ok {
+		tc.SetWriteBuffer(streamSendBuffer)
+	}
 	write := func(b []byte) bool {
 		conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		_, err := conn.Write(b)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.log.Warn("stream dropped: the viewer took nothing for "+streamWriteTimeout.String(),
+				slog.String("contest", id), slog.String("remote", conn.RemoteAddr().String()))
+		}
 		return err == nil
 	}
 	buf := appendChunk(head, []byte("retry: 2000\n\n"))

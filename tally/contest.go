@@ -189,6 +189,13 @@ func ParseContest(data []byte) (*Contest, error) {
 // v, refusing unknown fields and anything but white space after it; errors
 // are *Error naming the field.
 func DecodeJSON(data []byte, v any, what string) error {
+	// encoding/json turns invalid UTF-8 into U+FFFD without a word: two
+	// ballot ids that differ only in their invalid bytes would be one.
+	if !utf8.Valid(data) {
+		off := invalidUTF8At(data)
+		return &Error{Kind: Invalid, Field: jsonPathAt(data, int64(off)), Offset: int64(off),
+			Message: fmt.Sprintf("not UTF-8 text: byte %d (0x%02x) is not part of a UTF-8 character", off, data[off])}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -528,4 +535,86 @@ func list[T ~string](vs []T) string {
 		s[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// invalidUTF8At is the offset of the first byte of data that is not part
+// of a valid UTF-8 character (len(data) if there is none).
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
+}
+
+// jsonPathAt names the member of the JSON document whose token holds byte
+// off ("candidates[2].name"), or "" when off is outside any member.
+func jsonPathAt(data []byte, off int64) string {
+	type frame struct {
+		array   bool
+		key     string
+		index   int
+		wantKey bool
+	}
+	var st []frame
+	path := func() string {
+		var b strings.Builder
+		for i, f := range st {
+			switch {
+			case f.array && f.index >= 0:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			case !f.array && f.key != "":
+				if i > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	}
+	// startValue notes that a value begins in the innermost container.
+	startValue := func() {
+		if n := len(st); n > 0 && st[n-1].array {
+			st[n-1].index++
+		}
+	}
+	endValue := func() {
+		if n := len(st); n > 0 && !st[n-1].array {
+			st[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return path()
+		}
+		end := dec.InputOffset()
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				startValue()
+				st = append(st, frame{array: d == '[', index: -1, wantKey: d == '{'})
+			default:
+				st = st[:len(st)-1]
+				endValue()
+			}
+			continue
+		}
+		if n := len(st); n > 0 && !st[n-1].array && st[n-1].wantKey {
+			st[n-1].key, st[n-1].wantKey = fmt.Sprint(tok), false
+			if end > off {
+				return path()
+			}
+			continue
+		}
+		startValue()
+		if end > off {
+			return path()
+		}
+		endValue()
+	}
 }

@@ -4,6 +4,7 @@
 //	go run ./internal/cmd/loadtest intake   # durable ballot intake beside a bare Fiber handler
 //	go run ./internal/cmd/loadtest sse      # SSE fan-out to 10,000 viewers
 //	go run ./internal/cmd/loadtest bench    # each path beside its ceiling, one table (make bench)
+//	go run ./internal/cmd/loadtest hostile  # intake beside slowloris connections and viewers that stop reading
 //
 // It starts what it measures itself, on loopback only: the servers as child
 // processes (re-executions of this program: `loadtest server`, which builds
@@ -52,6 +53,8 @@ func main() {
 		err = runBench(args)
 	case "hashlines":
 		err = runHashLines(args)
+	case "hostile":
+		err = runHostile(args)
 	case "server":
 		err = runServerChild(args)
 	case "viewers":
@@ -66,7 +69,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: loadtest bench|intake|sse [flags]   (-h for the flags of each)
+	fmt.Fprintln(os.Stderr, `usage: loadtest bench|intake|sse|hostile [flags]   (-h for the flags of each)
 internal: loadtest server|viewers|hashlines [flags] (started by the others)`)
 	os.Exit(2)
 }
@@ -218,17 +221,21 @@ func tail(path string) string {
 }
 
 // rssKiB reads VmRSS of a process.
-func rssKiB(pid int) (int64, error) {
+func rssKiB(pid int) (int64, error) { return statusKiB(pid, "VmRSS") }
+
+// statusKiB reads a field of /proc/PID/status in kB (VmRSS, RssAnon: the
+// resident memory that is not the store's mapped file).
+func statusKiB(pid int, field string) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, errors.New("no " + field + " in /proc/PID/status")
 }
 
 // latencies are durations in nanoseconds.
