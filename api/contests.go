@@ -130,6 +130,7 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 		Round    int         `json:"round"`
 		State    tally.State `json:"state"`
 		Congress string      `json:"congress,omitempty"`
+		Imported string      `json:"imported,omitempty"` // from another instance (POST /imports)
 	}
 	congress := c.Query("congress")
 	out := make([]item, 0, len(recs))
@@ -137,7 +138,7 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 		if congress != "" && r.Congress != congress {
 			continue
 		}
-		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State, Congress: r.Congress})
+		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State, Congress: r.Congress, Imported: r.Imported})
 	}
 	return c.JSON(fiber.Map{"contests": out})
 }
