@@ -88,7 +88,13 @@ func (s *Server) importRound(c *fiber.Ctx) error {
 		a := tally.Append{Desk: e.Desk, Time: e.Time}
 		switch {
 		case e.Ballot != nil:
-			m, err := orig.Contest.Mark(*e.Ballot, index)
+			// As a desk's ballot is checked (a voided one too: the replay
+			// of VerifyExport leaves those out).
+			err := e.Ballot.Validate()
+			var m tally.Marking
+			if err == nil {
+				m, err = orig.Contest.Mark(*e.Ballot, index)
+			}
 			if err != nil {
 				return s.importRefused(id, fmt.Sprintf("log[%d].ballot", i), "entry %d: %v", e.Seq, err)
 			}
@@ -137,8 +143,12 @@ func (s *Server) importRound(c *fiber.Ctx) error {
 	}
 	s.broker.Notify(id)
 	s.log.Info("round imported", "contest", id, "entries", version, "head", head, "congress", congress)
+	v, err := s.view(ctx, rec)
+	if err != nil {
+		return err
+	}
 	c.Location("/api/v1/contests/" + id)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec})
+	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
 // importRefused records on the half-imported round why its log could not

@@ -12,9 +12,9 @@ import (
 )
 
 // certifiedExport counts and certifies a round on h and returns its export.
-func (h *harness) certifiedExport(id string) (record, []byte) {
+func (h *harness) certifiedExport(id string, mods ...any) (record, []byte) {
 	h.t.Helper()
-	h.countRound(id)
+	h.countRound(id, mods...)
 	rec := h.transition(id, "certify", nil)
 	r := h.do("GET", "/contests/"+id+"/export.jsonl", nil, asAdmin)
 	mustStatus(h.t, r, http.StatusOK)
@@ -174,10 +174,11 @@ func TestImportRefused(t *testing.T) {
 // TestImportNotReproduced: an export whose chain, head and recount verify
 // but which no store wrote (one ballot id twice; a store takes the second
 // as a retry) stops part-way. The round is left marked as a failed import:
-// never certified, no result public, no ballots taken.
+// never certified, no result public (though the contest is live), no
+// ballots taken.
 func TestImportNotReproduced(t *testing.T) {
 	a := newHarness(t)
-	_, export := a.certifiedExport("bch")
+	_, export := a.certifiedExport("bch", "visibility", "live")
 	lines := exportLines(export)
 	var head tally.ExportHeader
 	decodeLine(t, lines[0], &head)
