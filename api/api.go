@@ -236,6 +236,7 @@ func (s *Server) routes() {
 	v1.Post("/contests", s.require(roleAdmin), s.createContest)
 	v1.Post("/contests/check", s.require(roleAdmin), s.checkContest)
 	v1.Post("/candidates/import", s.require(roleAdmin), s.importCandidates)
+	v1.Post("/imports", s.require(roleAdmin), s.importRound)
 	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
 	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
 	v1.Post("/contests/:id/close", s.require(roleAdmin), s.closeContest)

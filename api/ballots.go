@@ -29,6 +29,9 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if cc.imported {
+		return notImported()
+	}
 	if rec != nil && rec.State != tally.StateOpen {
 		return notOpen(rec.State)
 	}
@@ -58,6 +61,12 @@ func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tal
 	return c.JSON(receipt)
 }
 
+// notImported refuses desks' entries for a round imported from another
+// instance: its log is the one counted there, rebuilt by the import alone.
+func notImported() error {
+	return errorf(tally.Conflict, "state", "the round was imported from another instance: ballots are not taken here")
+}
+
 func notOpen(state tally.State) error {
 	return errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state)
 }
@@ -83,6 +92,9 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	cc, _, err := s.contest(ctx, c.Params("id"))
 	if err != nil {
 		return err
+	}
+	if cc.imported {
+		return notImported()
 	}
 	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason}})
 }
@@ -119,7 +131,9 @@ func (s *Server) resultPublic(c *fiber.Ctx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if rec.Contest.Visibility == tally.VisibilityLive || rec.State == tally.StateCertified {
+	// A live round being imported is not live: its result is final only
+	// once the import certifies it.
+	if rec.Contest.Visibility == tally.VisibilityLive && rec.Imported == "" || rec.State == tally.StateCertified {
 		cancel()
 		return true, c.Next()
 	}

@@ -25,6 +25,9 @@ type contestCache struct {
 type cachedContest struct {
 	*tally.Contest
 	index map[string]int
+	// imported: the round came from another instance (POST /imports); its
+	// log is written by the import alone, never by desks.
+	imported bool
 }
 
 func newContestCache() *contestCache { return &contestCache{m: map[string]*cachedContest{}} }
@@ -42,7 +45,7 @@ func (s *Server) contest(ctx context.Context, id string) (*cachedContest, *tally
 	if err != nil {
 		return nil, nil, err
 	}
-	cc = &cachedContest{Contest: rec.Contest, index: rec.Contest.Index()}
+	cc = &cachedContest{Contest: rec.Contest, index: rec.Contest.Index(), imported: rec.Imported != ""}
 	if rec.State != tally.StateDraft {
 		s.cache.mu.Lock()
 		s.cache.m[id] = cc
@@ -127,6 +130,7 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 		Round    int         `json:"round"`
 		State    tally.State `json:"state"`
 		Congress string      `json:"congress,omitempty"`
+		Imported string      `json:"imported,omitempty"` // from another instance (POST /imports)
 	}
 	congress := c.Query("congress")
 	out := make([]item, 0, len(recs))
@@ -134,9 +138,18 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 		if congress != "" && r.Congress != congress {
 			continue
 		}
-		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State, Congress: r.Congress})
+		out = append(out, item{ID: r.Contest.ID, Title: r.Contest.Title, Kind: string(r.Contest.Kind), Round: r.Contest.Round, State: r.State, Congress: r.Congress, Imported: r.Imported})
 	}
 	return c.JSON(fiber.Map{"contests": out})
+}
+
+// importedRound refuses a change to a round imported from another
+// instance: it was counted and certified there.
+func importedRound(rec *tally.Record) error {
+	if rec.State != tally.StateCertified {
+		return errorf(tally.Conflict, "state", "the round is being imported from another instance (or its import failed: see import_failed); it cannot be changed here")
+	}
+	return errorf(tally.Conflict, "state", "the round was imported, certified, from another instance; a certified round is frozen")
 }
 
 func (s *Server) stamp() string { return s.now().UTC().Format(time.RFC3339) }
@@ -147,6 +160,9 @@ func (s *Server) transition(c *fiber.Ctx, to tally.State, check func(rec *tally.
 	ctx, cancel := storeCtx()
 	defer cancel()
 	rec, err := s.store.Update(ctx, c.Params("id"), func(rec *tally.Record, version int64) error {
+		if rec.Imported != "" {
+			return importedRound(rec)
+		}
 		if err := tally.CheckTransition(rec.State, to); err != nil {
 			return err
 		}

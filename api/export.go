@@ -214,7 +214,11 @@ func (s *Server) exportLog(c *fiber.Ctx) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(tally.ExportHeader{Kind: tally.ExportKind, Record: rec}); err != nil {
+	// The import note is this instance's bookkeeping, not the round's: the
+	// export of an imported round is the very file it was imported from.
+	header := *rec
+	header.Imported, header.ImportFailed = "", ""
+	if err := enc.Encode(tally.ExportHeader{Kind: tally.ExportKind, Record: &header}); err != nil {
 		return err
 	}
 	for _, e := range entries {

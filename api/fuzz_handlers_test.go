@@ -37,6 +37,7 @@ var fuzzRoutes = []string{
 	"/congresses/new", "/congresses/{id}/setup", "/contests/new", "/contests/{id}/setup",
 	"/contests/{id}/tokens", "/contests/{id}/ballot-paper", "/contests/{id}/minutes", "/contests/{id}/minutes.pdf",
 	"/verify", "/verify/{b}", "/static/app.js",
+	"/api/v1/imports?congress={b}",
 }
 
 // fuzzServer is the service a fuzz worker drives: an open strike contest
@@ -165,6 +166,7 @@ func FuzzHandlers(f *testing.F) {
 		{1, route("/api/v1/contests/check"), 1, "", json, "", "", `{"id":"x","seats":"5"}`},
 		{1, route("/api/v1/contests"), 1, "", json, "", "", `{"id":"moi","title":"T","kind":"committee","seats":1,"ballot":"strike","electorate":{"congress":"members","convened":3},"candidates":[{"id":"a","name":"A"}]}`},
 		{1, route("/api/v1/candidates/import"), 1, "", "multipart/form-data; boundary=X", "", "", "--X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nHọ và tên\r\nA\r\n--X--\r\n"},
+		{1, route("/api/v1/imports?congress={b}"), 1, "", "application/jsonl", "", "", `{"kind":"kiemphieu-log-export","record":{"contest":{"id":"x"},"state":"certified"}}` + "\n" + `{"result":{}}`},
 		{1, route("/api/v1/login"), 0, "", json, "", "", `{"username":"fuzz","password":"sai"}`},
 		{1, route("/api/v1/logout"), 6, "", "", "", "", ``},
 		{1, route("/api/v1/tokens"), 1, "", json, "", "", `{"role":"root","name":"x"}`},

@@ -1,9 +1,12 @@
 package tally
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // ExportKind marks the first line of a round's export.
@@ -61,4 +64,95 @@ func VerifyExport(rec *Record, entries []Entry, exported *Result) (string, *Resu
 		return "", nil, &Error{Kind: Invalid, Field: "result", Message: "the recount of the log differs from the exported result"}
 	}
 	return head, res, nil
+}
+
+// Export is a round's export as read by ReadExport, with the file line of
+// each part so that a problem can be pointed at.
+type Export struct {
+	Record  *Record
+	Entries []Entry
+	Result  *Result
+	lines   []int // the file line of the header, of each entry, of the result
+}
+
+// ExportError is a problem reading an export: the file line it is on (0
+// when it concerns no one line), the field it concerns (as VerifyExport
+// names them: "kind", "record", "log[3]", "result") and what is wrong.
+type ExportError struct {
+	Line    int
+	Field   string
+	Message string
+}
+
+func (e *ExportError) Error() string { return e.Message }
+
+// ReadExport reads an export (GET /contests/{id}/export.jsonl) line by
+// line: the header, the entries and the result, each decoded strictly (an
+// unknown field is refused: a file that says more than an export does is
+// not one). Blank lines are skipped. maxLine bounds one line, the record of
+// a large contest being a single line. It does not verify anything beyond
+// the format: VerifyExport does.
+func ReadExport(r io.Reader, maxLine int) (*Export, error) {
+	var lines [][]byte
+	var numbers []int // the file line of each non-blank line
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, min(64<<10, maxLine)), maxLine)
+	for n := 1; sc.Scan(); n++ {
+		if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
+			lines, numbers = append(lines, bytes.Clone(b)), append(numbers, n)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &ExportError{Message: err.Error()}
+	}
+	if len(lines) < 2 {
+		return nil, &ExportError{Line: 1, Message: "not a kiemphieu export: it needs a record line and a result line"}
+	}
+	strict := func(i int, v any, field, what string) error {
+		dec := json.NewDecoder(bytes.NewReader(lines[i]))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			return &ExportError{Line: numbers[i], Field: field, Message: fmt.Sprintf("not %s: %v", what, strings.TrimPrefix(err.Error(), "json: "))}
+		}
+		return nil
+	}
+	var head ExportHeader
+	if err := strict(0, &head, "record", "an export header"); err != nil {
+		return nil, err
+	}
+	if head.Kind != ExportKind {
+		return nil, &ExportError{Line: numbers[0], Field: "kind", Message: fmt.Sprintf("kind: %q is not a kiemphieu log export", head.Kind)}
+	}
+	x := &Export{Record: head.Record, Entries: make([]Entry, len(lines)-2), lines: numbers}
+	for i := range x.Entries {
+		if err := strict(i+1, &x.Entries[i], fmt.Sprintf("log[%d]", i), "a log entry"); err != nil {
+			return nil, err
+		}
+	}
+	var tail ExportTrailer
+	if err := strict(len(lines)-1, &tail, "result", "the result line"); err != nil {
+		return nil, err
+	}
+	x.Result = tail.Result
+	return x, nil
+}
+
+// Line is the file line a problem's field points at: the entry's line for
+// "log[i]…", the last line for "result", the first line otherwise.
+func (x *Export) Line(field string) int {
+	var i int
+	switch {
+	case strings.HasPrefix(field, "log["):
+		if _, err := fmt.Sscanf(field, "log[%d]", &i); err == nil && i >= 0 && i < len(x.Entries) {
+			return x.lines[i+1]
+		}
+	case field == "result":
+		return x.lines[len(x.lines)-1]
+	}
+	return x.lines[0]
+}
+
+// Verify is VerifyExport on what was read.
+func (x *Export) Verify() (string, *Result, error) {
+	return VerifyExport(x.Record, x.Entries, x.Result)
 }

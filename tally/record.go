@@ -29,6 +29,15 @@ type Record struct {
 	Opened    string `json:"opened,omitempty"`
 	Closed    string `json:"closed,omitempty"`
 	Certified string `json:"certified,omitempty"`
+	// Imported is the RFC 3339 time a round counted and certified by
+	// another instance was imported here (POST /imports); empty for a round
+	// counted here. A record with Imported set that is not certified is an
+	// import still running or one that failed (ImportFailed): it takes no
+	// ballots and no transitions, and its result is never shown as final.
+	Imported string `json:"imported,omitempty"`
+	// ImportFailed says why an import stopped part-way (the log rebuilt
+	// here did not reproduce the exported one); the round stays unusable.
+	ImportFailed string `json:"import_failed,omitempty"`
 }
 
 // Receipt is what a desk gets back for an entry appended to the log; a

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,65 +34,23 @@ func verify(args []string, stdout io.Writer) error {
 	}
 	defer f.Close()
 
-	var lines [][]byte
-	var numbers []int // the file line of each non-blank line
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20) // the record of a large contest is one line
-	for n := 1; sc.Scan(); n++ {
-		if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
-			lines, numbers = append(lines, bytes.Clone(b)), append(numbers, n)
+	x, err := tally.ReadExport(f, 64<<20) // the record of a large contest is one line
+	if err != nil {
+		var xe *tally.ExportError
+		if errors.As(err, &xe) && xe.Line > 0 {
+			return inputErrorf("%s:%d: %s", path, xe.Line, xe.Message)
 		}
-	}
-	if err := sc.Err(); err != nil {
 		return inputErrorf("%s: %v", path, err)
 	}
-	if len(lines) < 2 {
-		return inputErrorf("%s:1: not a kiemphieu export: it needs a record line and a result line", path)
-	}
-	strict := func(i int, v any, what string) error {
-		dec := json.NewDecoder(bytes.NewReader(lines[i]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			return inputErrorf("%s:%d: not %s: %v", path, numbers[i], what, strings.TrimPrefix(err.Error(), "json: "))
-		}
-		return nil
-	}
-	var head tally.ExportHeader
-	if err := strict(0, &head, "an export header"); err != nil {
-		return err
-	}
-	if head.Kind != tally.ExportKind {
-		return inputErrorf("%s:%d: kind: %q is not a kiemphieu log export", path, numbers[0], head.Kind)
-	}
-	entries := make([]tally.Entry, len(lines)-2)
-	for i := range entries {
-		if err := strict(i+1, &entries[i], "a log entry"); err != nil {
-			return err
-		}
-	}
-	var tail tally.ExportTrailer
-	if err := strict(len(lines)-1, &tail, "the result line"); err != nil {
-		return err
-	}
-	hash, res, err := tally.VerifyExport(head.Record, entries, tail.Result)
+	entries := x.Entries
+	hash, res, err := x.Verify()
 	if err != nil {
-		p := tally.Problems(err)[0]
-		line := numbers[0]
-		var i int
-		switch {
-		case strings.HasPrefix(p.Field, "log["):
-			if _, serr := fmt.Sscanf(p.Field, "log[%d]", &i); serr == nil && i < len(entries) {
-				line = numbers[i+1]
-			}
-		case p.Field == "result":
-			line = numbers[len(numbers)-1]
-		}
-		return inputErrorf("%s:%d: %v", path, line, err)
+		return inputErrorf("%s:%d: %v", path, x.Line(tally.Problems(err)[0].Field), err)
 	}
 	if *printed != "" && !strings.EqualFold(strings.TrimSpace(*printed), hash) {
 		return inputErrorf("%s: head: the log ends with %s, not with the hash given (%s): this is not the log the minutes were printed from", path, hash, *printed)
 	}
-	rec := head.Record
+	rec := x.Record
 	fmt.Fprintf(stdout, "OK  %s, round %d (%s)\n", rec.Contest.ID, rec.Contest.Round, rec.State)
 	fmt.Fprintf(stdout, "    %d log entries, hash chain unbroken; head %s\n", len(entries), hash)
 	fmt.Fprintf(stdout, "    recount equals the exported result: %d ballots, %d valid; elected %d of %d\n",
