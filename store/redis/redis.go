@@ -145,12 +145,10 @@ type Store struct {
 // redis://[user:pass@]host1:port1?addr=host2:port2&addr=host3:port3 (the
 // client learns the rest of the cluster from them).
 func Open(ctx context.Context, url string) (*Store, error) {
-	uopt, err := parseURL(url)
+	rdb, addr, err := newClient(url)
 	if err != nil {
 		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
 	}
-	addr := strings.Join(uopt.Addrs, ",")
-	rdb := goredis.NewUniversalClient(uopt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
 		return nil, unavailable(fmt.Errorf("redis at %s: %w", addr, err))
@@ -174,87 +172,26 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{rdb: rdb, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
 }
 
-// parseURL reads a single server's URL, or a cluster's when it has addr
-// parameters.
-func parseURL(url string) (*goredis.UniversalOptions, error) {
+// newClient connects to a single server's URL, or to a cluster's when it
+// has addr parameters. Both clients are a UniversalClient; addr names the
+// servers in messages.
+func newClient(url string) (rdb goredis.UniversalClient, addr string, err error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if u.Query().Has("addr") {
 		copt, err := goredis.ParseClusterURL(url)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return universalCluster(copt), nil
+		return goredis.NewClusterClient(copt), strings.Join(copt.Addrs, ","), nil
 	}
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return universal(opt), nil
-}
-
-// universalCluster carries a cluster's options over to UniversalOptions.
-func universalCluster(o *goredis.ClusterOptions) *goredis.UniversalOptions {
-	return &goredis.UniversalOptions{
-		Addrs:                 o.Addrs,
-		IsClusterMode:         true,
-		ClientName:            o.ClientName,
-		Dialer:                o.Dialer,
-		Protocol:              o.Protocol,
-		Username:              o.Username,
-		Password:              o.Password,
-		MaxRedirects:          o.MaxRedirects,
-		ReadOnly:              o.ReadOnly,
-		RouteByLatency:        o.RouteByLatency,
-		RouteRandomly:         o.RouteRandomly,
-		MaxRetries:            o.MaxRetries,
-		MinRetryBackoff:       o.MinRetryBackoff,
-		MaxRetryBackoff:       o.MaxRetryBackoff,
-		DialTimeout:           o.DialTimeout,
-		ReadTimeout:           o.ReadTimeout,
-		WriteTimeout:          o.WriteTimeout,
-		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
-		PoolFIFO:              o.PoolFIFO,
-		PoolSize:              o.PoolSize,
-		PoolTimeout:           o.PoolTimeout,
-		MinIdleConns:          o.MinIdleConns,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxActiveConns:        o.MaxActiveConns,
-		ConnMaxIdleTime:       o.ConnMaxIdleTime,
-		ConnMaxLifetime:       o.ConnMaxLifetime,
-		TLSConfig:             o.TLSConfig,
-	}
-}
-
-// universal carries the options of a parsed URL over to UniversalOptions.
-func universal(o *goredis.Options) *goredis.UniversalOptions {
-	return &goredis.UniversalOptions{
-		Addrs:                 []string{o.Addr},
-		ClientName:            o.ClientName,
-		DB:                    o.DB,
-		Dialer:                o.Dialer,
-		Protocol:              o.Protocol,
-		Username:              o.Username,
-		Password:              o.Password,
-		MaxRetries:            o.MaxRetries,
-		MinRetryBackoff:       o.MinRetryBackoff,
-		MaxRetryBackoff:       o.MaxRetryBackoff,
-		DialTimeout:           o.DialTimeout,
-		ReadTimeout:           o.ReadTimeout,
-		WriteTimeout:          o.WriteTimeout,
-		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
-		PoolFIFO:              o.PoolFIFO,
-		PoolSize:              o.PoolSize,
-		PoolTimeout:           o.PoolTimeout,
-		MinIdleConns:          o.MinIdleConns,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxActiveConns:        o.MaxActiveConns,
-		ConnMaxIdleTime:       o.ConnMaxIdleTime,
-		ConnMaxLifetime:       o.ConnMaxLifetime,
-		TLSConfig:             o.TLSConfig,
-	}
+	return goredis.NewClient(opt), opt.Addr, nil
 }
 
 // checkDurability warns when the server would acknowledge writes it has not
