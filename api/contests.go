@@ -105,15 +105,20 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 func (s *Server) getContest(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	rec, err := s.store.Contest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	v, err := s.view(ctx, rec)
+	v, err := s.contestView(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// contestView reads a round's record and its view.
+func (s *Server) contestView(ctx context.Context, id string) (contestView, error) {
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return contestView{}, err
+	}
+	return s.view(ctx, rec)
 }
 
 func (s *Server) listContests(c *fiber.Ctx) error {

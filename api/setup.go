@@ -216,14 +216,11 @@ type exclusionLine struct {
 func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	rec, err := s.store.Contest(ctx, c.Params("id"))
+	v, err := s.contestView(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	v, err := s.view(ctx, rec)
-	if err != nil {
-		return err
-	}
+	rec := v.Record
 	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest)}
 	if rec.Congress != "" {
 		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {

@@ -1059,6 +1059,45 @@ func sameJSON(t *testing.T, what string, a, b []byte) {
 	}
 }
 
+// keyAndFollow keys perDesk ballots at each of the first desks of r on the
+// instance at base and checks that the stream events (opened on another
+// instance) reach the final version within 2 s of the last
+// acknowledgement, with the same result as base's. It returns the desks'
+// summary, the event and its lag.
+func keyAndFollow(t *testing.T, ctx context.Context, r *round, tag string, maker *ballotMaker, base string, admin *apiClient,
+	events <-chan sseEvent, desks, perDesk int) (loadSummary, sseEvent, time.Duration) {
+	t.Helper()
+	var stop atomic.Bool
+	var acked atomic.Int64
+	posters := make([]poster, desks)
+	for d := range posters {
+		posters[d] = ballotPoster(t, base, r.id, r.desks[d].token)
+	}
+	s := summarize(t, runDesks(ctx, r, tag, maker, posters, &stop, perDesk, &acked))
+	if t.Failed() {
+		t.FailNow()
+	}
+	var lastAck time.Time
+	for _, x := range s.acks {
+		if x.at.After(lastAck) {
+			lastAck = x.at
+		}
+	}
+	result := admin.must(t, "GET", "/api/v1/contests/"+r.id+"/result", nil, http.StatusOK)
+	var res struct{ Version int64 }
+	decodeJSON(t, "result", result, &res)
+	ev := nextTally(t, events, res.Version, lastAck.Add(5*time.Second))
+	lag := ev.at.Sub(lastAck)
+	if ev.id != strconv.FormatInt(res.Version, 10) {
+		t.Fatalf("%s: the other instance's stream jumped to version %s; the result is at %d", r.id, ev.id, res.Version)
+	}
+	if lag > 2*time.Second {
+		t.Errorf("%s: the other instance's stream reached the final version %v after the last ballot; want ≤ 2 s", r.id, lag)
+	}
+	sameJSON(t, "the stream event and the result", []byte(ev.data), result)
+	return s, ev, lag
+}
+
 func TestE2ETwoInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: not with -short")
@@ -1086,35 +1125,8 @@ func TestE2ETwoInstances(t *testing.T) {
 	// acknowledgement, with A's result.
 	keyToA := func(phase, tag string, perDesk int) map[string]ack {
 		t.Helper()
-		var stop atomic.Bool
-		var acked atomic.Int64
-		posters := make([]poster, 4)
-		for d := range posters {
-			posters[d] = ballotPoster(t, a.base(), r.id, r.desks[d].token)
-		}
-		s := summarize(t, runDesks(ctx, r, tag, maker, posters, &stop, perDesk, &acked))
-		if t.Failed() {
-			t.FailNow()
-		}
-		var lastAck time.Time
-		for _, x := range s.acks {
-			if x.at.After(lastAck) {
-				lastAck = x.at
-			}
-		}
-		resultA := adminA.must(t, "GET", "/api/v1/contests/"+r.id+"/result", nil, http.StatusOK)
-		var res struct{ Version int64 }
-		decodeJSON(t, "result", resultA, &res)
-		ev := nextTally(t, events, res.Version, lastAck.Add(5*time.Second))
-		lag := ev.at.Sub(lastAck)
+		s, ev, lag := keyAndFollow(t, ctx, r, tag, maker, a.base(), adminA, events, 4, perDesk)
 		t.Logf("%s: %s; B's stream reached version %s %v after the last acknowledgement", phase, s, ev.id, lag.Round(time.Millisecond))
-		if ev.id != strconv.FormatInt(res.Version, 10) {
-			t.Fatalf("B's stream jumped to version %s; A's result is at %d", ev.id, res.Version)
-		}
-		if lag > 2*time.Second {
-			t.Errorf("B's stream reached the final version %v after the last ballot; want ≤ 2 s", lag)
-		}
-		sameJSON(t, "B's stream event and A's result", []byte(ev.data), resultA)
 		return s.acks
 	}
 
