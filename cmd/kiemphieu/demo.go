@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -330,15 +331,7 @@ func demoStrikeBallots(rng *rand.Rand, prefix string, cands []string, seats, n i
 		for j, c := range cands {
 			s[j] = scored{c, standing[j] + 0.5*rng.Float64()}
 		}
-		slices.SortFunc(s, func(a, b scored) int {
-			switch {
-			case a.score < b.score:
-				return -1
-			case a.score > b.score:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(s, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
 		strike := len(cands) - seats
 		if rng.IntN(5) == 0 {
 			strike += rng.IntN(4)

@@ -23,6 +23,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -436,15 +437,7 @@ func (m *ballotMaker) ballot(id string, desk, n int) tally.Ballot {
 	for i, c := range m.cands {
 		s[i] = scored{c, m.standing[i] + 0.6*rng.Float64()}
 	}
-	slices.SortFunc(s, func(a, b scored) int {
-		switch {
-		case a.score < b.score:
-			return -1
-		case a.score > b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
 	strike := 15 + rng.IntN(4) // at least len − seats
 	b := tally.Ballot{ID: id, Struck: []string{}}
 	for _, x := range s[:strike] {
