@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -63,16 +62,6 @@ func (l Lang) Messages(prefix string) map[string]string {
 		}
 	}
 	return out
-}
-
-// MessageKeys lists every key, sorted (for tests).
-func MessageKeys() []string {
-	keys := make([]string, 0, len(messages))
-	for k := range messages {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func init() {

@@ -76,13 +76,15 @@ type User struct {
 	Role string // admin | counter | viewer
 }
 
+// roleRank orders the roles as package api does: admin ⊃ counter ⊃ viewer.
+var roleRank = map[string]int{"viewer": 1, "counter": 2, "admin": 3}
+
 // Can reports whether the user holds at least the role.
 func (u *User) Can(role string) bool {
 	if u == nil {
 		return false
 	}
-	rank := map[string]int{"viewer": 1, "counter": 2, "admin": 3}
-	return rank[u.Role] >= rank[role]
+	return roleRank[u.Role] >= roleRank[role]
 }
 
 // T translates a message key into the page's language.
@@ -96,7 +98,7 @@ func New() (*Pages, error) {
 		"roman": tally.RomanOrdinal,
 		"asset": Asset,
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials/*.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
