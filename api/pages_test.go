@@ -116,9 +116,8 @@ func TestLoginLockout(t *testing.T) {
 	h := newHarness(t)
 	h.seedUser("bkp", "mật khẩu đủ dài 2025", "counter")
 	wrong := map[string]string{"username": "bkp", "password": "sai mật khẩu 123"}
-	for i := range 4 {
+	for range 4 {
 		mustError(t, h.do("POST", "/api/v1/login", wrong), http.StatusUnauthorized, "")
-		_ = i
 	}
 	// The fifth failure starts the lock: 30 s.
 	r := h.do("POST", "/api/v1/login", wrong)
