@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ type Server struct {
 	fsync  string // appendfsync
 	// bus is the cluster bus port of a cluster node (0: not a node).
 	bus int
+	// loadTruncated runs the server with aof-load-truncated yes, Redis's
+	// default, which the service must not use (see start).
+	loadTruncated bool
+	repairs       []string // what each AOF repair of Restart reported
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -61,6 +66,11 @@ type Options struct {
 	// AppendFsync is the appendfsync policy: "always" (the default, what
 	// the service requires) or "everysec".
 	AppendFsync string
+	// AOFLoadTruncated runs the server with Redis's default
+	// aof-load-truncated yes, under which Redis ≤ 7.x can merge a script torn
+	// by a crash into the next one: for the test that shows what the store
+	// does then.
+	AOFLoadTruncated bool
 }
 
 // StartWith is Start with options.
@@ -73,7 +83,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		}
 		t.Skip("SKIPPING: redis-server not installed; these tests run in CI")
 	}
-	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync}
+	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync, loadTruncated: o.AOFLoadTruncated}
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
@@ -174,6 +184,12 @@ func (s *Server) Kill() {
 
 // Restart starts the server again on the same port and data directory,
 // after Kill or a crash, and waits until it has loaded its data.
+//
+// When the server refuses to load an AOF whose end a crash tore (as it does
+// with aof-load-truncated no), Restart does what docs/reliability.md tells an
+// operator to do: `redis-check-aof --fix`, which cuts the file before the
+// torn command or, inside a MULTI block, before the whole block; then it
+// starts the server again. Repairs lists what each repair reported.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Kill()
@@ -182,9 +198,55 @@ func (s *Server) Restart(t testing.TB) {
 		if err = s.start(); err == nil {
 			return
 		}
+		if tornAOF(err) {
+			report, ferr := s.repairAOF()
+			if ferr != nil {
+				t.Fatalf("redistest: restart: %v\nrepairing the AOF: %v", err, ferr)
+			}
+			s.mu.Lock()
+			s.repairs = append(s.repairs, report)
+			s.mu.Unlock()
+			continue
+		}
 		time.Sleep(100 * time.Millisecond) // the port may still be held
 	}
 	t.Fatalf("redistest: restart: %v", err)
+}
+
+// Repairs returns, for each AOF Restart had to repair, redis-check-aof's
+// line saying how much it cut.
+func (s *Server) Repairs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.repairs)
+}
+
+// tornAOF says whether a failed start was Redis refusing an AOF that ends
+// in the middle of a command (aof-load-truncated no).
+func tornAOF(err error) bool {
+	return strings.Contains(err.Error(), "Unexpected end of file reading the append only file")
+}
+
+// repairAOF runs redis-check-aof --fix on the server's AOF manifest and
+// returns the line that says what it cut.
+func (s *Server) repairAOF() (string, error) {
+	bin, err := exec.LookPath("redis-check-aof")
+	if err != nil {
+		return "", fmt.Errorf("redis-check-aof not found (Debian: redis-tools): %w", err)
+	}
+	manifest := filepath.Join(s.dir, "appendonlydir", "appendonly.aof.manifest")
+	cmd := exec.Command(bin, "--fix", manifest)
+	cmd.Stdin = strings.NewReader("y\n") // "Continue? [y/N]"
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	for line := range strings.SplitSeq(string(out), "\n") {
+		if strings.Contains(line, "This will shrink") {
+			return strings.TrimSpace(line), nil
+		}
+	}
+	return "", fmt.Errorf("redis-check-aof --fix cut nothing:\n%s", out)
 }
 
 func (s *Server) start() error {
@@ -194,6 +256,13 @@ func (s *Server) start() error {
 	if s.fsync == "" {
 		s.fsync = "always"
 	}
+	// A crash can tear the AOF's last write. With yes (Redis's default)
+	// Redis ≤ 7.x cuts a torn script inside its MULTI block and a later
+	// script then completes it: see Restart and store/redis's appendScript.
+	loadTruncated := "no"
+	if s.loadTruncated {
+		loadTruncated = "yes"
+	}
 	logPath := s.LogPath()
 	args := []string{
 		"--port", strconv.Itoa(s.port),
@@ -201,6 +270,7 @@ func (s *Server) start() error {
 		"--dir", s.dir,
 		"--appendonly", "yes",
 		"--appendfsync", s.fsync,
+		"--aof-load-truncated", loadTruncated,
 		"--save", "",
 		"--daemonize", "no",
 		"--logfile", logPath,

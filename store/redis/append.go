@@ -533,6 +533,9 @@ func (c *committer) scriptError(err error) error {
 	switch {
 	case strings.HasPrefix(msg, "NOTFOUND"):
 		return notFound(c.contest)
+	case strings.HasPrefix(msg, "BROKEN "):
+		return &tally.Error{Kind: tally.Internal, Field: "log", Message: fmt.Sprintf(
+			"contest %q: %s: Redis loaded an AOF with a torn script (run it with aof-load-truncated no; docs/reliability.md); nothing more is appended", c.contest, strings.TrimPrefix(msg, "BROKEN "))}
 	case strings.HasPrefix(msg, "NOTOPEN "):
 		return &tally.Error{Kind: tally.Conflict, Field: "state", Message: fmt.Sprintf(
 			"contest %q is %s: ballots are entered only while counting is open", c.contest, strings.TrimPrefix(msg, "NOTOPEN "))}

@@ -215,6 +215,21 @@ func TestDurabilityWarning(t *testing.T) {
 	if log := open(); !strings.Contains(log, "NOT durable") || !strings.Contains(log, "appendfsync=everysec") {
 		t.Fatalf("no warning with appendfsync everysec; log: %q", log)
 	}
+	if log := open(); strings.Contains(log, "aof-load-truncated") {
+		t.Fatalf("warning with aof-load-truncated no: %q", log)
+	}
+	s, err = Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.rdb.ConfigSet(ctx, "aof-load-truncated", "yes").Err()
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log := open(); !strings.Contains(log, "aof-load-truncated=yes") {
+		t.Fatalf("no warning with aof-load-truncated yes; log: %q", log)
+	}
 }
 
 // TestCommitterRetires: a committer left idle retires, and Appends racing

@@ -215,6 +215,12 @@ func checkDurability(ctx context.Context, rdb goredis.Cmdable, addr string) {
 		slog.Warn("redis: acknowledged ballots are NOT durable: a crash can lose them; set appendonly yes and appendfsync always",
 			"addr", addr, "appendonly", aof, "appendfsync", fsync)
 	}
+	// See appendScript's length guard: the one setting under which a crash
+	// can break a log (Redis ≤ 7.x).
+	if truncated, err := get("aof-load-truncated"); err == nil && truncated != "no" {
+		slog.Warn("redis: a crash during an AOF write can break a ballot log on restart; set aof-load-truncated no and repair a torn AOF with redis-check-aof --fix (docs/reliability.md)",
+			"addr", addr, "aof-load-truncated", truncated)
+	}
 }
 
 // Close stops the committers (pending Appends fail as Unavailable) and the

@@ -20,6 +20,9 @@ const turnTTL = 250
 //
 // Replies:
 //   - error "NOTFOUND …": no such contest; "NOTOPEN <state>": not counting;
+//     "BROKEN …": the log's length is not its meta's seq, so the two were not
+//     written together — which the script never does, but Redis 7.0's AOF
+//     loader can (see the guard below): nothing more is appended to it;
 //   - {"STALE", seq, head}: the log moved on since the caller linked its
 //     entries (another instance appended): nothing written but, when the
 //     caller asked to claim it and nobody holds it, the turn;
@@ -38,6 +41,16 @@ const turnTTL = 250
 // serves the two in the same order each time. A loser that claims the turn
 // is the only one that may append until its next call (or turnTTL).
 //
+// The length guard: Redis ≤ 7.x, loading an AOF whose last script was torn
+// by a crash in the middle of a command (aof-load-truncated yes), cuts the
+// file inside the script's MULTI block and keeps it open; the next script
+// written after the restart then closes it, and the restart after that
+// applies both — the torn batch's entries without its meta (found by the
+// crash campaign; valkey fixed the loader in PR #4342). The service asks for
+// aof-load-truncated no (docs/reliability.md); should a log still come back
+// longer than its meta, appending to it would fork its chain, so the script
+// refuses and the round stays as it is for the committee to see.
+//
 // The checks all come before the first write, so a refused batch leaves no
 // trace. The shebang (Redis 7) makes Redis treat the script as a writer and
 // refuse it up front (OOM, MISCONF, READONLY) rather than fail half-way.
@@ -53,6 +66,10 @@ end
 local meta = redis.call('HMGET', KEYS[2], 'seq', 'head')
 local seq = tonumber(meta[1]) or 0
 local head = meta[2] or string.rep('0', 64)
+local llen = redis.call('LLEN', KEYS[3])
+if llen ~= seq then
+  return redis.error_reply('BROKEN the log holds ' .. llen .. ' entries but its meta says seq ' .. seq)
+end
 local turn = redis.call('GET', KEYS[7])
 if turn and turn ~= ARGV[6] then
   return {'WAIT', tostring(seq), head}
