@@ -122,6 +122,8 @@ type RollupLine struct {
 	Elected     int  `json:"elected"`
 	Vacant      int  `json:"vacant"`
 	RevoteSeats int  `json:"revote_seats"`
+	// Certified is when the round was certified (RFC 3339), if it was.
+	Certified string `json:"certified,omitempty"`
 }
 
 // RoundSource is where a figure comes from: the round, the log head hash
@@ -369,7 +371,7 @@ func rollupElection(chain []RollupRound, elected map[ContestKind]*electedPeople)
 	for _, rr := range chain {
 		rec := rr.Record
 		line := RollupLine{RoundSource: roundSource(rec), State: rec.State, Imported: rec.Imported != "",
-			Seats: rec.Contest.Seats}
+			Seats: rec.Contest.Seats, Certified: rec.Certified}
 		if rec.State == StateCertified {
 			res := rr.Result
 			if res == nil {
