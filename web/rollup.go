@@ -3,11 +3,14 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -244,4 +247,16 @@ func RollupPDF(rep *RollupReport) ([]byte, error) {
 		return nil, fmt.Errorf("roll-up PDF of %s: %w", rep.Rollup.Organization, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// SortVietnamese sorts names in Vietnamese order, numbers by value
+// ("Phường 2" before "Phường 10"), as the roll-up orders organizations.
+func SortVietnamese(names []string) {
+	col := collate.New(language.Vietnamese, collate.Numeric) // not safe to share: one per sort
+	slices.SortFunc(names, func(a, b string) int {
+		if c := col.CompareString(a, b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 }
