@@ -313,14 +313,12 @@ func (s *Server) rollupPage(c *fiber.Ctx) error {
 		Term          string
 		Report        *web.RollupReport
 		Error         string
-		Query         string
 	}{Organizations: orgs, Organization: c.Query("organization"), Term: c.Query("term")}
 	if data.Organization != "" {
 		r, err := s.rollup(c)
 		switch k := tally.ErrorKind(err); {
 		case err == nil:
 			data.Report = web.BuildRollupReport(r)
-			data.Query = rollupQuery(c)
 		case k == tally.Invalid || k == tally.NotFound:
 			data.Error = err.Error()
 		default:
@@ -328,16 +326,4 @@ func (s *Server) rollupPage(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, fiber.StatusOK, "rollup", s.page(c, "rollup.title", data))
-}
-
-// rollupQuery is the query string of the downloads: the same organization
-// and term as the page.
-func rollupQuery(c *fiber.Ctx) string {
-	args := fiber.AcquireArgs()
-	defer fiber.ReleaseArgs(args)
-	args.Set("organization", c.Query("organization"))
-	if t := c.Query("term"); t != "" {
-		args.Set("term", t)
-	}
-	return args.String()
 }
