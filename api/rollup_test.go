@@ -666,3 +666,76 @@ func rollupPDFText(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// An import into a ward's congress shows up in the roll-up; a tampered
+// export is refused with its reason and leaves the roll-up as it was.
+func TestRollupImport(t *testing.T) {
+	h := newHarness(t)
+	e := &rollupEnv{t: t, srv: h.srv}
+	e.ok(e.do("POST", "/api/v1/congresses", map[string]any{"id": "dh-p4", "organization": "Đảng bộ Phường 4",
+		"superior": seedDistrict, "name": "Đại hội đại biểu Đảng bộ Phường 4"}), http.StatusCreated)
+	ward := newHarness(t)
+	_, export := ward.certifiedExport("bch")
+	_, other := ward.certifiedExport("bch-2")
+
+	rollup := func() rollupJSON {
+		t.Helper()
+		var got rollupJSON
+		decode(t, e.ok(e.do("GET", "/api/v1/rollup?organization=%C4%91%E1%BA%A3ng%20b%E1%BB%99%20qu%E1%BA%ADn%203", nil), http.StatusOK), &got)
+		return got
+	}
+	if got := rollup(); len(got.Congresses) != 1 || len(got.Congresses[0].Elections) != 0 || len(got.Totals) != 0 {
+		t.Fatalf("before the import: %+v", got)
+	}
+
+	// Tampered: a ballot's marks changed after the hash was taken.
+	lines := exportLines(other)
+	lines[1] = strings.Replace(lines[1], `"c4"`, `"c3"`, 1)
+	tampered := []byte(strings.Join(lines, "\n") + "\n")
+	er := mustError(t, e.do("POST", "/api/v1/imports?congress=dh-p4", tampered), http.StatusBadRequest, "")
+	if !strings.Contains(er.Message, "does not verify") {
+		t.Errorf("the tampered import is refused with %q", er.Message)
+	}
+	if got := rollup(); len(got.Congresses[0].Elections) != 0 || got.Counted != 0 {
+		t.Errorf("the tampered import shows in the roll-up: %+v", got.Congresses[0])
+	}
+
+	e.ok(e.do("POST", "/api/v1/imports?congress=dh-p4", export), http.StatusCreated)
+	got := rollup()
+	if got.Organization != seedDistrict {
+		t.Errorf("organization %q, want the spelling of the records %q", got.Organization, seedDistrict)
+	}
+	el := got.Congresses[0].Elections
+	if len(el) != 1 || el[0].ID != "bch" || !el[0].Rounds[0].Imported || !el[0].Rounds[0].Counted || el[0].Elected != 3 || el[0].Outcome != "filled_first_round" {
+		t.Fatalf("after the import: %+v", el)
+	}
+	if len(got.Totals) != 1 || got.Totals[0].Sources[0].Contest != "bch" || got.Totals[0].Sources[0].Head != el[0].Rounds[0].Head {
+		t.Errorf("totals after the import: %+v", got.Totals)
+	}
+}
+
+// Who may see the roll-up, and bad input named by its field.
+func TestRollupAccessAndInput(t *testing.T) {
+	h := newHarness(t)
+	mustStatus(t, h.do("POST", "/api/v1/congresses", congressRecord(), asAdmin), http.StatusCreated)
+	viewer := h.issueToken("viewer", "quận ủy")
+	q := "?organization=%C4%90%E1%BA%A3ng%20b%E1%BB%99%20Qu%E1%BA%ADn%203"
+	for _, path := range []string{"/api/v1/rollup", "/api/v1/rollup.xlsx", "/api/v1/rollup.pdf"} {
+		mustError(t, h.do("GET", path+q, nil), http.StatusUnauthorized, "")
+		mustStatus(t, h.do("GET", path+q, nil, bearer(viewer)), http.StatusOK)
+		mustError(t, h.do("GET", path, nil, bearer(viewer)), http.StatusBadRequest, "organization")
+		mustError(t, h.do("GET", path+"?organization=%20", nil, bearer(viewer)), http.StatusBadRequest, "organization")
+		mustError(t, h.do("GET", path+"?organization="+strings.Repeat("x", 301), nil, bearer(viewer)), http.StatusBadRequest, "organization")
+		mustError(t, h.do("GET", path+"?organization=Nowhere", nil, bearer(viewer)), http.StatusNotFound, "organization")
+		mustError(t, h.do("GET", path+q+"&term=2020–2025", nil, bearer(viewer)), http.StatusNotFound, "organization")
+	}
+	// The page: signed-out visitors are sent to sign in; a bad name is
+	// shown on the page, not a crash.
+	r := h.do("GET", "/rollup", nil)
+	mustStatus(t, r, http.StatusSeeOther)
+	r = h.do("GET", "/rollup?organization=Nowhere&lang=en", nil, bearer(viewer))
+	mustStatus(t, r, http.StatusOK)
+	if body := html.UnescapeString(string(r.body)); !strings.Contains(body, `no congress is of or directly under "Nowhere"`) || !strings.Contains(body, "Roll-up of the congresses") {
+		t.Errorf("the page for an unknown organization: %.2000s", body)
+	}
+}

@@ -211,6 +211,7 @@ func ComputeRollup(in RollupInput) (*Rollup, error) {
 	own := map[string][]*CongressRecord{}
 	under := map[string][]string{}
 	names := map[string]string{}
+	superiors := map[string]string{}
 	for _, cg := range in.Congresses {
 		if term != "" && OrganizationKey(cg.Term) != OrganizationKey(term) {
 			continue
@@ -222,6 +223,9 @@ func ComputeRollup(in RollupInput) (*Rollup, error) {
 		own[org] = append(own[org], cg)
 		if cg.Superior != "" {
 			sup := OrganizationKey(cg.Superior)
+			if _, ok := superiors[sup]; !ok {
+				superiors[sup] = cg.Superior
+			}
 			if sup != org && !slices.Contains(under[sup], org) {
 				under[sup] = append(under[sup], org)
 			}
@@ -237,6 +241,8 @@ func ComputeRollup(in RollupInput) (*Rollup, error) {
 	}
 	if n, ok := names[rootKey]; ok {
 		root = n // as the root's own congress record spells it
+	} else if n, ok := superiors[rootKey]; ok {
+		root = n // as the records under it spell it
 	}
 
 	rounds := roundsByCongress(in.Rounds)
