@@ -254,6 +254,7 @@ func (s *Server) routes() {
 	v1.Post("/congresses", s.require(roleAdmin), s.createCongress)
 	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
 	v1.Put("/congresses/:id", s.require(roleAdmin), s.putCongress)
+	s.rollupRoutes(v1)
 
 	s.pageRoutes()
 }

@@ -58,6 +58,9 @@ func (s *Server) pageRoutes() {
 	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
 	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
 
+	// The higher committee's roll-up (api/rollup.go).
+	s.pageGet("/rollup", s.requirePage(roleViewer), s.rollupPage)
+
 	// The minutes and the verify page (api/minutes.go, api/verify.go).
 	s.minutesRoutes()
 }

@@ -37,13 +37,38 @@ const UnknownBand = "unknown"
 
 // composition reports on the elected (indexes), or nil when nobody is.
 func (c *Contest) composition(elected []int) *CompositionReport {
-	n := len(elected)
+	ref, err := time.Parse(time.DateOnly, c.Composition.ReferenceDate)
+	people := make([]ElectedPerson, len(elected))
+	for k, i := range elected {
+		people[k] = ElectedPerson{Candidate: &c.Candidates[i], Reference: ref}
+	}
+	// Without a reference date there are no ages: young and the bands are
+	// omitted, not reported as all unknown.
+	return Compose(people, c.Percent, c.Composition, err == nil)
+}
+
+// ElectedPerson is one person elected, as the composition report counts
+// them: the candidate's attributes and the day their age is taken at (the
+// reference date of their contest; zero when it has none).
+type ElectedPerson struct {
+	Candidate *Candidate
+	Reference time.Time
+}
+
+// Compose is the composition report of people elected, under one percent
+// policy and one set of age bands: a contest's own report, and the
+// roll-up's across the congresses of an organization (rollup.go). ages
+// says whether any reference date is known; without one the young and
+// age-band figures are omitted. A person whose own reference date or
+// birth date is missing counts as unknown age. Nil when nobody is elected.
+func Compose(people []ElectedPerson, pct PercentPolicy, policy CompositionPolicy, ages bool) *CompositionReport {
+	n := len(people)
 	if n == 0 {
 		return nil
 	}
 	var women, womenUnknown, ethnic, ethnicUnknown, incumbent, incumbentUnknown int
-	for _, i := range elected {
-		cand := c.Candidates[i]
+	for _, p := range people {
+		cand := p.Candidate
 		switch cand.Gender {
 		case GenderFemale:
 			women++
@@ -54,7 +79,7 @@ func (c *Contest) composition(elected []int) *CompositionReport {
 		tally(cand.Incumbent, &incumbent, &incumbentUnknown)
 	}
 	share := func(count, unknown int) Share {
-		return Share{Count: count, Percentage: c.Percent.Of(count, n), Unknown: unknown}
+		return Share{Count: count, Percentage: pct.Of(count, n), Unknown: unknown}
 	}
 	rep := &CompositionReport{
 		Elected:        n,
@@ -62,21 +87,20 @@ func (c *Contest) composition(elected []int) *CompositionReport {
 		EthnicMinority: share(ethnic, ethnicUnknown),
 		Incumbent:      share(incumbent, incumbentUnknown),
 	}
-	ref, err := time.Parse(time.DateOnly, c.Composition.ReferenceDate)
-	if err != nil {
-		return rep // no reference date: no ages
+	if !ages {
+		return rep
 	}
-	lo, hi := c.Composition.AgeBands[0], c.Composition.AgeBands[1]
+	lo, hi := policy.AgeBands[0], policy.AgeBands[1]
 	var young, ageUnknown int
 	bands := make([]int, 3)
-	for _, i := range elected {
-		birth, err := time.Parse(time.DateOnly, c.Candidates[i].BirthDate)
-		if err != nil {
+	for _, p := range people {
+		birth, err := time.Parse(time.DateOnly, p.Candidate.BirthDate)
+		if err != nil || p.Reference.IsZero() {
 			ageUnknown++
 			continue
 		}
-		age := AgeAt(birth, ref)
-		if age < c.Composition.YoungUnder {
+		age := AgeAt(birth, p.Reference)
+		if age < policy.YoungUnder {
 			young++
 		}
 		switch {

@@ -166,3 +166,59 @@ func (r CommitteeRole) Vietnamese() string {
 	}
 	return string(r)
 }
+
+// Vietnamese names the office a kind of contest fills, as a roll-up's
+// headings do.
+func (k ContestKind) Vietnamese() string {
+	switch k {
+	case KindCommittee:
+		return "Ban Chấp hành (Chi ủy)"
+	case KindStandingCommittee:
+		return "Ban Thường vụ"
+	case KindSecretary:
+		return "Bí thư"
+	case KindDeputySecretary:
+		return "Phó Bí thư"
+	case KindInspectionCommittee:
+		return "Ủy ban Kiểm tra"
+	case KindInspectionChair:
+		return "Chủ nhiệm Ủy ban Kiểm tra"
+	case KindDelegates:
+		return "Đại biểu dự đại hội cấp trên"
+	case KindAlternates:
+		return "Đại biểu dự khuyết"
+	case KindOther:
+		return "Bầu cử khác"
+	}
+	return string(k)
+}
+
+// Vietnamese words an election's outcome in the roll-up.
+func (o ElectionOutcome) Vietnamese() string {
+	switch o {
+	case OutcomeFilledFirstRound:
+		return "Bầu đủ ngay lần 1"
+	case OutcomeFilledLaterRound:
+		return "Bầu đủ sau khi bầu lại"
+	case OutcomeFellShort:
+		return "Bầu không đủ số lượng"
+	case OutcomePending:
+		return "Chưa xác nhận xong"
+	}
+	return string(o)
+}
+
+// Vietnamese words a round's state, as the roll-up lists rounds.
+func (s State) Vietnamese() string {
+	switch s {
+	case StateDraft:
+		return "Đang chuẩn bị"
+	case StateOpen:
+		return "Đang kiểm phiếu"
+	case StateClosed:
+		return "Đã kiểm xong, chưa xác nhận"
+	case StateCertified:
+		return "Đã xác nhận"
+	}
+	return string(s)
+}

@@ -109,6 +109,23 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 type pdfWriter struct {
 	pdf *fpdf.Fpdf
 	m   *Minutes
+	// left and width are the text block of a document with other margins
+	// than the minutes' (the roll-up); zero means the minutes'.
+	left, width float64
+}
+
+func (r *pdfWriter) marginL() float64 {
+	if r.left == 0 {
+		return pdfMarginL
+	}
+	return r.left
+}
+
+func (r *pdfWriter) textW() float64 {
+	if r.width == 0 {
+		return pdfTextW
+	}
+	return r.width
 }
 
 func (r *pdfWriter) font(style string, size float64) { r.pdf.SetFont(pdfFont, style, size) }
@@ -149,8 +166,8 @@ func (r *pdfWriter) footer() {
 	p.SetY(-(pdfMarginB - 6))
 	r.font("I", 8)
 	p.SetTextColor(60, 60, 60)
-	p.CellFormat(pdfTextW*0.75, 4, r.m.Footer, "", 0, "L", false, 0, "")
-	p.CellFormat(pdfTextW*0.25, 4, fmt.Sprintf("Trang %d/{nb}", p.PageNo()), "", 0, "R", false, 0, "")
+	p.CellFormat(r.textW()*0.75, 4, r.m.Footer, "", 0, "L", false, 0, "")
+	p.CellFormat(r.textW()*0.25, 4, fmt.Sprintf("Trang %d/{nb}", p.PageNo()), "", 0, "R", false, 0, "")
 	p.SetTextColor(0, 0, 0)
 }
 
@@ -229,13 +246,13 @@ func (r *pdfWriter) heading(h string) {
 	r.room(3 * pdfBodyLine)
 	r.pdf.Ln(3)
 	r.font("B", pdfBodySize)
-	r.pdf.MultiCell(pdfTextW, pdfBodyLine, h, "", "L", false)
+	r.pdf.MultiCell(r.textW(), pdfBodyLine, h, "", "L", false)
 	r.pdf.Ln(1)
 }
 
 func (r *pdfWriter) paragraph(text, style string) {
 	r.font(style, pdfBodySize)
-	r.pdf.MultiCell(pdfTextW, pdfBodyLine, text, "", "J", false)
+	r.pdf.MultiCell(r.textW(), pdfBodyLine, text, "", "J", false)
 }
 
 // part draws a section's lines; a line's verdict (Mark) is set in bold
@@ -275,7 +292,7 @@ func (r *pdfWriter) table(t MinutesTable) {
 	p := r.pdf
 	if t.Note != "" {
 		r.font("I", pdfTableSize)
-		p.MultiCell(pdfTextW, pdfTableLine, t.Note, "", "L", false)
+		p.MultiCell(r.textW(), pdfTableLine, t.Note, "", "L", false)
 		p.Ln(1)
 	}
 	titles := make([]string, len(t.Columns))
@@ -330,7 +347,7 @@ func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, head
 	p := r.pdf
 	r.font(style, pdfTableSize)
 	h := r.rowHeight(cols, cells)
-	x, y := pdfMarginL, p.GetY()
+	x, y := r.marginL(), p.GetY()
 	for i, c := range cols {
 		if header {
 			p.SetFillColor(235, 235, 235)
@@ -348,7 +365,7 @@ func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, head
 		}
 		x += c.Width
 	}
-	p.SetXY(pdfMarginL, y+h)
+	p.SetXY(r.marginL(), y+h)
 }
 
 // signatures draws the two blocks side by side, kept on one page when they
