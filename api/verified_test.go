@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,4 +364,120 @@ func readLog(t *testing.T, data []byte) []tally.Entry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// TestVerifiedRules: bad input names its field; a retry is recorded once;
+// one desk cannot supply two agreements; a slip is superseded before
+// agreement; direct ballots and voids are refused; roles are enforced.
+func TestVerifiedRules(t *testing.T) {
+	h := newHarness(t)
+	const id = "kep"
+	mustError(t, h.do("POST", "/api/v1/contests", verifiedDef("x", "quadruple"), asAdmin), http.StatusBadRequest, "entry")
+	h.createContest(verifiedDef(id, "double"))
+	keyings := "/api/v1/contests/" + id + "/keyings"
+	b1 := tally.Ballot{Struck: []string{"c4"}}
+	desk1, desk2 := bearer(h.issueToken("counter", "bàn 1")), bearer(h.issueToken("counter", "bàn 2"))
+	viewer := bearer(h.issueToken("viewer", "màn hình"))
+
+	mustError(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 0}, asAdmin), http.StatusBadRequest, "ballots")
+	mustError(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/0", map[string]int{"ballots": 3}, asAdmin), http.StatusBadRequest, "stack")
+	mustError(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 3}, desk1), http.StatusForbidden, "")
+	mustStatus(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 3}, asAdmin), http.StatusOK)
+	mustError(t, h.do("POST", keyings, keyingBody("a", 1, 1, b1), desk1), http.StatusConflict, "state") // draft
+	h.transition(id, "open", nil)
+
+	for _, tc := range []struct {
+		name  string
+		body  any
+		field string
+	}{
+		{"no id", keyingBody("", 1, 1, b1), "id"},
+		{"id with a space", keyingBody("a b", 1, 1, b1), "id"},
+		{"stack not declared", keyingBody("a", 2, 1, b1), "stack"},
+		{"position 0", keyingBody("a", 1, 0, b1), "position"},
+		{"position past the stack", keyingBody("a", 1, 4, b1), "position"},
+		{"no ballot", map[string]any{"id": "a", "stack": 1, "position": 1}, "ballot"},
+		{"unknown candidate", keyingBody("a", 1, 1, tally.Ballot{Struck: []string{"c9"}}), "ballot.struck[0]"},
+		{"ballot with an id", map[string]any{"id": "a", "stack": 1, "position": 1, "ballot": map[string]any{"id": "b-1", "struck": []string{}}}, "ballot.id"},
+		{"approve marks on a strike contest", keyingBody("a", 1, 1, tally.Ballot{Marks: map[string]tally.Mark{"c1": tally.MarkAgree}}), "ballot.marks"},
+		{"unknown field", map[string]any{"id": "a", "stack": 1, "position": 1, "ballot": b1, "desk": "x"}, "desk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustError(t, h.in(t).do("POST", keyings, tc.body, desk1), http.StatusBadRequest, tc.field)
+		})
+	}
+	mustError(t, h.do("POST", keyings, keyingBody("v", 1, 1, b1), viewer), http.StatusForbidden, "")
+
+	state := func(r *response, status int) keyingAnswer {
+		t.Helper()
+		mustStatus(t, r, status)
+		var a keyingAnswer
+		decode(t, r, &a)
+		return a
+	}
+	// One desk keying a position three times is still one desk.
+	if a := state(h.do("POST", keyings, keyingBody("a1", 1, 1, b1), desk1), http.StatusCreated); a.Status != "pending" || a.Keyed != 1 {
+		t.Errorf("first keying: %+v", a)
+	}
+	if a := state(h.do("POST", keyings, keyingBody("a1", 1, 1, b1), desk1), http.StatusOK); a.Status != "pending" || a.Keyed != 1 {
+		t.Errorf("retry: %+v", a)
+	}
+	if a := state(h.do("POST", keyings, keyingBody("a2", 1, 1, b1), desk1), http.StatusCreated); a.Status != "pending" || a.Keyed != 1 {
+		t.Errorf("the same desk again must not agree with itself: %+v", a)
+	}
+	mustError(t, h.do("POST", keyings, keyingBody("a1", 1, 1, tally.Ballot{Struck: []string{"c1"}}), desk1), http.StatusConflict, "id")
+	if h.logLen(id) != 0 {
+		t.Fatal("a position keyed by one desk reached the log")
+	}
+	// A slip superseded before the other desk keys: the correction counts.
+	state(h.do("POST", keyings, keyingBody("s1", 1, 2, tally.Ballot{Struck: []string{"c1"}}), desk1), http.StatusCreated)
+	state(h.do("POST", keyings, keyingBody("s2", 1, 2, tally.Ballot{Struck: []string{"c2"}}), desk1), http.StatusCreated)
+	if a := state(h.do("POST", keyings, keyingBody("s", 1, 2, tally.Ballot{Struck: []string{"c2"}}), desk2), http.StatusCreated); a.Status != "accepted" || a.Receipt == nil {
+		t.Errorf("two desks agreeing in double entry: %+v", a)
+	}
+	if a := state(h.do("POST", keyings, keyingBody("b", 1, 1, b1), desk2), http.StatusCreated); a.Status != "accepted" || a.Receipt == nil || a.Receipt.Seq != 2 {
+		t.Errorf("second desk: %+v", a)
+	}
+	// The accepted position takes no more keyings; the retry of the
+	// accepting keying still gets its receipt.
+	mustError(t, h.do("POST", keyings, keyingBody("c", 1, 1, b1), desk2), http.StatusConflict, "position")
+	if a := state(h.do("POST", keyings, keyingBody("b", 1, 1, b1), desk2), http.StatusOK); a.Receipt == nil || a.Receipt.Seq != 2 {
+		t.Errorf("retry of the accepting keying: %+v", a)
+	}
+	if h.logLen(id) != 2 {
+		t.Fatalf("log length %d, want 2", h.logLen(id))
+	}
+	// Direct ballots and voids are refused; so is keying a single-entry
+	// contest.
+	mustError(t, h.postBallot(id, tally.Ballot{ID: "b-1", Struck: []string{"c4"}}), http.StatusConflict, "entry")
+	mustError(t, h.do("POST", "/api/v1/contests/"+id+"/ballots/t1-1/void", map[string]string{"reason": "nhầm"}, asAdmin), http.StatusConflict, "entry")
+	h.openContest(contestDef("don"))
+	mustError(t, h.do("POST", "/api/v1/contests/don/keyings", keyingBody("a", 1, 1, b1), desk1), http.StatusConflict, "entry")
+	// Stacks cannot shrink below a keyed position; close names what is
+	// missing.
+	mustError(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 1}, asAdmin), http.StatusConflict, "ballots")
+	e := mustError(t, h.do("POST", "/api/v1/contests/"+id+"/close", map[string]int{"issued": 3}, asAdmin), http.StatusConflict, "stacks")
+	if !strings.Contains(e.Message, "t1-3") {
+		t.Errorf("close refusal does not name the missing position: %s", e.Message)
+	}
+	// The paper count of the notes must equal the stacks.
+	state(h.do("POST", keyings, keyingBody("z", 1, 3, b1), desk1), http.StatusCreated)
+	state(h.do("POST", keyings, keyingBody("z", 1, 3, b1), desk2), http.StatusCreated)
+	mustStatus(t, h.do("PUT", "/api/v1/contests/"+id+"/notes", map[string]any{"collected": 4}, asAdmin), http.StatusOK)
+	mustError(t, h.do("POST", "/api/v1/contests/"+id+"/close", map[string]int{"issued": 4}, asAdmin), http.StatusConflict, "stacks")
+	mustStatus(t, h.do("PUT", "/api/v1/contests/"+id+"/notes", map[string]any{"collected": 3}, asAdmin), http.StatusOK)
+	// Counters see progress only; the journal is the committee's until close.
+	var progress struct {
+		Stacks []struct{ Stack, Ballots, Accepted, Next int }
+	}
+	r := h.do("GET", "/api/v1/contests/"+id+"/stacks", nil, desk1)
+	mustStatus(t, r, http.StatusOK)
+	decode(t, r, &progress)
+	if len(progress.Stacks) != 1 || progress.Stacks[0].Accepted != 3 || progress.Stacks[0].Next != 0 {
+		t.Errorf("progress: %s", r.body)
+	}
+	mustError(t, h.do("GET", "/api/v1/contests/"+id+"/journal", nil, desk1), http.StatusForbidden, "")
+	mustError(t, h.do("GET", "/api/v1/contests/"+id+"/disputes", nil, desk1), http.StatusForbidden, "")
+	h.transition(id, "close", map[string]int{"issued": 3})
+	mustStatus(t, h.do("GET", "/api/v1/contests/"+id+"/journal", nil, desk1), http.StatusOK)
 }
