@@ -332,6 +332,15 @@ func testVerifiedThreeDesks(t *testing.T, st api.Store) {
 			t.Errorf("log %s: desk %q, want the three desks", e.Ballot.ID, e.Desk)
 		}
 	}
+	// The minutes state the mode and the decisions, and print the journal.
+	r = c.do("GET", "/contests/"+id+"/minutes", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	for _, want := range []string{"nhập ba", "Số lần nhập lệch giữa các bàn đã được Ban Kiểm phiếu giải quyết: 3", "NHẬT KÝ NHẬP PHIẾU", reasons["t2-2"]} {
+		if !bytes.Contains(r.body, []byte(want)) {
+			t.Errorf("the minutes lack %q", want)
+		}
+	}
+	mustStatus(t, c.do("GET", "/contests/"+id+"/minutes.pdf", nil, asAdmin), http.StatusOK)
 	// Once closed, viewers may read the journal.
 	r = c.do("POST", "/api/v1/tokens", map[string]string{"role": "viewer", "name": "thư ký"}, asAdmin)
 	var tok struct{ Token string }
