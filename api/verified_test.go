@@ -490,3 +490,47 @@ func TestVerifiedRules(t *testing.T) {
 	h.transition(id, "close", map[string]int{"issued": 3})
 	mustStatus(t, h.do("GET", "/api/v1/contests/"+id+"/journal", nil, desk1), http.StatusOK)
 }
+
+// TestVerifiedPages: the desk of a verified round asks for the stack and
+// sends keyings; the committee's stacks page renders in both languages
+// and is the committee's alone; the setup form offers the mode.
+func TestVerifiedPages(t *testing.T) {
+	h := newHarness(t)
+	h.createContest(verifiedDef("trang", "triple"))
+	h.transition("trang", "open", nil)
+	html := withHeader("Accept", "text/html")
+	r := h.do("GET", "/contests/trang/desk", nil, asAdmin, html)
+	mustStatus(t, r, http.StatusOK)
+	for _, want := range []string{`id="stack-input"`, "Tệp số", `"required":3`, `"entry":"triple"`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("the verified desk lacks %s", want)
+		}
+	}
+	r = h.do("GET", "/contests/trang/stacks", nil, asAdmin, html)
+	mustStatus(t, r, http.StatusOK)
+	for _, want := range []string{"Tệp phiếu và phiếu nhập lệch", `id="stack-form"`, `id="disputes"`, "stacks.js", "Nhập ba", "Nguyễn Văn An"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("the stacks page lacks %s", want)
+		}
+	}
+	r = h.do("GET", "/contests/trang/stacks?lang=en", nil, asAdmin, html)
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), "Stacks and disputes") {
+		t.Error("the stacks page has no English")
+	}
+	r = h.do("GET", "/contests/trang/stacks", nil, bearer(h.issueToken("counter", "bàn 1")), html)
+	if r.status == http.StatusOK {
+		t.Errorf("a counter sees the committee's stacks page")
+	}
+	h.openContest(contestDef("mot"))
+	r = h.do("GET", "/contests/mot/desk", nil, asAdmin, html)
+	mustStatus(t, r, http.StatusOK)
+	if strings.Contains(string(r.body), `id="stack-input"`) {
+		t.Error("a single-entry desk asks for a stack")
+	}
+	r = h.do("GET", "/contests/new", nil, asAdmin, html)
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `name="entry"`) || !strings.Contains(string(r.body), "Nhập ba") {
+		t.Error("the contest form does not offer the entry mode")
+	}
+}

@@ -86,7 +86,6 @@
   }
 
   // The forms being filled are kept across refreshes.
-  const open = new Set();
   function renderDisputes(list) {
     const box = $("disputes");
     const keep = new Map([...box.querySelectorAll("form[data-id]")].map((f) => [f.dataset.id, f]));
