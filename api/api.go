@@ -248,6 +248,13 @@ func (s *Server) routes() {
 	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
 	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
 	v1.Get("/contests/:id/notes", s.require(roleViewer), s.getNotes)
+	// Verified entry (api/verified.go).
+	v1.Put("/contests/:id/stacks/:stack", s.require(roleAdmin), s.putStack)
+	v1.Get("/contests/:id/stacks", s.require(roleCounter), s.getStacks)
+	v1.Post("/contests/:id/keyings", s.require(roleCounter), s.postKeying)
+	v1.Get("/contests/:id/disputes", s.require(roleAdmin), s.getDisputes)
+	v1.Post("/contests/:id/positions/:stack/:position/decision", s.require(roleAdmin), s.postDecision)
+	v1.Get("/contests/:id/journal", s.require(roleViewer), s.getJournal)
 	v1.Put("/contests/:id/notes", s.require(roleAdmin), s.putNotes)
 
 	v1.Get("/congresses", s.require(roleViewer), s.listCongresses)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kiemphieu/kiemphieu/internal/proof"
+	"github.com/kiemphieu/kiemphieu/tally"
 )
 
 // access is what a principal may expect of an endpoint.
@@ -40,6 +41,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	h.transition("m-certme", "close", map[string]int{"issued": 0})
 	h.openContest(contestDef("m-next"))
 	h.transition("m-next", "close", map[string]int{"issued": 0}) // nobody elected: a further round
+	h.createContest(verifiedDef("m-ver", "triple"))
+	mustStatus(t, h.do("PUT", "/api/v1/contests/m-ver/stacks/1", map[string]int{"ballots": 50}, asAdmin), http.StatusOK)
+	h.transition("m-ver", "open", nil)
 	congress := func(id string) map[string]any {
 		return map[string]any{"id": id, "organization": "Chi bộ 3", "name": "Đại hội Chi bộ 3"}
 	}
@@ -93,6 +97,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/contests/m-next/next", none, "admin", false},
 		{"GET", "/api/v1/contests/m-open/notes", none, "viewer", false},
 		{"PUT", "/api/v1/contests/m-open/notes", fixed(map[string]int{"present": 9}), "admin", false},
+		{"PUT", "/api/v1/contests/m-ver/stacks/2", fixed(map[string]int{"ballots": 5}), "admin", false},
+		{"GET", "/api/v1/contests/m-ver/stacks", none, "counter", false},
+		{"POST", "/api/v1/contests/m-ver/keyings", func(p int) any {
+			return keyingBody(fmt.Sprintf("k%d", p), 1, p+1, tally.Ballot{Struck: []string{"c4"}})
+		}, "counter", false},
+		{"GET", "/api/v1/contests/m-ver/disputes", none, "admin", false},
+		{"POST", "/api/v1/contests/m-ver/positions/1/1/decision", fixed(map[string]any{"ballot": map[string]any{"struck": []string{}}, "reason": "xem phiếu"}), "admin", false},
+		{"GET", "/api/v1/contests/m-ver/journal", none, "admin", false}, // viewers once closed
 		{"GET", "/api/v1/congresses", none, "viewer", false},
 		{"GET", "/api/v1/congresses/m-cg", none, "viewer", false},
 		{"POST", "/api/v1/congresses", func(p int) any { return congress(fmt.Sprintf("m-cg-%d", p)) }, "admin", false},

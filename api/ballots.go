@@ -32,6 +32,9 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 	if cc.imported {
 		return notImported()
 	}
+	if cc.Entry.Verified() {
+		return notVerified(cc.Entry)
+	}
 	if rec != nil && rec.State != tally.StateOpen {
 		return notOpen(rec.State)
 	}
@@ -95,6 +98,12 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	}
 	if cc.imported {
 		return notImported()
+	}
+	if cc.Entry.Verified() {
+		// An accepted position was checked by several desks or decided
+		// by the committee; withdrawing it would leave a declared paper
+		// uncounted with its id taken.
+		return notVerified(cc.Entry)
 	}
 	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason}})
 }

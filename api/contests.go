@@ -225,6 +225,17 @@ func (s *Server) closeContest(c *fiber.Ctx) error {
 		return errorf(tally.Invalid, "issued", "must not be negative; got %d", *req.Issued)
 	}
 	id := c.Params("id")
+	{
+		ctx, cancel := storeCtx()
+		cc, _, err := s.contest(ctx, id)
+		if err == nil && cc.Entry.Verified() && !cc.imported {
+			err = s.checkVerifiedClose(ctx, cc)
+		}
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
 	for attempt := 0; attempt < 5; attempt++ {
 		ctx, cancel := storeCtx()
 		head, version, collected, err := s.recount(ctx, id)

@@ -20,14 +20,18 @@ type deskCandidate struct {
 
 // deskData is the page's JSON data block (the CSP forbids inline scripts).
 type deskData struct {
-	Contest    string            `json:"contest"`
-	Title      string            `json:"title"`
-	Round      int               `json:"round"`
-	Ballot     string            `json:"ballot"` // strike | approve
-	Seats      int               `json:"seats"`
-	State      tally.State       `json:"state"`
-	Candidates []deskCandidate   `json:"candidates"` // in ballot order
-	Messages   map[string]string `json:"messages"`
+	Contest    string          `json:"contest"`
+	Title      string          `json:"title"`
+	Round      int             `json:"round"`
+	Ballot     string          `json:"ballot"` // strike | approve
+	Seats      int             `json:"seats"`
+	State      tally.State     `json:"state"`
+	Candidates []deskCandidate `json:"candidates"` // in ballot order
+	// Entry and Required: a verified round (double, triple) is keyed by
+	// stack and position, each keying sent to …/keyings.
+	Entry    tally.EntryMode   `json:"entry"`
+	Required int               `json:"required"`
+	Messages map[string]string `json:"messages"`
 }
 
 // deskPage serves GET /contests/:id/desk to counters and admins. A round
@@ -42,7 +46,7 @@ func (s *Server) deskPage(c *fiber.Ctx) error {
 	}
 	ct := rec.Contest
 	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Seats: ct.Seats,
-		State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates))}
+		State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks()}
 	for i, cand := range ct.Candidates {
 		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -61,6 +62,11 @@ func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
 	if rec.Head != "" {
 		in.VerifyURL = s.baseURL(c) + "/verify/" + rec.Head
 	}
+	if rec.Contest.Entry.Verified() && rec.Imported == "" {
+		if in.Journal, err = s.entryJournal(ctx, rec); err != nil {
+			return nil, err
+		}
+	}
 	return web.BuildMinutes(in), nil
 }
 
@@ -112,4 +118,26 @@ func (s *Server) minutesPDF(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="bien-ban-%s.pdf"`, m.ContestID))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(pdf)
+}
+
+// entryJournal reads a verified round's journal for its minutes.
+func (s *Server) entryJournal(ctx context.Context, rec *tally.Record) (*web.EntryJournal, error) {
+	cc, _, err := s.contest(ctx, rec.Contest.ID)
+	if err != nil {
+		return nil, err
+	}
+	stacks, err := s.stacks(ctx, cc.ID)
+	if err != nil {
+		return nil, err
+	}
+	keyings, decisions, _, err := s.journal(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	j := &web.EntryJournal{Keyings: keyings, Decisions: decisions}
+	for _, st := range stacks {
+		j.Stacks = append(j.Stacks, web.JournalStack{Stack: st.Stack, Ballots: st.Ballots})
+	}
+	slices.SortFunc(j.Stacks, func(a, b web.JournalStack) int { return a.Stack - b.Stack })
+	return j, nil
 }

@@ -44,6 +44,7 @@ func (s *Server) pageRoutes() {
 
 	s.pageGet("/contests/:id/desk", s.requirePage(roleCounter), s.deskPage)
 	s.pageGet("/contests/:id/screen", s.requireResultPage, s.screenPage)
+	s.pageGet("/contests/:id/stacks", s.requirePage(roleAdmin), s.stacksPage)
 
 	// Downloads for people (DESIGN §5.7), with the result's visibility.
 	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)

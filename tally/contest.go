@@ -108,6 +108,9 @@ type Contest struct {
 	Visibility  Visibility        `json:"visibility"`
 	Composition CompositionPolicy `json:"composition"`
 	Candidates  []Candidate       `json:"candidates"`
+	// Entry is how ballots are keyed: "single" (the default, also when
+	// empty), "double" or "triple" (verified entry, verified.go).
+	Entry EntryMode `json:"entry,omitempty"`
 }
 
 // Electorate is who may vote, from which the denominator D is derived.
@@ -328,6 +331,9 @@ func (c *Contest) Validate() error {
 	}
 	if !oneOf(c.Visibility, VisibilityCertified, VisibilityLive) {
 		p.add("visibility", `must be "certified" or "live"; got %q`, c.Visibility)
+	}
+	if c.Entry != "" && !oneOf(c.Entry, EntrySingle, EntryDouble, EntryTriple) {
+		p.add("entry", `must be "single", "double" or "triple"; got %q`, c.Entry)
 	}
 	ref, hasRef := c.validateComposition(&p)
 	c.validateCandidates(&p, ref, hasRef)

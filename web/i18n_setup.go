@@ -75,6 +75,10 @@ func init() {
 		"setup.ballot.approve":            {"Đồng ý / không đồng ý (không có số dư)", "Agree / disagree (no surplus)"},
 		"setup.visibility.certified":      {"Sau khi xác nhận", "Once certified"},
 		"setup.visibility.live":           {"Trực tiếp", "Live"},
+		"setup.contest.entry":             {"Phương thức nhập phiếu", "Ballot entry"},
+		"setup.entry.single":              {"Nhập một lần (một bàn)", "Single entry (one desk)"},
+		"setup.entry.double":              {"Nhập kép (2 bàn độc lập phải khớp)", "Double entry (2 independent desks must agree)"},
+		"setup.entry.triple":              {"Nhập ba (3 bàn độc lập phải khớp)", "Triple entry (3 independent desks must agree)"},
 
 		"setup.electorate.title":                      {"Tổng số đại biểu (đảng viên) và mẫu số D", "Electorate and the denominator D"},
 		"setup.electorate.congress":                   {"Loại đại hội", "Congress type"},

@@ -32,6 +32,9 @@ type MinutesInput struct {
 	// VerifyURL is where the printed hash can be checked; it becomes the
 	// QR code. Left out when empty or when the round has no head yet.
 	VerifyURL string
+	// Journal is the entry journal of a verified round (double or triple
+	// entry); nil for single entry.
+	Journal *EntryJournal
 }
 
 // Minutes is the counting minutes of one round (domain-rules §6.3) with
@@ -69,6 +72,9 @@ type Minutes struct {
 	Closing    []string
 	Signatures MinutesSignatures
 	Verify     MinutesVerification
+	// Journal is the annex of a verified round: the entry journal; nil
+	// for single entry.
+	Journal *MinutesJournal
 	// Footer is the running line at the foot of each PDF page.
 	Footer string
 	// Date is the latest time the record holds (certified, else closed,
@@ -302,6 +308,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 	m.Closing = minutesClosing(rec, res, m.Finished)
 	m.Signatures = minutesSignatures(in.Congress)
 	m.Verify = minutesVerification(rec, in.VerifyURL)
+	m.Journal = minutesJournal(c, in.Journal, m.Finished)
 	for _, stamp := range []string{rec.Certified, rec.Closed, rec.Opened, rec.Created} {
 		if t, err := time.Parse(time.RFC3339, stamp); err == nil {
 			m.Date = t.UTC()
@@ -430,6 +437,7 @@ func minutesCounting(heading string, in MinutesInput, res *tally.Result, finishe
 	}
 	add(MinutesLine{Label: "Số để tính tỷ lệ bầu cử (D)", Value: d})
 	add(MinutesLine{Label: "Trúng cử phải được quá một nửa so với D", Value: "từ " + minutesCount(res.Threshold) + " phiếu trở lên"})
+	p.Lines = append(p.Lines, minutesEntryLines(c, in.Journal)...)
 
 	var warnings []MinutesLine
 	warn := func(format string, args ...any) {

@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -205,6 +207,17 @@ func minutesCases(t testing.TB) []minutesCase {
 		Notes:     tally.RoundNotes{Present: minutesInt(152)},
 		VerifyURL: minutesVerifyBase + r.head,
 	}, r})
+
+	// A certified round keyed in triple entry: two stacks, three desks,
+	// two positions disputed and decided by the committee, one slip a desk
+	// corrected before agreement; the entry journal is the annex.
+	c, b = minutesExample(t, "ex01-branch-committee")
+	c.Entry = tally.EntryTriple
+	in, vb := verifiedJournal(t, c, b)
+	r = countBallots(t, c, vb)
+	in.Record, in.Result, in.VerifyURL = r.record(tally.StateCertified, len(vb)), r.result, minutesVerifyBase+r.head
+	in.Notes = tally.RoundNotes{Present: minutesInt(21), Collected: minutesInt(len(vb))}
+	cases = append(cases, minutesCase{"committee-verified", in, r})
 
 	// A round still open: half the ballots keyed, no head, no QR code.
 	c, b = minutesExample(t, "ex02-more-passers-than-seats")
@@ -685,4 +698,116 @@ func BenchmarkMinutes(b *testing.B) {
 			}
 		}
 	})
+}
+
+// verifiedJournal splits ballots into two stacks keyed by three desks, a
+// minute apart, and returns the input with the journal and the ballots
+// under their position ids. Desk 2 mistypes position 3 of stack 1 and
+// desk 3 position 2 of stack 2 (both decided by the committee); desk 1
+// slips on position 1 of stack 1 and corrects it.
+func verifiedJournal(t testing.TB, c *tally.Contest, ballots []tally.Ballot) (MinutesInput, []tally.Ballot) {
+	t.Helper()
+	idx := c.Index()
+	half := (len(ballots) + 1) / 2
+	j := &EntryJournal{Stacks: []JournalStack{{1, half}, {2, len(ballots) - half}}}
+	at := time.Date(2025, 5, 20, 2, 40, 0, 0, time.UTC)
+	var out []tally.Ballot
+	for i, b := range ballots {
+		s, k := 1, i+1
+		if i >= half {
+			s, k = 2, i-half+1
+		}
+		body, err := c.Body(b, s, k, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, body)
+		keyed := map[int]tally.Ballot{}
+		for d := 1; d <= 3; d++ {
+			kb := body
+			if d == 2 && s == 1 && k == 3 || d == 3 && s == 2 && k == 2 {
+				kb, err = c.Body(tally.Ballot{Struck: []string{c.Candidates[0].ID}}, s, k, idx)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			n := 1
+			if d == 1 && s == 1 && k == 1 {
+				slip, _ := c.Body(tally.Ballot{Invalid: tally.ReasonWriteIn}, s, k, idx)
+				j.Keyings = append(j.Keyings, tally.Keying{ID: fmt.Sprintf("b%d-%d-%d-slip", d, s, k), Stack: s, Position: k,
+					DeskID: fmt.Sprintf("token:%d", d), Desk: fmt.Sprintf("Bàn %d", d), Time: at.Format(time.RFC3339), N: 1,
+					Ballot: slip, Digest: tally.BallotDigest(&slip)})
+				n = 2
+			}
+			keyed[d] = kb
+			j.Keyings = append(j.Keyings, tally.Keying{ID: fmt.Sprintf("b%d-%d-%d", d, s, k), Stack: s, Position: k,
+				DeskID: fmt.Sprintf("token:%d", d), Desk: fmt.Sprintf("Bàn %d", d), Time: at.Add(time.Duration(d) * time.Second).Format(time.RFC3339),
+				N: n, Ballot: kb, Digest: tally.BallotDigest(&kb)})
+		}
+		k1, k2, k3 := keyed[1], keyed[2], keyed[3]
+		if tally.BallotDigest(&k1) != tally.BallotDigest(&k2) || tally.BallotDigest(&k1) != tally.BallotDigest(&k3) {
+			entries := slices.Clone(j.Keyings[len(j.Keyings)-3:])
+			j.Decisions = append(j.Decisions, tally.CommitteeDecision{Stack: s, Position: k, By: "Hồ Văn Sáu",
+				Time: at.Add(10 * time.Minute).Format(time.RFC3339), Entries: entries, Ballot: body, Digest: tally.BallotDigest(&body),
+				Reason: "Ban Kiểm phiếu xem lại phiếu gốc: một bàn nhập sai", Seq: int64(i + 1)})
+		}
+		at = at.Add(time.Minute)
+	}
+	cg := minutesCongress(t, `{"id":"dh-cb-kp3","organization":"Chi bộ Khu phố 3","superior":"Đảng bộ Phường 4",
+		"name":"Đại hội Chi bộ Khu phố 3","ordinal":9,"term":"2025–2030","place":"Phường 4","date":"2025-05-20",
+		"counting_committee":[{"name":"Hồ Văn Sáu","role":"head"},{"name":"Võ Thị Thu","role":"member"}]}`)
+	return MinutesInput{Congress: cg, Journal: j}, out
+}
+
+// The minutes of a verified round state the mode and the discrepancies
+// resolved, and print the journal: every keying, each decision with its
+// reason; a single-entry round's minutes say nothing of it.
+func TestMinutesVerified(t *testing.T) {
+	var tc minutesCase
+	for _, c := range minutesCases(t) {
+		if c.name == "committee-verified" {
+			tc = c
+		}
+	}
+	m := BuildMinutes(tc.in)
+	var count []string
+	for _, l := range m.Count.Lines {
+		count = append(count, l.Text())
+	}
+	all := strings.Join(count, "\n")
+	for _, want := range []string{"Phương thức nhập phiếu: nhập ba — mỗi phiếu do 3 bàn nhập độc lập",
+		"Số lần nhập lệch giữa các bàn đã được Ban Kiểm phiếu giải quyết: 2", "Số tệp phiếu: 2 tệp"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("part II lacks %q:\n%s", want, all)
+		}
+	}
+	if m.Journal == nil || len(m.Journal.Keyings.Rows) != len(tc.in.Journal.Keyings) || m.Journal.Decisions == nil || len(m.Journal.Decisions.Rows) != 2 {
+		t.Fatalf("journal annex: %+v", m.Journal)
+	}
+	outcomes := map[string]int{}
+	for _, r := range m.Journal.Keyings.Rows {
+		outcomes[r.Cells[5]]++
+	}
+	if outcomes["đã thay bằng lần nhập sau của bàn"] != 1 || outcomes["lệch; không được chọn"] != 2 || outcomes["lệch; Ban Kiểm phiếu chọn nội dung này"] != 4 {
+		t.Errorf("outcomes %v", outcomes)
+	}
+	pdf, err := MinutesPDF(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(minutesPDFText(t, pdf, "-layout")), " ")
+	for _, want := range []string{"PHỤ LỤC: NHẬT KÝ NHẬP PHIẾU", "Quyết định của Ban Kiểm phiếu về các phiếu nhập lệch", "Phương thức nhập phiếu", "khớp — đã tính"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the PDF lacks %q", want)
+		}
+	}
+	single := BuildMinutes(minutesCases(t)[0].in)
+	if single.Journal != nil {
+		t.Error("a single-entry round has a journal annex")
+	}
+	for _, l := range single.Count.Lines {
+		if strings.Contains(l.Label, "nhập phiếu") {
+			t.Errorf("a single-entry round's minutes state %q", l.Text())
+		}
+	}
 }

@@ -95,6 +95,21 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 	}
 	r.signatures()
 	r.verification()
+	if j := m.Journal; j != nil {
+		// The annex starts on a page of its own, so that it can be
+		// filed with the minutes or apart.
+		p.AddPage()
+		r.heading(j.Heading)
+		for _, l := range j.Intro {
+			r.paragraph(l, "")
+		}
+		p.Ln(2)
+		r.table(j.Keyings)
+		if d := j.Decisions; d != nil {
+			r.heading(d.Heading)
+			r.table(*d)
+		}
+	}
 
 	if err := p.Error(); err != nil {
 		return nil, fmt.Errorf("minutes PDF of %s: %w", m.ContestID, err)

@@ -10,6 +10,8 @@
   const D = kp.data("desk-data");
   if (!D || D.state !== "open") return;
   const M = D.messages;
+  // V: a verified round (nhập kép / nhập ba), keyed by stack and position.
+  const V = D.required > 1;
   const n = D.candidates.length;
 
   // t formats a message: %s and %d are replaced in order, as fmt does.
@@ -130,7 +132,23 @@
   // record puts a ballot in the queue and the history, saves both before
   // anything is sent, and starts sending.
   function record(ballot, keyed, reason) {
+    if (V && !st.stack) { flash(M["desk.v_choose"]); $("stack-input").focus(); return; }
     ballot.id = nextID();
+    if (V) {
+      // A keying: the ballot goes under the stack and position; its id
+      // is the keying's, for retries. Then on to the next position.
+      const item = { id: ballot.id, stack: st.stack, position: st.pos, ballot: Object.assign({}, ballot) };
+      delete item.ballot.id;
+      st.queue.push(item);
+      st.history.push({ id: ballot.id, pos: "t" + st.stack + "-" + st.pos, keyed, reason, status: "queued", seq: null });
+      st.pos++;
+      if (st.pos > st.size) { alertLoud(t("desk.v_stack_done", st.stack)); st.stack = 0; }
+      showPosition();
+      save();
+      render();
+      pump();
+      return;
+    }
     st.queue.push(ballot);
     st.history.push({ id: ballot.id, keyed, reason, status: "queued", seq: null });
     // The history is never trimmed: the running count is computed from it
@@ -165,7 +183,7 @@
   // ---- sending ----
 
   let sending = false, offline = false, delay = 0, timer = null;
-  const url = "/api/v1/contests/" + encodeURIComponent(D.contest) + "/ballots";
+  const url = "/api/v1/contests/" + encodeURIComponent(D.contest) + (V ? "/keyings" : "/ballots");
 
   function entry(id) { return st.history.find((h) => h.id === id); }
 
@@ -195,7 +213,15 @@
         st.queue.shift();
         const h = entry(b.id);
         if (res.ok) {
-          if (h) {
+          if (h && V) {
+            // pending (recorded, waiting for the other desks), accepted
+            // (agreed: counted), disputed (waits for the committee).
+            h.status = res.body.status;
+            h.keyedN = res.body.keyed;
+            h.seq = res.body.receipt ? res.body.receipt.seq : null;
+            const got = res.body.valid ? "" : res.body.reason;
+            if (got !== h.reason) alertLoud(t("desk.mismatch", h.pos, got || M["desk.valid"]));
+          } else if (h) {
             h.status = "sent";
             h.seq = res.body.seq;
             const got = res.body.valid ? "" : res.body.reason;
@@ -305,8 +331,9 @@
       tr.dataset.id = h.id;
       tr.dataset.status = h.status;
       tr.className = "st-" + h.status;
-      const cells = [h.id, h.seq == null ? "" : String(h.seq), h.keyed,
-        (h.reason ? M["desk.invalid"] + ": " + reasonText(h.reason) : M["desk.valid"]) + " · " + M["desk.status_" + h.status]];
+      const status = h.status === "pending" ? t("desk.status_pending", h.keyedN, D.required) : M["desk.status_" + h.status];
+      const cells = [h.pos || h.id, h.seq == null ? "" : String(h.seq), h.keyed,
+        (h.reason ? M["desk.invalid"] + ": " + reasonText(h.reason) : M["desk.valid"]) + " · " + status];
       cells.forEach((text, i) => {
         const td = document.createElement("td");
         td.textContent = text;
@@ -314,7 +341,7 @@
         tr.appendChild(td);
       });
       const td = document.createElement("td");
-      if (h.status === "sent") {
+      if (h.status === "sent" && !V) {
         const btn = document.createElement("button");
         btn.type = "button";
         btn.className = "void";
@@ -346,8 +373,38 @@
   document.querySelectorAll("button[data-invalid]").forEach((b) =>
     b.addEventListener("click", () => onSight(b.dataset.invalid)));
 
+  // ---- stacks (verified entry) ----
+
+  function showPosition() {
+    if (!V) return;
+    $("position").textContent = st.stack ? t("desk.v_of", st.pos, st.size) : "—";
+    $("stack-input").value = st.stack || "";
+  }
+
+  // chooseStack asks the server where this desk stands in the stack: the
+  // first position it has not keyed that is still open.
+  async function chooseStack(n) {
+    let res;
+    try { res = await kp.api("GET", "/api/v1/contests/" + encodeURIComponent(D.contest) + "/stacks"); } catch (e) { flash(M["desk.offline"]); return; }
+    if (!res.ok) { alertLoud(kp.errorText(res.body)); return; }
+    const s = res.body.stacks.find((x) => x.stack === n);
+    if (!s) { alertLoud(t("desk.v_no_stack", n)); return; }
+    if (!s.next) { alertLoud(t("desk.v_stack_done", n)); return; }
+    st.stack = n; st.size = s.ballots; st.pos = s.next;
+    save();
+    showPosition();
+    input.focus();
+  }
+  if (V) {
+    $("stack-input").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") { ev.preventDefault(); chooseStack(+ev.target.value); }
+    });
+    $("stack-input").addEventListener("change", (ev) => chooseStack(+ev.target.value));
+  }
+
   render();
   showPreview();
-  input.focus();
+  showPosition();
+  if (V && !st.stack) $("stack-input").focus(); else input.focus();
   pump(); // what a reload left in the queue
 })();

@@ -188,6 +188,9 @@
         id: val("id"), title: val("title"), kind: val("kind"),
         round: intOrNull(val("round")) ?? defaults.round, seats: intOrNull(val("seats")) ?? 0,
         ballot: val("ballot"), visibility: val("visibility"),
+        // Single entry is the default: left out, the definition stays as
+        // it was before the field existed.
+        ...(val("entry") && val("entry") !== "single" ? { entry: val("entry") } : {}),
         electorate: { congress, convened: intOrNull(val("electorate.convened")) ?? 0, exclusions },
         percent: { places: intOrNull(val("percent.places")) ?? 2, rounding: val("percent.rounding") },
         composition: {

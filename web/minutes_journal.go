@@ -1,0 +1,196 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// EntryJournal is the entry journal (nhật ký nhập phiếu) of a verified
+// round: the stacks declared, every keying and every committee decision.
+// It names desks, never voters.
+type EntryJournal struct {
+	Stacks    []JournalStack
+	Keyings   []tally.Keying // in journal order (stack, position, desk, n)
+	Decisions []tally.CommitteeDecision
+}
+
+// JournalStack is a stack (tệp phiếu) and its paper count.
+type JournalStack struct {
+	Stack   int
+	Ballots int
+}
+
+// MinutesJournal is the annex of a verified round's minutes: the entry
+// journal, printed with them (issue 6: the journal is archived with the
+// minutes).
+type MinutesJournal struct {
+	Heading   string
+	Intro     []string
+	Keyings   MinutesTable
+	Decisions *MinutesTable // nil when no position was disputed
+}
+
+// minutesEntryLines are the lines of part II that state how the ballots
+// were keyed; none for a single-entry round, whose minutes stay as they
+// were.
+func minutesEntryLines(c *tally.Contest, j *EntryJournal) []MinutesLine {
+	if !c.Entry.Verified() || j == nil {
+		return nil
+	}
+	papers := 0
+	for _, s := range j.Stacks {
+		papers += s.Ballots
+	}
+	return []MinutesLine{
+		{Label: "Phương thức nhập phiếu", Value: c.Entry.Vietnamese()},
+		{Label: "Số tệp phiếu", Value: fmt.Sprintf("%s tệp, gồm %s phiếu", minutesCount(len(j.Stacks)), minutesCount(papers))},
+		{Label: "Số lần nhập lệch giữa các bàn đã được Ban Kiểm phiếu giải quyết", Value: minutesCount(len(j.Decisions))},
+	}
+}
+
+// minutesJournal lays out the annex.
+func minutesJournal(c *tally.Contest, j *EntryJournal, finished bool) *MinutesJournal {
+	if !c.Entry.Verified() || j == nil {
+		return nil
+	}
+	mj := &MinutesJournal{Heading: "PHỤ LỤC: NHẬT KÝ NHẬP PHIẾU"}
+	stacks := make([]string, len(j.Stacks))
+	for i, s := range j.Stacks {
+		stacks[i] = fmt.Sprintf("tệp %d: %s phiếu", s.Stack, minutesCount(s.Ballots))
+	}
+	mj.Intro = []string{
+		"Phương thức nhập phiếu: " + c.Entry.Vietnamese() + ".",
+		"Các tệp phiếu: " + strings.Join(stacks, "; ") + ".",
+		fmt.Sprintf("Nhật ký ghi mỗi lần nhập: tệp, thứ tự phiếu trong tệp, bàn nhập, giờ nhập, nội dung đã nhập và kết quả đối chiếu. "+
+			"Nhật ký không ghi bất cứ điều gì về người bỏ phiếu. Tổng số lần nhập: %s.", minutesCount(len(j.Keyings))),
+	}
+	type pos struct{ s, k int }
+	byPos := map[pos][]tally.Keying{}
+	decided := map[pos]*tally.CommitteeDecision{}
+	for _, k := range j.Keyings {
+		byPos[pos{k.Stack, k.Position}] = append(byPos[pos{k.Stack, k.Position}], k)
+	}
+	for i := range j.Decisions {
+		d := &j.Decisions[i]
+		decided[pos{d.Stack, d.Position}] = d
+	}
+	states := map[pos]tally.PositionState{}
+	for p, ks := range byPos {
+		states[p] = tally.DecidePosition(p.s, p.k, c.Entry.Desks(), ks, decided[p])
+	}
+	mj.Keyings = MinutesTable{
+		Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 13}, {"Bàn", "L", 24}, {"Giờ", "C", 17},
+			{"Nội dung đã nhập", "L", 64}, {"Kết quả", "L", 36}},
+	}
+	for _, k := range j.Keyings {
+		st := states[pos{k.Stack, k.Position}]
+		mj.Keyings.Rows = append(mj.Keyings.Rows, MinutesRow{Cells: []string{
+			fmt.Sprint(k.Stack), fmt.Sprint(k.Position), k.Desk, journalTime(k.Time), KeyedText(c, k.Ballot), keyingOutcome(k, st, finished),
+		}})
+	}
+	if len(j.Decisions) > 0 {
+		t := &MinutesTable{
+			Heading: "Quyết định của Ban Kiểm phiếu về các phiếu nhập lệch",
+			Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 13}, {"Các bàn đã nhập", "L", 52},
+				{"Ban Kiểm phiếu quyết định", "L", 42}, {"Lý do", "L", 47}},
+		}
+		for _, d := range j.Decisions {
+			var entries []string
+			for _, e := range d.Entries {
+				entries = append(entries, e.Desk+": "+KeyedText(c, e.Ballot))
+			}
+			t.Rows = append(t.Rows, MinutesRow{Cells: []string{
+				fmt.Sprint(d.Stack), fmt.Sprint(d.Position), strings.Join(entries, "; "),
+				KeyedText(c, d.Ballot) + " (" + d.By + ", " + journalTime(d.Time) + ")", d.Reason,
+			}})
+		}
+		mj.Decisions = t
+	}
+	return mj
+}
+
+// keyingOutcome says what became of a keying.
+func keyingOutcome(k tally.Keying, st tally.PositionState, finished bool) string {
+	latest := false
+	for _, l := range st.Latest {
+		if l.DeskID == k.DeskID && l.ID == k.ID {
+			latest = true
+		}
+	}
+	switch {
+	case !latest:
+		return "đã thay bằng lần nhập sau của bàn"
+	case st.Decision != nil && st.Decision.Digest == k.Digest:
+		return "lệch; Ban Kiểm phiếu chọn nội dung này"
+	case st.Decision != nil:
+		return "lệch; không được chọn"
+	case st.Status == tally.PositionAccepted:
+		return "khớp — đã tính"
+	case st.Status == tally.PositionDisputed:
+		return "lệch — chờ Ban Kiểm phiếu quyết định"
+	case finished:
+		return "chưa đủ bàn"
+	}
+	return "chờ bàn khác"
+}
+
+// journalTime writes a keying's time in Vietnam time to the second:
+// "09:30:15 20/05/2025".
+func journalTime(stamp string) string {
+	t, err := time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		return stamp
+	}
+	return t.In(minutesZone()).Format("15:04:05 02/01/2006")
+}
+
+// KeyedText says in Vietnamese what a keyed ballot holds, naming the
+// candidates with their ballot-order numbers: "gạch: 2. Trần Thị Bình;
+// 4. Phạm Thị Dung".
+func KeyedText(c *tally.Contest, b tally.Ballot) string {
+	if b.Invalid != tally.Valid {
+		s := "không hợp lệ: " + b.Invalid.Vietnamese()
+		if b.Note != "" {
+			s += " (" + b.Note + ")"
+		}
+		return s
+	}
+	name := func(i int) string { return fmt.Sprintf("%d. %s", i+1, c.Candidates[i].Name) }
+	index := c.Index()
+	if b.Struck != nil {
+		if len(b.Struck) == 0 {
+			return "không gạch tên nào"
+		}
+		names := make([]string, 0, len(b.Struck))
+		for i := range c.Candidates {
+			for _, id := range b.Struck {
+				if index[id] == i {
+					names = append(names, name(i))
+				}
+			}
+		}
+		return "gạch: " + strings.Join(names, "; ")
+	}
+	var parts []string
+	for _, m := range []struct {
+		mark  tally.Mark
+		label string
+	}{{tally.MarkAgree, "đồng ý"}, {tally.MarkDisagree, "không đồng ý"}, {tally.MarkBoth, "cả hai ô"}} {
+		var names []string
+		for i, cand := range c.Candidates {
+			if b.Marks[cand.ID] == m.mark {
+				names = append(names, name(i))
+			}
+		}
+		if len(names) > 0 {
+			parts = append(parts, m.label+": "+strings.Join(names, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return "không đánh dấu ô nào"
+	}
+	return strings.Join(parts, "; ")
+}
