@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
@@ -284,7 +286,7 @@ func jsonEqual(a, b map[string]any) bool {
 }
 
 // flakyProxy stands between the browser and the server. In dropping mode
-// it forwards each ballot POST, waits for the server's answer (so the
+// it forwards each ballot (or keying) POST, waits for the server's answer (so the
 // ballot is stored) and then closes the browser's connection without
 // answering, as a network failure after the fact would. In refusing mode
 // it answers ballot POSTs 503 without forwarding.
@@ -302,6 +304,11 @@ type flakyProxy struct {
 
 	streamDown atomic.Bool
 	mu         sync.Mutex
+
+	// slowStacks delays the answers to GET …/stacks (a desk asking where
+	// it stands) by a second after the server gave them, as a slow
+	// network does.
+	slowStacks atomic.Bool
 	streams    map[*http.Request]context.CancelFunc
 }
 
@@ -351,7 +358,16 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r.WithContext(ctx)) // a cancel aborts the browser's connection
 		return
 	}
-	if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/ballots") {
+	if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/stacks") && p.slowStacks.Load() {
+		rec := httptest.NewRecorder()
+		p.rp.ServeHTTP(rec, r)
+		time.Sleep(time.Second)
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
+	}
+	if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/ballots") && !strings.HasSuffix(r.URL.Path, "/keyings") {
 		p.rp.ServeHTTP(w, r)
 		return
 	}

@@ -130,9 +130,10 @@
   }
 
   // record puts a ballot in the queue and the history, saves both before
-  // anything is sent, and starts sending.
+  // anything is sent, and starts sending. It returns false when nothing
+  // was recorded (no stack chosen): what was typed stays.
   function record(ballot, keyed, reason) {
-    if (V && !st.stack) { flash(M["desk.v_choose"]); $("stack-input").focus(); return; }
+    if (V && !st.stack) { flash(M["desk.v_choose"]); $("stack-input").focus(); return false; }
     ballot.id = nextID();
     if (V) {
       // A keying: the ballot goes under the stack and position; its id
@@ -147,7 +148,7 @@
       save();
       render();
       pump();
-      return;
+      return true;
     }
     st.queue.push(ballot);
     st.history.push({ id: ballot.id, keyed, reason, status: "queued", seq: null });
@@ -157,15 +158,21 @@
     save();
     render();
     pump();
+    return true;
   }
+
+  // keyAt is where the keys go next: the ballot field, or in verified
+  // mode with no stack chosen (or one just finished) the stack field.
+  function keyAt() { return V && !st.stack ? $("stack-input") : input; }
 
   function onEnter() {
     const p = parse(input.value);
     if (p.empty) { flash(M["desk.empty"]); return; }
     if (p.error) { showPreview(); return; } // shown; Enter refuses it
-    record(p.ballot, p.keyed, classify(p));
+    if (!record(p.ballot, p.keyed, classify(p))) return;
     input.value = "";
     showPreview();
+    keyAt().focus();
   }
 
   function onSight(code) {
@@ -173,11 +180,11 @@
     if (code === "other" && !note) { flash(M["desk.need_reason"]); $("invalid-note").focus(); return; }
     const b = { invalid: code };
     if (note) b.note = note;
-    record(b, "✗ " + (M["reason." + code] || code), code);
+    if (!record(b, "✗ " + (M["reason." + code] || code), code)) return;
     $("invalid-note").value = "";
     input.value = "";
     showPreview();
-    input.focus();
+    keyAt().focus();
   }
 
   // ---- sending ----
@@ -232,7 +239,7 @@
           // 400, 403, 404, 409: retrying would not help and the ballot is
           // not counted; the counter must look at the paper.
           if (h) h.status = "failed";
-          alertLoud(t("desk.refused", b.id, res.status, kp.errorText(res.body) || ""));
+          alertLoud(t("desk.refused", V && h ? h.pos : b.id, res.status, kp.errorText(res.body) || ""));
         }
         save();
         render();
@@ -382,15 +389,27 @@
   }
 
   // chooseStack asks the server where this desk stands in the stack: the
-  // first position it has not keyed that is still open.
+  // first position it has not keyed that is still open, past the keyings
+  // still in this desk's queue (the server has not seen them yet). One
+  // question at a time: Enter fires both keydown and change, and a late
+  // second answer would put the desk back on a position just keyed.
+  let choosing = 0;
   async function chooseStack(n) {
+    if (choosing === n) return;
+    choosing = n;
+    try { await askStack(n); } finally { choosing = 0; }
+  }
+  async function askStack(n) {
     let res;
     try { res = await kp.api("GET", "/api/v1/contests/" + encodeURIComponent(D.contest) + "/stacks"); } catch (e) { flash(M["desk.offline"]); return; }
     if (!res.ok) { alertLoud(kp.errorText(res.body)); return; }
     const s = res.body.stacks.find((x) => x.stack === n);
     if (!s) { alertLoud(t("desk.v_no_stack", n)); return; }
     if (!s.next) { alertLoud(t("desk.v_stack_done", n)); return; }
-    st.stack = n; st.size = s.ballots; st.pos = s.next;
+    let next = s.next;
+    while (st.queue.some((q) => q.stack === n && q.position === next)) next++;
+    if (next > s.ballots) { alertLoud(t("desk.v_stack_done", n)); return; }
+    st.stack = n; st.size = s.ballots; st.pos = next;
     save();
     showPosition();
     input.focus();
@@ -399,7 +418,9 @@
     $("stack-input").addEventListener("keydown", (ev) => {
       if (ev.key === "Enter") { ev.preventDefault(); chooseStack(+ev.target.value); }
     });
-    $("stack-input").addEventListener("change", (ev) => chooseStack(+ev.target.value));
+    // A change without Enter (a phone's keyboard); not the blur after a
+    // stack was chosen.
+    $("stack-input").addEventListener("change", (ev) => { if (+ev.target.value !== st.stack) chooseStack(+ev.target.value); });
   }
 
   render();

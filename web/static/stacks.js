@@ -24,11 +24,11 @@
     if (b.struck) return b.struck.length ? t("stacks.struck", b.struck.map(name).join("; ")) : M["stacks.untouched"];
     const marks = b.marks || {};
     const parts = [];
-    for (const [mark, label] of [["agree", "đồng ý / agree"], ["disagree", "không đồng ý / disagree"], ["both", "cả hai ô / both"]]) {
+    for (const mark of ["agree", "disagree", "both"]) {
       const ids = D.candidates.filter((c) => marks[c.id] === mark).map((c) => name(c.id));
-      if (ids.length) parts.push(label + ": " + ids.join(", "));
+      if (ids.length) parts.push(M["desk.mark_" + mark] + ": " + ids.join(", "));
     }
-    return parts.join("; ") || "—";
+    return parts.join("; ") || M["desk.mark_none"];
   }
 
   // parse reads another entry typed as at the desk: numbers of the struck
