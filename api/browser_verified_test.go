@@ -402,3 +402,40 @@ func TestBrowserVerifiedDeskStackChoice(t *testing.T) {
 	}
 	screenshot(t, ctx, "verified-desk-stack-choice.png")
 }
+
+// TestBrowserVerifiedDeskSettled: a desk keys a paper that two other desks
+// agreed on while it was reading it (counted without it). The desk is told so quietly
+// and goes on — no loud "refused, check the paper" — and its own count
+// leaves the paper out.
+func TestBrowserVerifiedDeskSettled(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t)
+	target := h.listen()
+	_, base := newFlakyProxy(t, target)
+	browser := newBrowser(t) // after listen: closed first, so the server's shutdown finds no open connections
+	const id = "da-xong"
+	h.openContest(with(strikeDef(id), "entry", "double"))
+	mustStatus(t, h.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 2}, asAdmin), http.StatusOK)
+	ctx := browser
+	signIn(t, ctx, base, h.issueToken("counter", "Bàn 3"), "/contests/"+id+"/desk")
+	chooseStack(t, ctx, 1, 1, 2)
+	// While Bàn 3 reads the paper, the other two desks agree on it.
+	for _, desk := range []string{"Bàn 1", "Bàn 2"} {
+		r := h.do("POST", "/api/v1/contests/"+id+"/keyings", map[string]any{"id": "k-1", "stack": 1, "position": 1,
+			"ballot": map[string]any{"struck": []string{"c4", "c5", "c6"}}}, bearer(h.issueToken("counter", desk)))
+		mustStatus(t, r, http.StatusCreated)
+	}
+	typeBallot(t, ctx, "4 5 6")
+	pressEnter(t, ctx)
+	waitFor(t, ctx, "t1-1: the desk to hear it was settled", `document.querySelector("#history tr") && document.querySelector("#history tr").dataset.status === "settled"`, 15*time.Second)
+	if got := eval[string](t, ctx, `document.querySelector("#alerts .notice") ? document.querySelector("#alerts .notice").textContent : ""`); !strings.Contains(got, "t1-1") {
+		t.Errorf("no quiet notice naming t1-1: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#alerts .alert").length`); n != 0 {
+		t.Errorf("the desk shows %d loud alerts for a settled paper: %s", n, eval[string](t, ctx, `document.getElementById("alerts").textContent`))
+	}
+	if got := h.logLen(id); got != 1 {
+		t.Errorf("log length %d, want 1", got)
+	}
+	screenshot(t, ctx, "verified-desk-settled.png")
+}

@@ -350,13 +350,20 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 				return err
 			}
 			return errorf(tally.Conflict, "position", "stack %d position %d is already accepted: key the next paper", req.Stack, req.Position)
-		case tally.PositionDisputed:
-			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", req.Stack, req.Position)
 		}
+		keyedBefore := false
 		for _, prev := range keyings {
 			if prev.DeskID == p.ID {
 				k.N = max(k.N, prev.N)
+				keyedBefore = true
 			}
+		}
+		// A desk's first keying of a disputed position is recorded: in
+		// triple entry the third desk's reading is what the committee most
+		// wants beside the two that differ. A desk's correction is not: the
+		// committee rules on every disagreement (issue 6).
+		if st.Status == tally.PositionDisputed && keyedBefore {
+			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", req.Stack, req.Position)
 		}
 		k.N++
 	}

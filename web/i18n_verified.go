@@ -15,6 +15,8 @@ func init() {
 		"desk.status_pending":  {"đã ghi, chờ bàn khác (%d/%d)", "recorded, waiting for other desks (%d/%d)"},
 		"desk.status_accepted": {"khớp — đã tính", "agreed — counted"},
 		"desk.status_disputed": {"lệch — chờ Ban Kiểm phiếu quyết định", "differs — waits for the committee"},
+		"desk.status_settled":  {"đã xong trước khi bàn này nhập — không ghi", "settled before this desk keyed it — not recorded"},
+		"desk.v_settled":       {"Phiếu %s đã được tính hoặc đang chờ Ban Kiểm phiếu: bàn này không cần nhập lại; chuyển sang phiếu tiếp theo.", "Paper %s is already counted or with the committee: this desk need not key it again; go on with the next paper."},
 		"stacks.title":         {"Tệp phiếu và phiếu nhập lệch — %s", "Stacks and disputes — %s"},
 		"stacks.link":          {"Tệp phiếu, phiếu nhập lệch", "Stacks and disputes"},
 		"stacks.mode":          {"Phương thức: %s. Mỗi phiếu chỉ được tính khi %d bàn độc lập nhập khớp nhau.", "Mode: %s. A ballot counts only when %d independent desks agree."},

@@ -235,6 +235,11 @@
             if (got !== h.reason) alertLoud(t("desk.mismatch", b.id, got || M["desk.valid"]));
             h.reason = got;
           }
+        } else if (V && h && res.status === 409 && res.body && res.body.error && res.body.error.field === "position") {
+          // The paper is settled without this keying: counted already, or
+          // with the committee. Nothing is wrong with the paper; go on.
+          h.status = "settled";
+          flash(t("desk.v_settled", h.pos));
         } else {
           // 400, 403, 404, 409: retrying would not help and the ballot is
           // not counted; the counter must look at the paper.
@@ -317,7 +322,7 @@
   function render() {
     let total = 0, valid = 0, invalid = 0;
     for (const h of st.history) {
-      if (h.status === "voided" || h.status === "failed") continue;
+      if (h.status === "voided" || h.status === "failed" || h.status === "settled") continue;
       total++;
       if (h.reason) invalid++; else valid++;
     }
