@@ -260,6 +260,31 @@ func prefixField(prefix string, err error) error {
 	return &out
 }
 
+// paperAt checks what a keying and a committee decision both name: an
+// open verified round, a declared stack holding the position, and a ballot
+// that reads on its list; it returns the ballot in its standard form.
+func (s *Server) paperAt(ctx context.Context, id string, stack, pos int, raw json.RawMessage) (*cachedContest, tally.Ballot, error) {
+	cc, rec, err := s.verifiedContest(ctx, id)
+	if err != nil {
+		return nil, tally.Ballot{}, err
+	}
+	if rec.State != tally.StateOpen {
+		return nil, tally.Ballot{}, errNotOpenVerified(rec.State)
+	}
+	size, err := s.stackSize(ctx, cc.ID, stack)
+	if err != nil {
+		return nil, tally.Ballot{}, err
+	}
+	if err := tally.CheckPosition(stack, pos, size); err != nil {
+		return nil, tally.Ballot{}, err
+	}
+	body, err := keyedBallot(cc, raw, stack, pos)
+	if err != nil {
+		return nil, tally.Ballot{}, err
+	}
+	return cc, body, nil
+}
+
 func errNotOpenVerified(state tally.State) error {
 	return errorf(tally.Conflict, "state", "the contest is %s: ballots are keyed only while it is open", state)
 }
@@ -308,21 +333,7 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	cc, rec, err := s.verifiedContest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	if rec.State != tally.StateOpen {
-		return errNotOpenVerified(rec.State)
-	}
-	size, err := s.stackSize(ctx, cc.ID, req.Stack)
-	if err != nil {
-		return err
-	}
-	if err := tally.CheckPosition(req.Stack, req.Position, size); err != nil {
-		return err
-	}
-	body, err := keyedBallot(cc, req.Ballot, req.Stack, req.Position)
+	cc, body, err := s.paperAt(ctx, c.Params("id"), req.Stack, req.Position, req.Ballot)
 	if err != nil {
 		return err
 	}
@@ -456,21 +467,7 @@ func (s *Server) postDecision(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	cc, rec, err := s.verifiedContest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	if rec.State != tally.StateOpen {
-		return errNotOpenVerified(rec.State)
-	}
-	size, err := s.stackSize(ctx, cc.ID, stack)
-	if err != nil {
-		return err
-	}
-	if err := tally.CheckPosition(stack, pos, size); err != nil {
-		return err
-	}
-	body, err := keyedBallot(cc, req.Ballot, stack, pos)
+	cc, body, err := s.paperAt(ctx, c.Params("id"), stack, pos, req.Ballot)
 	if err != nil {
 		return err
 	}
