@@ -390,6 +390,7 @@
   function showPosition() {
     if (!V) return;
     $("position").textContent = st.stack ? t("desk.v_of", st.pos, st.size) : "—";
+    $("stack-help").hidden = !!st.stack; // the hint is for choosing a stack
     $("stack-input").value = st.stack || "";
   }
 
