@@ -3,11 +3,9 @@ package api
 import (
 	"bufio"
 	"context"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -83,13 +81,11 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	req.Reason = strings.Join(strings.Fields(norm.NFC.String(req.Reason)), " ")
-	switch n := utf8.RuneCountInString(req.Reason); {
-	case n == 0:
-		return errorf(tally.Invalid, "reason", "required: say why the ballot is withdrawn (it goes on the minutes)")
-	case n > 500:
-		return errorf(tally.Invalid, "reason", "too long (at most 500 characters)")
+	reason, err := reasonText(req.Reason, "say why the ballot is withdrawn")
+	if err != nil {
+		return err
 	}
+	req.Reason = reason
 	ctx, cancel := storeCtx()
 	defer cancel()
 	cc, _, err := s.contest(ctx, c.Params("id"))
@@ -191,4 +187,18 @@ func (s *Server) getLog(c *fiber.Ctx) error {
 		after = entries[len(entries)-1].Seq
 	}
 	return w.Flush()
+}
+
+// reasonText cleans the reason of a void or a committee decision (it goes
+// on the minutes, so it is required) and checks its length; why says what
+// it must say.
+func reasonText(raw, why string) (string, error) {
+	r := tally.CleanText(raw)
+	switch n := utf8.RuneCountInString(r); {
+	case n == 0:
+		return "", errorf(tally.Invalid, "reason", "required: %s (it goes on the minutes)", why)
+	case n > 500:
+		return "", errorf(tally.Invalid, "reason", "too long (at most 500 characters)")
+	}
+	return r, nil
 }

@@ -215,7 +215,7 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 		for i, col := range cols {
 			cell := ""
 			if i < len(rows[r]) {
-				cell = strings.Join(strings.Fields(norm.NFC.String(rows[r][i])), " ")
+				cell = tally.CleanText(rows[r][i])
 			}
 			switch col {
 			case colName:

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/skip2/go-qrcode"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -267,7 +266,7 @@ func (s *Server) deskTokenForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	name := strings.Join(strings.Fields(norm.NFC.String(c.FormValue("name"))), " ")
+	name := tally.CleanText(c.FormValue("name"))
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
 		return errorf(tally.Invalid, "name", "required: the desk's name, such as \"Bàn 2\"")

@@ -11,10 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -195,16 +193,16 @@ func (s *Server) journal(ctx context.Context, cc *cachedContest) ([]tally.Keying
 	slices.SortFunc(states, func(a, b tally.PositionState) int {
 		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Position, b.Position))
 	})
-	SortJournal(allK)
+	sortJournal(allK)
 	slices.SortFunc(allD, func(a, b tally.CommitteeDecision) int {
 		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Position, b.Position))
 	})
 	return allK, allD, states, nil
 }
 
-// SortJournal orders keyings as the journal prints them: by stack,
+// sortJournal orders keyings as the journal prints them: by stack,
 // position, desk, then each desk's keyings in order.
-func SortJournal(ks []tally.Keying) {
+func sortJournal(ks []tally.Keying) {
 	slices.SortFunc(ks, func(a, b tally.Keying) int {
 		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Position, b.Position),
 			strings.Compare(a.Desk, b.Desk), strings.Compare(a.DeskID, b.DeskID), cmp.Compare(a.N, b.N), strings.Compare(a.ID, b.ID))
@@ -230,14 +228,10 @@ func keyedBallot(cc *cachedContest, raw json.RawMessage, stack, pos int) (tally.
 	if len(raw) == 0 || string(raw) == "null" {
 		return tally.Ballot{}, errorf(tally.Invalid, "ballot", `required: the ballot as keyed ({"struck": […]}, {"marks": {…}} or {"invalid": …})`)
 	}
-	var b tally.Ballot
-	if err := tally.DecodeJSON(raw, &b, "ballot"); err != nil {
+	b, err := tally.ParsePositionBallot(raw, stack, pos)
+	if err != nil {
 		return tally.Ballot{}, prefixField("ballot", err)
 	}
-	if b.ID != "" {
-		return tally.Ballot{}, errorf(tally.Invalid, "ballot.id", "leave the id out: the stack and position name the ballot (%s)", tally.PositionID(stack, pos))
-	}
-	b.Note = strings.Join(strings.Fields(norm.NFC.String(b.Note)), " ")
 	body, err := cc.Body(b, stack, pos, cc.index)
 	if err != nil {
 		return tally.Ballot{}, prefixField("ballot", err)
@@ -458,13 +452,11 @@ func (s *Server) postDecision(c *fiber.Ctx) error {
 	if err2 != nil {
 		return errorf(tally.Invalid, "position", "must be a whole number; got %q", c.Params("position"))
 	}
-	req.Reason = strings.Join(strings.Fields(norm.NFC.String(req.Reason)), " ")
-	switch n := utf8.RuneCountInString(req.Reason); {
-	case n == 0:
-		return errorf(tally.Invalid, "reason", "required: say why the committee decided so (it goes on the minutes)")
-	case n > 500:
-		return errorf(tally.Invalid, "reason", "too long (at most 500 characters)")
+	reason, err := reasonText(req.Reason, "say why the committee decided so")
+	if err != nil {
+		return err
 	}
+	req.Reason = reason
 	ctx, cancel := storeCtx()
 	defer cancel()
 	cc, body, err := s.paperAt(ctx, c.Params("id"), stack, pos, req.Ballot)
@@ -735,8 +727,10 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 		return errorf(tally.Conflict, "stacks", "the stacks hold %d papers but the round notes count %d collected: correct the stacks or the notes",
 			v.Declared, *v.Collected)
 	}
+	// Every declared position must be in the log (voids are refused on a
+	// verified round): an agreement whose append a crash cut short shows
+	// here, and is appended again by the next keying of its position.
 	logged := map[string]bool{}
-	voided := map[string]bool{}
 	const page = 5000
 	for after := int64(0); ; {
 		entries, err := s.store.Entries(ctx, cc.ID, after, page)
@@ -744,11 +738,8 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 			return err
 		}
 		for _, e := range entries {
-			switch {
-			case e.Ballot != nil:
+			if e.Ballot != nil {
 				logged[e.Ballot.ID] = true
-			case e.Void != nil:
-				voided[e.Void.Ballot] = true
 			}
 		}
 		if len(entries) < page {
@@ -760,7 +751,7 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 	total := 0
 	for _, sp := range v.Stacks {
 		for k := 1; k <= sp.Ballots; k++ {
-			if id := tally.PositionID(sp.Stack, k); !logged[id] || voided[id] {
+			if id := tally.PositionID(sp.Stack, k); !logged[id] {
 				total++
 				if len(missing) < 10 {
 					missing = append(missing, id)
@@ -768,9 +759,12 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 			}
 		}
 	}
+	if total > len(missing) {
+		missing = append(missing, "…")
+	}
 	if total > 0 {
-		return errorf(tally.Conflict, "stacks", "%d declared position(s) are not accepted yet (%s%s): every paper must be keyed by %d desks in agreement",
-			total, strings.Join(missing, ", "), map[bool]string{true: ", …"}[total > len(missing)], v.Required)
+		return errorf(tally.Conflict, "stacks", "%d declared position(s) are not accepted yet (%s): every paper must be keyed by %d desks in agreement",
+			total, strings.Join(missing, ", "), v.Required)
 	}
 	return nil
 }

@@ -111,12 +111,35 @@ func (r *Reason) UnmarshalText(b []byte) error {
 // without a contest; Contest.Mark checks it against the list. Unknown
 // fields are refused.
 func ParseBallot(data []byte) (Ballot, error) {
+	b, err := decodeBallot(data)
+	if err != nil {
+		return Ballot{}, err
+	}
+	return b, b.Validate()
+}
+
+// ParsePositionBallot decodes the ballot of a verified keying or of a
+// committee decision: a ballot without an id, which its stack and position
+// give it (PositionID). Contest.Body then checks it against the list.
+func ParsePositionBallot(data []byte, stack, position int) (Ballot, error) {
+	b, err := decodeBallot(data)
+	if err != nil {
+		return Ballot{}, err
+	}
+	if b.ID != "" {
+		return Ballot{}, Errorf("id", "leave the id out: the stack and position name the ballot (%s)", PositionID(stack, position))
+	}
+	b.ID = PositionID(stack, position)
+	return b, b.Validate()
+}
+
+func decodeBallot(data []byte) (Ballot, error) {
 	var b Ballot
 	if err := DecodeJSON(data, &b, "ballot"); err != nil {
 		return Ballot{}, ballotJSONError(err)
 	}
-	b.Note = cleanText(b.Note)
-	return b, b.Validate()
+	b.Note = CleanText(b.Note)
+	return b, nil
 }
 
 // ballotJSONError names the field when encoding/json reports a bad enum

@@ -79,13 +79,13 @@ func ParseCongress(data []byte) (*CongressRecord, error) {
 func (c *CongressRecord) Normalize() {
 	c.ID = strings.TrimSpace(c.ID)
 	for _, s := range []*string{&c.Organization, &c.Superior, &c.Name, &c.Term, &c.Place, &c.Date} {
-		*s = cleanText(*s)
+		*s = CleanText(*s)
 	}
 	for i := range c.CountingCommittee {
-		c.CountingCommittee[i].Name = cleanText(c.CountingCommittee[i].Name)
+		c.CountingCommittee[i].Name = CleanText(c.CountingCommittee[i].Name)
 	}
 	for i := range c.Votes {
-		c.Votes[i].Title = cleanText(c.Votes[i].Title)
+		c.Votes[i].Title = CleanText(c.Votes[i].Title)
 		c.Votes[i].Contest = strings.TrimSpace(c.Votes[i].Contest)
 	}
 }

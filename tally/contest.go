@@ -282,19 +282,19 @@ func typeName(t reflect.Type) string {
 // changes the meaning of a contest; Validate judges what is left.
 func (c *Contest) Normalize() {
 	c.ID = strings.TrimSpace(c.ID)
-	c.Title = cleanText(c.Title)
+	c.Title = CleanText(c.Title)
 	for i := range c.Candidates {
 		cand := &c.Candidates[i]
 		cand.ID = strings.TrimSpace(cand.ID)
-		cand.Name = cleanText(cand.Name)
+		cand.Name = CleanText(cand.Name)
 		cand.BirthDate = strings.TrimSpace(cand.BirthDate)
 	}
 }
 
-// cleanText is NFC with surrounding space trimmed and inner runs of
+// CleanText is NFC with surrounding space trimmed and inner runs of
 // whitespace collapsed to one space: "Nguyễn  Văn An" and an NFD "Nguyễn"
 // must be the same name on the minutes.
-func cleanText(s string) string {
+func CleanText(s string) string {
 	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 }
 

@@ -46,7 +46,7 @@ func ParseShowOfHands(data []byte) (ShowOfHands, error) {
 	if err := DecodeJSON(data, &v, "show-of-hands"); err != nil {
 		return ShowOfHands{}, err
 	}
-	v.Title = cleanText(v.Title)
+	v.Title = CleanText(v.Title)
 	return v, v.Validate()
 }
 

@@ -188,20 +188,20 @@ type RollupPolicy struct {
 
 // OrganizationKey is how organization names are compared: NFC, spaces
 // cleaned, lower case ("Đảng bộ phường 4" is "Đảng bộ Phường 4").
-func OrganizationKey(name string) string { return strings.ToLower(cleanText(name)) }
+func OrganizationKey(name string) string { return strings.ToLower(CleanText(name)) }
 
 // ComputeRollup builds the roll-up of in.Organization. An empty or
 // over-long organization is Invalid; one no congress is of or under is
 // NotFound; a certified round without its result is an error of the caller.
 func ComputeRollup(in RollupInput) (*Rollup, error) {
-	root := cleanText(in.Organization)
+	root := CleanText(in.Organization)
 	switch n := utf8.RuneCountInString(root); {
 	case n == 0:
 		return nil, Errorf("organization", "is required: the organization whose congresses are rolled up, e.g. \"Đảng bộ Quận 3\"")
 	case n > maxTitle:
 		return nil, Errorf("organization", "too long (%d characters, at most %d)", n, maxTitle)
 	}
-	term := cleanText(in.Term)
+	term := CleanText(in.Term)
 	if n := utf8.RuneCountInString(term); n > maxTitle {
 		return nil, Errorf("term", "too long (%d characters, at most %d)", n, maxTitle)
 	}
