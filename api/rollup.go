@@ -67,10 +67,11 @@ func (s *Server) getRollup(c *fiber.Ctx) error {
 	return c.JSON(r)
 }
 
-// rollupFilename is the download's name: ASCII, from the organization.
+// rollupFilename is the download's name: ASCII, from the organization
+// without its diacritics ("Đảng bộ Quận 3" → tong-hop-dang-bo-quan-3).
 func rollupFilename(org, ext string) string {
 	var b strings.Builder
-	for _, r := range strings.ToLower(org) {
+	for _, r := range fold(org) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			b.WriteRune(r)
