@@ -38,31 +38,40 @@ const (
 	pdfNoDate                   = 0 // Unix time of a PDF whose record holds no time at all
 )
 
-// MinutesPDF renders the minutes as an A4 PDF, with the same content in the
-// same order as the HTML view. The output depends only on m: the document
-// dates come from the record (m.Date) and the catalog is sorted, so a
-// certified round's PDF is byte-for-byte the same each time it is printed.
-func MinutesPDF(m *Minutes) ([]byte, error) {
-	r := &pdfWriter{pdf: fpdf.New("P", "mm", "A4", ""), m: m}
-	p := r.pdf
+// newPDF starts an A4 document in Noto Serif whose bytes depend only on its
+// arguments: the catalog is sorted and the dates are date (or a fixed
+// stand-in), never the clock.
+func newPDF(date time.Time, title, subject string, marginL, marginR float64) *fpdf.Fpdf {
+	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCatalogSort(true)
-	date := m.Date
 	if date.IsZero() {
 		date = time.Unix(pdfNoDate, 0).UTC() // zero would make fpdf stamp the current time
 	}
 	p.SetCreationDate(date)
 	p.SetModificationDate(date)
-	p.SetTitle(fmt.Sprintf("%s — %s (%s)", m.Title, m.Contest, m.RoundText), true)
-	p.SetSubject(m.Congress, true)
+	p.SetTitle(title, true)
+	if subject != "" {
+		p.SetSubject(subject, true)
+	}
 	p.SetCreator("kiemphieu", true)
 	p.SetProducer("kiemphieu", true)
 	p.SetLang("vi-VN")
 	p.AddUTF8FontFromBytes(pdfFont, "", pdfSerifRegular)
 	p.AddUTF8FontFromBytes(pdfFont, "B", pdfSerifBold)
 	p.AddUTF8FontFromBytes(pdfFont, "I", pdfSerifItalic)
-	p.SetMargins(pdfMarginL, pdfMarginT, pdfMarginR)
+	p.SetMargins(marginL, pdfMarginT, marginR)
 	p.SetAutoPageBreak(true, pdfMarginB)
 	p.AliasNbPages("{nb}")
+	return p
+}
+
+// MinutesPDF renders the minutes as an A4 PDF, with the same content in the
+// same order as the HTML view. The output depends only on m: the document
+// dates come from the record (m.Date) and the catalog is sorted, so a
+// certified round's PDF is byte-for-byte the same each time it is printed.
+func MinutesPDF(m *Minutes) ([]byte, error) {
+	p := newPDF(m.Date, fmt.Sprintf("%s — %s (%s)", m.Title, m.Contest, m.RoundText), m.Congress, pdfMarginL, pdfMarginR)
+	r := &pdfWriter{pdf: p, m: m}
 	p.SetHeaderFunc(r.watermark)
 	p.SetFooterFunc(r.footer)
 	if len(m.Verify.QR) > 0 {

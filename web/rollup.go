@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 
@@ -189,31 +188,14 @@ func bandText(label string) string {
 	return "từ " + strings.Replace(label, "-", " đến ", 1)
 }
 
-// RollupPDF renders the roll-up as an A4 landscape-free portrait PDF with
+// RollupPDF renders the roll-up as an A4 portrait PDF with
 // the minutes' font and tables. It depends only on rep (dates from the
 // data, sorted catalog), so the same figures print to the same bytes.
 func RollupPDF(rep *RollupReport) ([]byte, error) {
-	p := fpdf.New("P", "mm", "A4", "")
-	r := &pdfWriter{pdf: p, m: &Minutes{Footer: rep.Footer}}
-	p.SetCatalogSort(true)
-	date := rep.Date
-	if date.IsZero() {
-		date = time.Unix(pdfNoDate, 0).UTC() // zero would make fpdf stamp the current time
-	}
-	p.SetCreationDate(date)
-	p.SetModificationDate(date)
-	p.SetTitle(rep.Title+" — "+rep.Rollup.Organization, true)
-	p.SetCreator("kiemphieu", true)
-	p.SetProducer("kiemphieu", true)
-	p.SetLang("vi-VN")
-	p.AddUTF8FontFromBytes(pdfFont, "", pdfSerifRegular)
-	p.AddUTF8FontFromBytes(pdfFont, "B", pdfSerifBold)
-	p.AddUTF8FontFromBytes(pdfFont, "I", pdfSerifItalic)
 	// Narrower margins than the minutes: the tables are wide.
 	const margin = 15.0
-	p.SetMargins(margin, pdfMarginT, margin)
-	p.SetAutoPageBreak(true, pdfMarginB)
-	p.AliasNbPages("{nb}")
+	p := newPDF(rep.Date, rep.Title+" — "+rep.Rollup.Organization, "", margin, margin)
+	r := &pdfWriter{pdf: p, m: &Minutes{Footer: rep.Footer}}
 	p.SetFooterFunc(r.footer)
 	p.AddPage()
 	r.left = margin
