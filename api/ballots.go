@@ -27,11 +27,8 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if cc.imported {
-		return notImported()
-	}
-	if cc.Entry.Verified() {
-		return notVerified(cc.Entry)
+	if err := cc.directEntry(); err != nil {
+		return err
 	}
 	if rec != nil && rec.State != tally.StateOpen {
 		return notOpen(rec.State)
@@ -92,14 +89,8 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if cc.imported {
-		return notImported()
-	}
-	if cc.Entry.Verified() {
-		// An accepted position was checked by several desks or decided
-		// by the committee; withdrawing it would leave a declared paper
-		// uncounted with its id taken.
-		return notVerified(cc.Entry)
+	if err := cc.directEntry(); err != nil {
+		return err
 	}
 	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason}})
 }
@@ -187,6 +178,21 @@ func (s *Server) getLog(c *fiber.Ctx) error {
 		after = entries[len(entries)-1].Seq
 	}
 	return w.Flush()
+}
+
+// directEntry says whether a desk's ballot or void may go straight to the
+// round's log. Not on a round imported from another instance (its log was
+// rebuilt from the export), nor on a verified round: its ballots come in
+// by agreement or the committee's decision, and withdrawing an accepted
+// position would leave a declared paper uncounted with its id taken.
+func (cc *cachedContest) directEntry() error {
+	switch {
+	case cc.imported:
+		return notImported()
+	case cc.Entry.Verified():
+		return notVerified(cc.Entry)
+	}
+	return nil
 }
 
 // reasonText cleans the reason of a void or a committee decision (it goes

@@ -498,10 +498,7 @@ func (ep *electedPeople) add(c *Contest, res *Result) {
 	} else {
 		ref = time.Time{}
 	}
-	index := make(map[string]int, len(c.Candidates))
-	for i, cand := range c.Candidates {
-		index[cand.ID] = i
-	}
+	index := c.Index()
 	for _, id := range res.Elected {
 		if i, ok := index[id]; ok {
 			ep.people = append(ep.people, ElectedPerson{Candidate: &c.Candidates[i], Reference: ref})
