@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,13 +165,16 @@ func KeyedText(c *tally.Contest, b tally.Ballot) string {
 		if len(b.Struck) == 0 {
 			return "không gạch tên nào"
 		}
-		names := make([]string, 0, len(b.Struck))
-		for i := range c.Candidates {
-			for _, id := range b.Struck {
-				if index[id] == i {
-					names = append(names, name(i))
-				}
+		idx := make([]int, 0, len(b.Struck))
+		for _, id := range b.Struck {
+			if i, ok := index[id]; ok {
+				idx = append(idx, i)
 			}
+		}
+		slices.Sort(idx) // ballot order
+		names := make([]string, len(idx))
+		for j, i := range idx {
+			names[j] = name(i)
 		}
 		return "gạch: " + strings.Join(names, "; ")
 	}
