@@ -34,7 +34,6 @@ func init() {
 		"stacks.disputes":      {"Phiếu nhập lệch chờ quyết định", "Disputes waiting for a decision"},
 		"stacks.none":          {"Không có phiếu nhập lệch.", "No dispute."},
 		"stacks.position":      {"Tệp %d, phiếu thứ %d", "Stack %d, position %d"},
-		"stacks.choose":        {"Chọn nội dung của bàn này", "Choose this desk's entry"},
 		"stacks.other":         {"Nội dung khác (gõ như ở bàn kiểm phiếu)", "Another entry (typed as at the desk)"},
 		"stacks.reason":        {"Lý do (ghi vào biên bản)", "Reason (goes on the minutes)"},
 		"stacks.decide":        {"Ban Kiểm phiếu quyết định", "Record the committee's decision"},
