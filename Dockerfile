@@ -1,5 +1,7 @@
 # kiemphieu: one static binary on a small base image.
 FROM golang:1.26-bookworm AS build
+# Go 1.27.3 for the standard library's security fixes (README).
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -1,5 +1,9 @@
 # kiemphieu — see README.md.
 GO ?= go
+# Go 1.27.3 for the standard library's security fixes (README); the go
+# command fetches it from the module proxy on first use.
+GOTOOLCHAIN ?= go1.27.3
+export GOTOOLCHAIN
 .PHONY: run test lint bench bench-go bench-table bench-intake bench-sse build proof
 
 # The service with a sample congress (embedded store, temporary data).

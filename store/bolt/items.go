@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -34,6 +35,38 @@ func (s *Store) PutItem(ctx context.Context, kind, key string, value []byte) err
 		}
 		return b.Put([]byte(key), value)
 	}))
+}
+
+// SwapItem stores value under kind and key only if the item holds old
+// now — old nil: only if there is no item — and reports whether it did.
+// Compare and store are one transaction, so of two callers that read the
+// same value and swap it, exactly one succeeds: the state of a record
+// (a sign-in lock, a paper in verified entry) moves one step at a time.
+func (s *Store) SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	if kind == "" || key == "" || value == nil {
+		return false, &tally.Error{Kind: tally.Invalid, Message: "bolt: a swap needs a kind, a key and a value"}
+	}
+	swapped := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		items, err := tx.CreateBucketIfNotExists(bucketItems)
+		if err != nil {
+			return err
+		}
+		b, err := items.CreateBucketIfNotExists([]byte(kind))
+		if err != nil {
+			return err
+		}
+		cur := b.Get([]byte(key))
+		if (old == nil) != (cur == nil) || !bytes.Equal(cur, old) {
+			return nil
+		}
+		swapped = true
+		return b.Put([]byte(key), value)
+	})
+	if err != nil {
+		return false, storeErr("swap item", err)
+	}
+	return swapped, nil
 }
 
 // Item returns the value stored under kind and key, or an error of kind

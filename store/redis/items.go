@@ -39,6 +39,45 @@ func (s *Store) PutItem(ctx context.Context, kind, key string, value []byte) err
 	return nil
 }
 
+// swapScript stores a value only if the key holds the expected one.
+//
+// KEYS: the item. ARGV: "1" if a value is expected ("0": the key must be
+// absent), the expected value, the new value. Returns 1 if stored.
+var swapScript = goredis.NewScript(`#!lua
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if cur then return 0 end
+elseif cur ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return 1
+`)
+
+// SwapItem stores value under kind and key only if the item holds old
+// now — old nil: only if there is no item — and reports whether it did.
+// The compare and the store are one script on one key, so they are atomic
+// across every instance (and on Cluster); of two callers that read the
+// same value and swap it, exactly one succeeds.
+func (s *Store) SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error) {
+	if kind == "" || key == "" || value == nil {
+		return false, &tally.Error{Kind: tally.Invalid, Message: "redis store: a swap needs a kind, a key and a value"}
+	}
+	// The index first, as PutItem does.
+	if err := s.rdb.SAdd(ctx, itemIndexKey(kind), key).Err(); err != nil {
+		return false, classify(err)
+	}
+	expect := "1"
+	if old == nil {
+		expect = "0"
+	}
+	n, err := swapScript.Run(ctx, s.rdb, []string{itemKey(kind, key)}, expect, old, value).Int()
+	if err != nil {
+		return false, classify(err)
+	}
+	return n == 1, nil
+}
+
 // Item returns the value stored under kind and key, or an error of kind
 // NotFound.
 func (s *Store) Item(ctx context.Context, kind, key string) ([]byte, error) {

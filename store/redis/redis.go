@@ -153,7 +153,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		rdb.Close()
 		return nil, unavailable(fmt.Errorf("redis at %s: %w", addr, err))
 	}
-	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript} {
+	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript, "swap": swapScript} {
 		if err := script.Load(ctx, rdb).Err(); err != nil {
 			rdb.Close()
 			return nil, unavailable(fmt.Errorf("redis at %s: loading the %s script: %w", addr, name, err))

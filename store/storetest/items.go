@@ -26,6 +26,10 @@ type ItemStore interface {
 	// the counter's time left; a counter is forgotten window after its
 	// first Hit. The rate limits of the service, shared by its instances.
 	Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error)
+	// SwapItem stores value only if the item holds old (nil: is absent)
+	// and reports whether it did: the compare-and-set that moves a
+	// record's state one step at a time across instances.
+	SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error)
 }
 
 // RunItems runs the contract of ItemStore. reopen restarts the store on
@@ -96,6 +100,69 @@ func RunItems(t *testing.T, open func(t *testing.T) ItemStore, reopen func(t *te
 		}
 	})
 	t.Run("Hit", func(t *testing.T) { testHit(t, open, reopen) })
+	t.Run("SwapItem", func(t *testing.T) { testSwapItem(t, open, reopen) })
+}
+
+// testSwapItem: a swap stores only over the value it expects (or over
+// nothing), an empty value is a value and not absence, the result
+// survives a restart, and of many concurrent swaps from one value exactly
+// one wins.
+func testSwapItem(t *testing.T, open func(t *testing.T) ItemStore, reopen func(t *testing.T, s ItemStore) ItemStore) {
+	s := open(t)
+	swap := func(old, value []byte, want bool) {
+		t.Helper()
+		got, err := s.SwapItem(ctx(t), "lock", "k", old, value)
+		if err != nil {
+			t.Fatalf("SwapItem(%q → %q): %v", old, value, err)
+		}
+		if got != want {
+			t.Fatalf("SwapItem(%q → %q) = %v; want %v", old, value, got, want)
+		}
+	}
+	swap([]byte("x"), []byte("1"), false) // nothing there: only old nil matches
+	swap([]byte{}, []byte("1"), false)    // an empty old is a value, not absence
+	swap(nil, []byte("1"), true)
+	swap(nil, []byte("2"), false) // now there is something
+	swap([]byte("2"), []byte("3"), false)
+	swap([]byte("1"), []byte{}, true) // an empty value is stored as such
+	swap(nil, []byte("4"), false)
+	swap([]byte{}, []byte("5"), true)
+	s = reopen(t, s)
+	if got, err := s.Item(ctx(t), "lock", "k"); err != nil || string(got) != "5" {
+		t.Fatalf("after a restart Item = %q, %v; want 5", got, err)
+	}
+	if got, err := s.ListItems(ctx(t), "lock"); err != nil || string(got["k"]) != "5" {
+		t.Fatalf("ListItems after a swap = %q, %v; want k listed", got, err)
+	}
+	if _, err := s.SwapItem(ctx(t), "lock", "k", nil, nil); tally.ErrorKind(err) != tally.Invalid {
+		t.Fatalf("a swap without a value: %v; want Invalid", err)
+	}
+
+	// Many goroutines read the same value and swap from it: one wins.
+	const workers = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.SwapItem(ctx(t), "lock", "k", []byte("5"), []byte(fmt.Sprintf("w%d", i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent swaps from one value won; want exactly 1", wins, workers)
+	}
 }
 
 // testHit: counts go 1, 2, 3… per key, keys are separate, concurrent Hits
