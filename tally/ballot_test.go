@@ -264,7 +264,7 @@ func TestParseBallot(t *testing.T) {
 		{name: "other with a blank note", input: `{"id": "b", "invalid": "other", "note": "  "}`, field: "note"},
 		{name: "note too long", input: `{"id": "b", "invalid": "other", "note": "` + strings.Repeat("ư", 501) + `"}`, field: "note"},
 		{name: "bad mark", input: `{"id": "b", "marks": {"c1": "yes"}}`, field: "marks"},
-		{name: "mark as number", input: `{"id": "b", "marks": {"c1": 1}}`, field: "marks"},
+		{name: "mark as number", input: `{"id": "b", "marks": {"c1": 1}}`, field: "marks.c1"},
 		{name: "engine reason given", input: `{"id": "b", "invalid": "over_vote"}`, field: "invalid"},
 		{name: "bad invalid value", input: `{"id": "b", "invalid": "dirty"}`, field: "invalid"},
 		{name: "struck not a list", input: `{"id": "b", "struck": "c1"}`, field: "struck"},
