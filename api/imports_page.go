@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"io"
 	"net/url"
@@ -264,14 +263,4 @@ func (s *Server) refusePage(c *fiber.Ctx, l web.Lang, form string, err error, ke
 	}
 	d.Refusal = r
 	return s.render(c, statusOf[tally.ErrorKind(err)], "imports", s.page(c, "imports.title", d))
-}
-
-// signedBy is the fingerprint of the key a round is signed with, "" if it
-// carries no signature that verifies.
-func signedBy(rec *tally.Record) (string, ed25519.PublicKey) {
-	pub, err := tally.CheckSignature(rec)
-	if err != nil || pub == nil {
-		return "", nil
-	}
-	return tally.Fingerprint(pub), pub
 }

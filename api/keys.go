@@ -294,3 +294,13 @@ func (s *Server) deleteKey(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+// signedBy is the fingerprint of the key a round is signed with, "" if it
+// carries no signature that verifies.
+func signedBy(rec *tally.Record) (string, ed25519.PublicKey) {
+	pub, err := tally.CheckSignature(rec)
+	if err != nil || pub == nil {
+		return "", nil
+	}
+	return tally.Fingerprint(pub), pub
+}
