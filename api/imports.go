@@ -123,7 +123,7 @@ func (s *Server) importAnchor(ctx context.Context, rec *tally.Record, logHead, h
 	if head != "" {
 		typed := normalizeHash(head)
 		if !hashPattern.MatchString(typed) {
-			return "", refused(errorf(tally.Invalid, "head", "%.80q is not a log head hash: one is 64 characters 0–9 and a–f, as printed on the certified minutes", head), "imports.refused.head_malformed", head)
+			return "", refused(errorf(tally.Invalid, "head", "%.80q is not a log head hash: one is 64 characters 0–9 and a–f, as printed on the certified minutes", head), "imports.refused.head_malformed", fmt.Sprintf("%.80s", head))
 		}
 		if typed != logHead {
 			return "", refused(errorf(tally.Invalid, "head", "the export's log ends with %s, not with the head given (%s): this is not the log the certified minutes were printed from; nothing was stored", logHead, typed), "imports.refused.head_differs", logHead)
