@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -45,6 +46,7 @@ type BallotLog interface {
 // Items keeps small records by kind and key: tokens, users, sessions.
 type Items interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
+	SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error)
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error
 	ListItems(ctx context.Context, kind string) (map[string][]byte, error)
@@ -92,6 +94,9 @@ type Config struct {
 	// Empty: the peer's own address (behind a proxy, everyone shares the
 	// proxy's limit).
 	TrustedProxies []string
+	// SigningKey signs every round this instance certifies; nil: the
+	// deployment's key kept in the store (InstanceKey), made on first use.
+	SigningKey ed25519.PrivateKey
 }
 
 // Limits on what a client may send.
@@ -116,6 +121,10 @@ type Server struct {
 		mu sync.Mutex
 		m  map[string]cachedToken // by the token's digest
 	}
+	key struct {
+		mu sync.Mutex
+		k  ed25519.PrivateKey // signingKey
+	}
 
 	// streams counts the SSE streams being written on hijacked
 	// connections, which the Fiber server no longer tracks.
@@ -129,6 +138,7 @@ type Server struct {
 func New(store Store, cfg Config) *Server {
 	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
 	s.tokens.m = map[string]cachedToken{}
+	s.key.k = cfg.SigningKey
 	s.limits = DefaultRateLimits()
 	if cfg.RateLimits != nil {
 		s.limits = *cfg.RateLimits
@@ -236,7 +246,7 @@ func (s *Server) routes() {
 	v1.Post("/contests", s.require(roleAdmin), s.createContest)
 	v1.Post("/contests/check", s.require(roleAdmin), s.checkContest)
 	v1.Post("/candidates/import", s.require(roleAdmin), s.importCandidates)
-	v1.Post("/imports", s.require(roleAdmin), s.importRound)
+	s.importRoutes(v1)
 	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
 	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
 	v1.Post("/contests/:id/close", s.require(roleAdmin), s.closeContest)

@@ -298,13 +298,21 @@ func (s *Server) recount(ctx context.Context, id string) (head string, version i
 }
 
 // certifyContest: closed → certified. The round is frozen; the head hash
-// recorded at close is what the minutes print.
+// recorded at close is what the minutes print, and the instance's key
+// signs it (tally.CertificationMessage) for the export.
 func (s *Server) certifyContest(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	key, err := s.signingKey(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
 	return s.transition(c, tally.StateCertified, func(rec *tally.Record, v int64) error {
 		if v != rec.Version {
 			return fmt.Errorf("certify %s: the log is at %d, closed at %d", rec.Contest.ID, v, rec.Version)
 		}
 		rec.Certified = s.stamp()
+		tally.Sign(rec, key)
 		return nil
 	})
 }

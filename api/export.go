@@ -217,7 +217,7 @@ func (s *Server) exportLog(c *fiber.Ctx) error {
 	// The import note is this instance's bookkeeping, not the round's: the
 	// export of an imported round is the very file it was imported from.
 	header := *rec
-	header.Imported, header.ImportFailed = "", ""
+	header.Imported, header.ImportAnchor, header.ImportFailed = "", "", ""
 	if err := enc.Encode(tally.ExportHeader{Kind: tally.ExportKind, Record: &header}); err != nil {
 		return err
 	}

@@ -270,7 +270,7 @@ func errorOf(t testing.TB, r *response, status int) apiError {
 	return *body.Error
 }
 
-var codeOf = map[int]string{400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large"}
+var codeOf = map[int]string{400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 503: "unavailable"}
 
 // mustError checks status, code and (when not empty) field of an error.
 func mustError(t testing.TB, r *response, status int, field string) apiError {

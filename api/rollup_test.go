@@ -222,7 +222,7 @@ func seedCommittee(e *rollupEnv, rng *rand.Rand, congress, id string, scenario, 
 	r1.state = "certified"
 	if scenario == scImported {
 		export := target.ok(target.do("GET", "/contests/"+id+"/export.jsonl", nil), http.StatusOK).body
-		e.ok(e.do("POST", "/api/v1/imports?congress="+congress, export), http.StatusCreated)
+		e.ok(e.do("POST", "/api/v1/imports?congress="+congress+"&head="+rec.Head, export), http.StatusCreated)
 	}
 	switch scenario {
 	case scFull, scImported:
@@ -675,7 +675,7 @@ func TestRollupImport(t *testing.T) {
 	e.ok(e.do("POST", "/api/v1/congresses", map[string]any{"id": "dh-p4", "organization": "Đảng bộ Phường 4",
 		"superior": seedDistrict, "name": "Đại hội đại biểu Đảng bộ Phường 4"}), http.StatusCreated)
 	ward := newHarness(t)
-	_, export := ward.certifiedExport("bch")
+	certified, export := ward.certifiedExport("bch")
 	_, other := ward.certifiedExport("bch-2")
 
 	rollup := func() rollupJSON {
@@ -700,7 +700,7 @@ func TestRollupImport(t *testing.T) {
 		t.Errorf("the tampered import shows in the roll-up: %+v", got.Congresses[0])
 	}
 
-	e.ok(e.do("POST", "/api/v1/imports?congress=dh-p4", export), http.StatusCreated)
+	e.ok(e.do("POST", "/api/v1/imports?congress=dh-p4&head="+certified.Head, export), http.StatusCreated)
 	got := rollup()
 	if got.Organization != seedDistrict {
 		t.Errorf("organization %q, want the spelling of the records %q", got.Organization, seedDistrict)

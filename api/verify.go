@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"maps"
 	"net/url"
@@ -37,6 +38,10 @@ type verifiedRound struct {
 	ClosedAt, CertifiedAt  string
 	Head                   string
 	Entries                int64
+	// Fingerprint is the key the round is signed with (empty when it is
+	// not, or the signature fails: then Problems says so), Signer whose
+	// key it is as this instance knows it.
+	Fingerprint, Signer string
 	// Matched: the log is whole, ends with the hash, and its recount
 	// equals the stored count. Otherwise Problems says what is wrong,
 	// Detail gives the engine's exact words.
@@ -145,6 +150,16 @@ func (s *Server) verifyRound(ctx context.Context, c *fiber.Ctx, l web.Lang, rec 
 	}
 	problem := func(key string, args ...any) { v.Problems = append(v.Problems, l.T(key, args...)) }
 
+	if rec.Signature != nil {
+		var err error
+		if v.Fingerprint, v.Signer, err = s.signer(ctx, l, rec); err != nil {
+			return v, err
+		}
+		if v.Fingerprint == "" {
+			problem("verify.problem.signature")
+		}
+	}
+
 	entries, err := s.wholeLog(ctx, id)
 	if err != nil {
 		return v, err
@@ -179,6 +194,31 @@ func (s *Server) verifyRound(ctx context.Context, c *fiber.Ctx, l web.Lang, rec 
 	}
 	v.Matched = len(v.Problems) == 0
 	return v, nil
+}
+
+// signer says who signed a round: the key's fingerprint and whose it is
+// (this instance, a registered organization, or a key unknown here); an
+// empty fingerprint if the signature does not verify.
+func (s *Server) signer(ctx context.Context, l web.Lang, rec *tally.Record) (fingerprint, who string, err error) {
+	fp, pub := signedBy(rec)
+	if pub == nil {
+		return "", "", nil
+	}
+	own, err := s.signingKey(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if own.Public().(ed25519.PublicKey).Equal(pub) {
+		return fp, l.T("verify.signer.self"), nil
+	}
+	k, err := s.registeredKey(ctx, pub)
+	if err != nil {
+		return "", "", err
+	}
+	if k != nil {
+		return fp, l.T("verify.signer.registered", k.Label), nil
+	}
+	return fp, l.T("verify.signer.unknown"), nil
 }
 
 // chainProblemText says in the page's language where the chain breaks;

@@ -66,6 +66,58 @@ func VerifyExport(rec *Record, entries []Entry, exported *Result) (string, *Resu
 	return head, res, nil
 }
 
+// CheckStoreRules checks what every store enforces as it appends and
+// VerifyExport (the chain and the recount) does not: each entry is a
+// ballot or a void and has a time; a ballot passes Validate, carries no
+// ruling but one made on sight, is marked against the contest (a voided
+// one too) and has an id no earlier ballot has; a void names an earlier
+// ballot by its id and its entry, once. A log that breaks one was not
+// written by a store, and rebuilding it through one would stop part-way:
+// an import refuses it before storing anything.
+func CheckStoreRules(c *Contest, entries []Entry) error {
+	index := c.Index()
+	ballots := make(map[string]int64, len(entries)) // ballot id → its entry's seq
+	voided := map[string]bool{}
+	for i, e := range entries {
+		field := fmt.Sprintf("log[%d]", i)
+		switch {
+		case (e.Ballot == nil) == (e.Void == nil):
+			return Errorf(field, "entry %d is neither a ballot nor a void", e.Seq)
+		case e.Time == "":
+			return Errorf(field+".time", "entry %d has no time: a store stamps every entry", e.Seq)
+		case e.Ballot != nil:
+			b := e.Ballot
+			err := b.Validate()
+			if err == nil && b.Invalid != Valid && !b.Invalid.OnSight() {
+				err = Errorf("invalid", "%q is not a ruling on sight", b.Invalid)
+			}
+			if err == nil {
+				_, err = c.Mark(*b, index)
+			}
+			if err != nil {
+				return Errorf(field+".ballot", "entry %d: %v", e.Seq, err)
+			}
+			if seq, seen := ballots[b.ID]; seen {
+				return Errorf(field+".ballot.id", "entry %d repeats the ballot id %q of entry %d: a store records a ballot id once", e.Seq, b.ID, seq)
+			}
+			ballots[b.ID] = e.Seq
+		default:
+			v := e.Void
+			seq, seen := ballots[v.Ballot]
+			switch {
+			case !seen:
+				return Errorf(field+".void.ballot", "entry %d voids ballot %q, which no earlier entry holds", e.Seq, v.Ballot)
+			case v.Seq != seq:
+				return Errorf(field+".void.seq", "entry %d voids ballot %q as entry %d; it is entry %d", e.Seq, v.Ballot, v.Seq, seq)
+			case voided[v.Ballot]:
+				return Errorf(field+".void.ballot", "entry %d voids ballot %q a second time: a store records one void of a ballot", e.Seq, v.Ballot)
+			}
+			voided[v.Ballot] = true
+		}
+	}
+	return nil
+}
+
 // Export is a round's export as read by ReadExport, with the file line of
 // each part so that a problem can be pointed at.
 type Export struct {

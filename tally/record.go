@@ -29,14 +29,25 @@ type Record struct {
 	Opened    string `json:"opened,omitempty"`
 	Closed    string `json:"closed,omitempty"`
 	Certified string `json:"certified,omitempty"`
+	// Signature is the certifying instance's seal over the certified round
+	// (CertificationMessage), set at certification; for an imported round,
+	// the one of the instance that certified it. Absent for rounds
+	// certified before instances had keys.
+	Signature *Signature `json:"signature,omitempty"`
 	// Imported is the RFC 3339 time a round counted and certified by
 	// another instance was imported here (POST /imports); empty for a round
 	// counted here. A record with Imported set that is not certified is an
-	// import still running or one that failed (ImportFailed): it takes no
-	// ballots and no transitions, and its result is never shown as final.
+	// import still running or one this instance could not finish (its
+	// store failed: ImportFailed): it takes no ballots and no transitions,
+	// its result is never shown as final, and the next import of the same
+	// export finishes it.
 	Imported string `json:"imported,omitempty"`
-	// ImportFailed says why an import stopped part-way (the log rebuilt
-	// here did not reproduce the exported one); the round stays unusable.
+	// ImportAnchor is what tied an imported round to its certified minutes:
+	// "head" (the head printed on them, given with the import) or
+	// "key:<fingerprint>" (a signature under a key registered here).
+	ImportAnchor string `json:"import_anchor,omitempty"`
+	// ImportFailed says why an import stopped part-way: the store failed
+	// (every check of the export passed before anything was stored).
 	ImportFailed string `json:"import_failed,omitempty"`
 }
 

@@ -646,6 +646,11 @@ func minutesVerification(rec *tally.Record, url string) MinutesVerification {
 	if when, ok := minutesStamp(rec.Certified); ok && rec.State == tally.StateCertified {
 		v.Lines = append(v.Lines, "Chứng nhận lúc "+when+".")
 	}
+	if pub, err := tally.CheckSignature(rec); err == nil && pub != nil {
+		// The key that signed the certification: a district that has
+		// registered it imports the export without typing the hash.
+		v.Lines = append(v.Lines, "Khóa ký của máy kiểm phiếu (dấu vân tay): "+tally.Fingerprint(pub)+".")
+	}
 	if url != "" {
 		v.URL = url
 		v.Lines = append(v.Lines, "Kiểm tra tại: "+url)

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"flag"
 	"fmt"
 	"io"
@@ -135,6 +136,17 @@ func minutesCongress(t testing.TB, js string) *tally.CongressRecord {
 
 func minutesInt(n int) *int { return &n }
 
+// minutesKey is the signing key of the golden cases' instance: a fixed
+// seed, so the signature and the fingerprint printed never change.
+var minutesKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+
+// minutesSigned signs a certified record as the instance does at
+// certification.
+func minutesSigned(rec *tally.Record) *tally.Record {
+	tally.Sign(rec, minutesKey)
+	return rec
+}
+
 const minutesVerifyBase = "https://kiemphieu.example.vn/verify/"
 
 // minutesCase is one golden case.
@@ -160,7 +172,7 @@ func minutesCases(t testing.TB) []minutesCase {
 			         {"subject":"seats","contest":"chiuy-cb-kp3-2025","present":21,"approve":21,"disapprove":0,"other":0},
 			         {"subject":"list","contest":"chiuy-cb-kp3-2025","present":21,"approve":19,"disapprove":1,"other":1},
 			         {"subject":"seats","contest":"bithu-cb-kp3-2025","present":21,"approve":21,"disapprove":0,"other":0}]}`),
-		Record:    r.record(tally.StateCertified, 21),
+		Record:    minutesSigned(r.record(tally.StateCertified, 21)),
 		Result:    r.result,
 		Notes:     tally.RoundNotes{Present: minutesInt(21), Collected: minutesInt(20)},
 		VerifyURL: minutesVerifyBase + r.head,
@@ -401,6 +413,15 @@ func TestMinutesSpecifics(t *testing.T) {
 	if m.Notice != "" || m.Watermark != "" {
 		t.Errorf("certified minutes carry notice %q, watermark %q", m.Notice, m.Watermark)
 	}
+	// The key that signed the certification, beside the hash; none on a
+	// round without a signature.
+	fp := tally.Fingerprint(minutesKey.Public().(ed25519.PublicKey))
+	if got := strings.Join(m.Verify.Lines, "\n"); !strings.Contains(got, "Khóa ký của máy kiểm phiếu (dấu vân tay): "+fp+".") {
+		t.Errorf("certified, signed minutes do not print the key's fingerprint %s:\n%s", fp, got)
+	}
+	if got := strings.Join(cases["delegates-tie"].Verify.Lines, "\n"); strings.Contains(got, "Khóa ký") {
+		t.Errorf("unsigned minutes print a key: %s", got)
+	}
 
 	d := cases["secretary-closed-draft"]
 	warned := false
@@ -549,6 +570,9 @@ func TestMinutesPDF(t *testing.T) {
 				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC THÀNH VIÊN"}
 			if h := tc.in.Record.Head; h != "" {
 				musts = append(musts, h)
+			}
+			if tc.in.Record.Signature != nil {
+				musts = append(musts, "Khóa ký của máy kiểm phiếu (dấu vân tay): "+tally.Fingerprint(minutesKey.Public().(ed25519.PublicKey)))
 			}
 			for _, cr := range tc.r.result.Candidates {
 				musts = append(musts, cr.Name)

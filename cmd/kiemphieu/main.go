@@ -2,7 +2,7 @@
 //
 //	kiemphieu serve [--addr A] [--data DIR] [--redis-url URL] [--admin-token T]
 //	kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
-//	kiemphieu verify EXPORT [--head HASH]
+//	kiemphieu verify EXPORT [--head HASH] [--key FINGERPRINT|PUBKEY]
 //	kiemphieu demo
 //
 // Exit status: 0 on success, 2 on bad input (with file:line: field: what is
@@ -37,10 +37,13 @@ Usage:
       Tally the ballots offline and print the result (JSON, or a Vietnamese
       table laid out like the counting minutes). The second file may also be
       a round's log (GET /api/v1/contests/{id}/log).
-  kiemphieu verify EXPORT [--head HASH]
+  kiemphieu verify EXPORT [--head HASH] [--key FINGERPRINT|PUBKEY]
       Check a round's export (GET /contests/{id}/export.jsonl): the hash
       chain, the head recorded at close, the recount against the exported
-      result, and with --head the hash printed on the minutes.
+      result, the certifying instance's signature if it has one; with --head
+      the hash printed on the minutes, with --key that the round is signed
+      with that key (its fingerprint as the minutes print it, or its public
+      key).
 
 Exit status: 0 on success, 2 on bad input (file:line: field: problem), 1 otherwise.
 `

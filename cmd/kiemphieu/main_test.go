@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -369,5 +371,50 @@ func TestVerifyCommand(t *testing.T) {
 	code, _, errOut = runCLI(t, "verify", writeFile(t, dir, "ballots.jsonl", `{"id":"b1","struck":[]}`+"\n"+`{"id":"b2","struck":[]}`+"\n"))
 	if code != exitBadUsage || !strings.Contains(errOut, "ballots.jsonl:1: not an export header") {
 		t.Fatalf("not an export: exit %d: %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "verify", export)
+	if code != exitOK || !strings.Contains(out, "not signed") {
+		t.Fatalf("an unsigned export: exit %d\n%s", code, out)
+	}
+	code, _, errOut = runCLI(t, "verify", export, "--key", strings.Repeat("ab", 16))
+	if code != exitBadUsage || !strings.Contains(errOut, "record.signature: the export is not signed") {
+		t.Fatalf("--key on an unsigned export: exit %d: %s", code, errOut)
+	}
+
+	// Signed at certification, as the service does: --key takes the
+	// fingerprint printed on the minutes or the public key.
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, ed25519.SeedSize))
+	pub := key.Public().(ed25519.PublicKey)
+	tally.Sign(rec, key)
+	signedExport := func(name string, rec *tally.Record) string {
+		line, _ := json.Marshal(tally.ExportHeader{Kind: tally.ExportKind, Record: rec})
+		rest := b.String()[strings.Index(b.String(), "\n")+1:]
+		return writeFile(t, dir, name, string(line)+"\n"+rest)
+	}
+	signed := signedExport("signed.jsonl", rec)
+	fp := tally.Fingerprint(pub)
+	for _, k := range []string{fp, strings.ToUpper(strings.ReplaceAll(fp, " ", "")), hex.EncodeToString(pub)} {
+		code, out, errOut = runCLI(t, "verify", signed, "--key", k, "--head", head)
+		if code != exitOK || !strings.Contains(out, "signed with the key "+fp+"; the signature verifies") || !strings.Contains(out, "the signing key is the key given") {
+			t.Fatalf("--key %s: exit %d\n%s%s", k, code, out, errOut)
+		}
+	}
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	code, _, errOut = runCLI(t, "verify", signed, "--key", tally.Fingerprint(other))
+	if code != exitBadUsage || !strings.Contains(errOut, "signed with the key "+fp+", not with the key given") {
+		t.Fatalf("another key: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "verify", signed, "--key", "not-a-key")
+	if code != exitBadUsage || !strings.Contains(errOut, "--key") {
+		t.Fatalf("a malformed key: exit %d: %s", code, errOut)
+	}
+	// The record changed after signing (the ballots issued): refused, with
+	// or without --key.
+	forged := *rec
+	issued := 99
+	forged.Issued = &issued
+	code, _, errOut = runCLI(t, "verify", signedExport("forged.jsonl", &forged))
+	if code != exitBadUsage || !strings.Contains(errOut, "forged.jsonl:1: record.signature: does not verify") {
+		t.Fatalf("a record changed after signing: exit %d: %s", code, errOut)
 	}
 }

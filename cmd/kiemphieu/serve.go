@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/kiemphieu/kiemphieu/api"
 	"github.com/kiemphieu/kiemphieu/store/bolt"
 	"github.com/kiemphieu/kiemphieu/store/redis"
+	"github.com/kiemphieu/kiemphieu/tally"
 )
 
 // serveConfig is DESIGN §5.6: each setting from a flag, else the
@@ -122,13 +124,22 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 		return err
 	}
 	defer store.(closer).Close()
+	// The deployment's signing key, made on the first start and kept in
+	// the store (every instance on one Redis reads the same one): it signs
+	// each round certified, and the minutes print its fingerprint.
+	key, err := api.InstanceKey(ctx, store, func() string { return time.Now().UTC().Format(time.RFC3339) })
+	if err != nil {
+		return fmt.Errorf("the signing key: %w", err)
+	}
 	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
-		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies)})
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies),
+		SigningKey: key})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	log.Info("kiemphieu listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("store", what))
+	log.Info("signing key", slog.String("fingerprint", tally.Fingerprint(key.Public().(ed25519.PublicKey))))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if ready != nil {
