@@ -85,7 +85,7 @@ func (s *Server) importRound(c *fiber.Ctx) error {
 
 	index := orig.Contest.Index()
 	for i, e := range x.Entries {
-		a := tally.Append{Desk: e.Desk, Time: e.Time}
+		a := tally.Append{Desk: e.Desk, DeskID: e.DeskID, Time: e.Time}
 		switch {
 		case e.Ballot != nil:
 			// As a desk's ballot is checked (a voided one too: the replay

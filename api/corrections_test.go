@@ -1,0 +1,188 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// flipDef is the contest of finding 1 of the security review: one seat,
+// A and B, five voters (D = 5, so 3 votes pass).
+func flipDef(id string) map[string]any {
+	return map[string]any{
+		"id": id, "title": "Bầu Bí thư Chi bộ 4", "kind": "secretary", "seats": 1, "ballot": "strike",
+		"electorate": map[string]any{"congress": "body", "convened": 5},
+		"candidates": []any{map[string]any{"id": "A", "name": "Nguyễn Văn An"}, map[string]any{"id": "B", "name": "Trần Thị Bình"}},
+	}
+}
+
+func (h *harness) elected(id string) []string {
+	h.t.Helper()
+	var res struct{ Elected []string }
+	r := h.do("GET", "/api/v1/contests/"+id+"/result", nil, asAdmin)
+	mustStatus(h.t, r, http.StatusOK)
+	decode(h.t, r, &res)
+	return res.Elected
+}
+
+// TestCounterFlipIsOnTheRecord is finding 1's reproduction: an honest desk
+// keys four ballots for A and one for B; a counter credential of another
+// desk voids three of them and re-keys them for B, and the certified
+// minutes said nothing. Now the other desk's voids are refused (403), as
+// are those of a second desk that carries the honest desk's very name;
+// when the committee head (admin) voids the same three, the result flips
+// on the record: each void, with the desk that keyed the ballot, who
+// voided it, when and why, is on the certified minutes (HTML and PDF).
+func TestCounterFlipIsOnTheRecord(t *testing.T) {
+	h := newHarness(t)
+	h.createContest(flipDef("m1"))
+	h.transition("m1", "open", nil)
+	mustStatus(t, h.do("PUT", "/api/v1/contests/m1/notes", map[string]int{"present": 5, "collected": 5}, asAdmin), http.StatusOK)
+	honest := bearer(h.issueToken("counter", "Bàn 1 (honest)"))
+	other := bearer(h.issueToken("counter", "Bàn 9 (other election)"))
+	namesake := bearer(h.issueToken("counter", "Bàn 1 (honest)")) // names repeat
+	for i := 1; i <= 4; i++ {
+		mustStatus(t, h.postBallot("m1", map[string]any{"id": fmt.Sprintf("h-%d", i), "struck": []string{"B"}}, honest), http.StatusCreated)
+	}
+	mustStatus(t, h.postBallot("m1", map[string]any{"id": "h-5", "struck": []string{"A"}}, honest), http.StatusCreated)
+	if got := h.elected("m1"); strings.Join(got, ",") != "A" {
+		t.Fatalf("elected %v before the voids, want A", got)
+	}
+
+	void := func(ballot, reason string, auth opt) *response {
+		return h.do("POST", "/api/v1/contests/m1/ballots/"+ballot+"/void", map[string]string{"reason": reason}, auth)
+	}
+	for i := 1; i <= 3; i++ {
+		for name, auth := range map[string]opt{"another desk": other, "a desk of the same name": namesake} {
+			e := mustError(t, void(fmt.Sprintf("h-%d", i), "nhập nhầm", auth), http.StatusForbidden, "ballot")
+			if !strings.Contains(e.Message, "keyed by another desk (Bàn 1 (honest))") || !strings.Contains(e.Message, "committee head (admin)") {
+				t.Errorf("%s voiding h-%d: message %q does not say whose ballot it is and who may void it", name, i, e.Message)
+			}
+		}
+	}
+	if n := h.logLen("m1"); n != 5 {
+		t.Fatalf("the refused voids left %d entries, want the 5 ballots", n)
+	}
+	if got := h.elected("m1"); strings.Join(got, ",") != "A" {
+		t.Fatalf("elected %v after refused voids, want A", got)
+	}
+
+	// The committee head voids them (the other desk re-keys the papers):
+	// the result flips, and the minutes say how.
+	reasons := []string{"Bàn 1 nhập nhầm tên bị gạch (phiếu 1)", "Bàn 1 nhập nhầm tên bị gạch (phiếu 2)", "Bàn 1 nhập nhầm tên bị gạch (phiếu 3)"}
+	for i, reason := range reasons {
+		mustStatus(t, void(fmt.Sprintf("h-%d", i+1), reason, asAdmin), http.StatusCreated)
+		mustStatus(t, h.postBallot("m1", map[string]any{"id": fmt.Sprintf("r-%d", i+1), "struck": []string{"A"}}, other), http.StatusCreated)
+	}
+	h.transition("m1", "close", map[string]int{"issued": 5})
+	rec := h.transition("m1", "certify", nil)
+	if got := h.elected("m1"); strings.Join(got, ",") != "B" {
+		t.Fatalf("elected %v after the admin's voids, want B", got)
+	}
+
+	r := h.page("GET", "/contests/m1/minutes", nil) // certified: anyone
+	mustStatus(t, r, http.StatusOK)
+	html := text(r.body)
+	entries := h.entries("m1")
+	for i, reason := range reasons {
+		v := entries[5+2*i] // after the five ballots: void, re-key, void, …
+		if v.Void == nil || v.Void.Ballot != fmt.Sprintf("h-%d", i+1) {
+			t.Fatalf("entry %d is %+v, want the void of h-%d", 6+2*i, v, i+1)
+		}
+		row := fmt.Sprintf("%d %d h-%d (mục %d) Bàn 1 (honest) admin %s %s", i+1, v.Seq, i+1, i+1, vnClock(t, v.Time), reason)
+		if !strings.Contains(html, row) {
+			t.Errorf("the certified minutes lack the void row %q:\n%s", row, html)
+		}
+	}
+	if !strings.Contains(html, "VII. HỦY PHIẾU ĐÃ NHẬP VÀ GHI CHÚ VỀ PHIẾU") || !strings.Contains(html, "Không có phiếu nào có ghi chú.") {
+		t.Errorf("the minutes lack the corrections part:\n%s", html)
+	}
+	r = h.do("GET", "/contests/m1/minutes.pdf", nil)
+	mustStatus(t, r, http.StatusOK)
+	pdf := minutesPDFText(t, r.body)
+	for i, reason := range reasons {
+		if !strings.Contains(pdf, fmt.Sprintf("h-%d (mục %d)", i+1, i+1)) || !strings.Contains(pdf, strings.Join(strings.Fields(reason)[:3], " ")) {
+			t.Errorf("the PDF lacks the void of h-%d with its reason", i+1)
+		}
+	}
+	if !strings.Contains(pdf, rec.Head) {
+		t.Error("the PDF lacks the head")
+	}
+}
+
+// entries reads a round's whole log from the store.
+func (h *harness) entries(id string) []tally.Entry {
+	h.t.Helper()
+	entries, err := h.store.Entries(context.Background(), id, 0, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return entries
+}
+
+// tokenSession signs a desk in to the pages with its token, as the desk's
+// browser does, and returns the session with its CSRF token.
+func (h *harness) tokenSession(token string) session {
+	h.t.Helper()
+	r := h.postLoginForm(url.Values{"token": {token}})
+	mustStatus(h.t, r, http.StatusSeeOther)
+	c := sessionCookie(h.t, r)
+	home := h.do("GET", "/", nil, withHeader("Cookie", "kp_session="+c.Value), withHeader("Accept", "text/html"))
+	m := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindSubmatch(home.body)
+	if m == nil {
+		h.t.Fatalf("no CSRF token on the home page of a signed-in desk:\n%s", home.body)
+	}
+	return session{cookie: c.Value, csrf: string(m[1])}
+}
+
+// vnClock is a log time as the minutes' tables write it (Vietnam time).
+func vnClock(t *testing.T, stamp string) string {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts.In(time.FixedZone("ICT", 7*3600)).Format("15:04:05 02/01/2006")
+}
+
+// A desk voids what it keyed, whether it keys over the API with its token
+// or signs in to the desk page with the same token: the log knows the
+// credential, not the channel. A user account is a desk of its own.
+func TestDeskVoidsItsOwnBallots(t *testing.T) {
+	h := newHarness(t)
+	h.openContest(contestDef("own"))
+	token := h.issueToken("counter", "Bàn 2")
+	mustStatus(t, h.postBallot("own", map[string]any{"id": "k-1", "struck": []string{"c1"}}, bearer(token)), http.StatusCreated)
+	mustStatus(t, h.postBallot("own", map[string]any{"id": "k-2", "struck": []string{"c2"}}, bearer(token)), http.StatusCreated)
+	sess := h.tokenSession(token)
+	mustStatus(t, h.do("POST", "/api/v1/contests/own/ballots/k-1/void", map[string]string{"reason": "gõ nhầm"}, withSession(sess)), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/contests/own/ballots/k-2/void", map[string]string{"reason": "gõ nhầm"}, bearer(token)), http.StatusCreated)
+	// Again: the same receipt.
+	mustStatus(t, h.do("POST", "/api/v1/contests/own/ballots/k-2/void", map[string]string{"reason": "gõ nhầm"}, bearer(token)), http.StatusOK)
+
+	h.seedUser("thuky", "mật khẩu đủ dài 2025", "counter")
+	user := withSession(h.login("thuky", "mật khẩu đủ dài 2025"))
+	mustStatus(t, h.postBallot("own", map[string]any{"id": "u-1", "struck": []string{"c3"}}, user), http.StatusCreated)
+	mustError(t, h.do("POST", "/api/v1/contests/own/ballots/u-1/void", map[string]string{"reason": "x"}, bearer(token)), http.StatusForbidden, "ballot")
+	mustStatus(t, h.do("POST", "/api/v1/contests/own/ballots/u-1/void", map[string]string{"reason": "gõ nhầm"}, user), http.StatusCreated)
+	// An unknown ballot is still a 404 for a desk.
+	mustError(t, h.do("POST", "/api/v1/contests/own/ballots/nope/void", map[string]string{"reason": "x"}, bearer(token)), http.StatusNotFound, "ballot")
+
+	entries := h.entries("own")
+	for _, e := range entries {
+		want := "token:"
+		if e.Desk == "thuky" {
+			want = "user:thuky"
+		}
+		if !strings.HasPrefix(e.DeskID, want) || strings.Contains(e.DeskID, token) {
+			t.Errorf("entry %d (desk %q): desk_id %q", e.Seq, e.Desk, e.DeskID)
+		}
+	}
+}
