@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -184,5 +185,157 @@ func TestDeskVoidsItsOwnBallots(t *testing.T) {
 		if !strings.HasPrefix(e.DeskID, want) || strings.Contains(e.DeskID, token) {
 			t.Errorf("entry %d (desk %q): desk_id %q", e.Seq, e.Desk, e.DeskID)
 		}
+	}
+}
+
+// TestVerifiedKeyingsSealedUntilClose is finding 8's reproduction: in
+// double entry desk A keys stack 1, position 1; desk B, refused the
+// journal, read A's keying in the minutes' annex before keying the paper
+// itself. Now no desk, viewer or anonymous reader sees any keying before
+// the round closes, in the journal API or the minutes (HTML or PDF); the
+// committee (admin) does. Once closed the desks read the journal; the copy
+// anyone reads without signing in never prints the keyings.
+func TestVerifiedKeyingsSealedUntilClose(t *testing.T) {
+	h := newHarness(t)
+	h.createContest(with(verifiedDef("v1", "double"), "visibility", "live"))
+	h.transition("v1", "open", nil)
+	mustStatus(t, h.do("PUT", "/api/v1/contests/v1/stacks/1", map[string]int{"ballots": 3}, asAdmin), http.StatusOK)
+	deskA := bearer(h.issueToken("counter", "Desk A"))
+	deskB := bearer(h.issueToken("counter", "Desk B"))
+	viewer := bearer(h.issueToken("viewer", "Thư ký"))
+	keyA := tally.Ballot{Struck: []string{"c2"}}
+	mustStatus(t, h.do("POST", "/api/v1/contests/v1/keyings", keyingBody("a-1", 1, 1, keyA), deskA), http.StatusCreated)
+	const keyed = "gạch: 2. Trần Thị Bình" // A's reading, as the annex writes it
+
+	minutes := func(auth ...opt) (string, string) {
+		t.Helper()
+		r := h.page("GET", "/contests/v1/minutes", nil, auth...)
+		mustStatus(t, r, http.StatusOK)
+		p := h.do("GET", "/contests/v1/minutes.pdf", nil, auth...)
+		mustStatus(t, p, http.StatusOK)
+		return text(r.body), minutesPDFText(t, p.body)
+	}
+	readers := map[string][]opt{"desk B": {deskB}, "desk A": {deskA}, "a viewer": {viewer}, "anonymous (live round)": nil}
+	for name, auth := range readers {
+		if name != "anonymous (live round)" {
+			mustError(t, h.do("GET", "/api/v1/contests/v1/journal", nil, auth...), http.StatusForbidden, "")
+		}
+		html, pdf := minutes(auth...)
+		if strings.Contains(html, keyed) || strings.Contains(pdf, keyed) || strings.Contains(html, "chờ bàn khác") {
+			t.Errorf("%s reads desk A's keying in the minutes of an open round", name)
+		}
+		if !strings.Contains(html, "nội dung từng lần nhập chỉ in sau khi kết thúc kiểm phiếu") {
+			t.Errorf("%s: the annex does not say the keyings are sealed", name)
+		}
+	}
+	if html, pdf := minutes(asAdmin); !strings.Contains(html, keyed) || !strings.Contains(pdf, keyed) {
+		t.Error("the committee does not see the keyings of an open round")
+	}
+	mustStatus(t, h.do("GET", "/api/v1/contests/v1/journal", nil, asAdmin), http.StatusOK)
+
+	// Both desks key every paper alike; the round closes.
+	for pos := 1; pos <= 3; pos++ {
+		if pos > 1 {
+			mustStatus(t, h.do("POST", "/api/v1/contests/v1/keyings", keyingBody(fmt.Sprintf("a-%d", pos), 1, pos, keyA), deskA), http.StatusCreated)
+		}
+		mustStatus(t, h.do("POST", "/api/v1/contests/v1/keyings", keyingBody(fmt.Sprintf("b-%d", pos), 1, pos, keyA), deskB), http.StatusCreated)
+	}
+	mustStatus(t, h.do("PUT", "/api/v1/contests/v1/notes", map[string]int{"collected": 3}, asAdmin), http.StatusOK)
+	h.transition("v1", "close", map[string]int{"issued": 3})
+	for name, auth := range readers {
+		html, _ := minutes(auth...)
+		if name == "anonymous (live round)" {
+			if strings.Contains(html, keyed) || !strings.Contains(html, "Bản công bố (xem không cần đăng nhập) không in nội dung từng lần nhập") {
+				t.Errorf("the public copy of a closed round prints the keyings")
+			}
+			continue
+		}
+		mustStatus(t, h.do("GET", "/api/v1/contests/v1/journal", nil, auth...), http.StatusOK)
+		if !strings.Contains(html, keyed) || !strings.Contains(html, "khớp — đã tính") {
+			t.Errorf("%s does not read the journal of a closed round", name)
+		}
+	}
+}
+
+// TestPerBallotLogIsTheCommittees is finding 13's reproduction: the
+// per-ballot log, with every ballot's marks and the free text of its
+// note, was public through export.jsonl once certified (and while a live
+// round was counted), though GET …/log needs a sign-in. Now the export
+// needs a sign-in too, at any state; the copy of the minutes anyone reads
+// without signing in has the ballots' rulings but not their notes; and the
+// higher committee's path still works end to end: the ward's admin
+// downloads the export, it verifies as `kiemphieu verify` checks it, and
+// the district imports it.
+func TestPerBallotLogIsTheCommittees(t *testing.T) {
+	h := newHarness(t)
+	const mark = "chữ ký Nguyễn Văn Tèo ở mặt sau" // what a note may copy from a paper
+	const ruling = "tên Lê Văn Cường gạch một nửa, Ban Kiểm phiếu kết luận không tính là gạch"
+	for _, id := range []string{"live", "cert"} {
+		def := contestDef(id)
+		if id == "live" {
+			def = with(def, "visibility", "live")
+		}
+		h.openContest(def)
+		desk := bearer(h.issueToken("counter", "Bàn "+id))
+		mustStatus(t, h.postBallot(id, map[string]any{"id": "p-1", "invalid": "identifying_mark", "note": mark}, desk), http.StatusCreated)
+		mustStatus(t, h.postBallot(id, map[string]any{"id": "p-2", "struck": []string{"c4"}, "note": ruling}, desk), http.StatusCreated)
+		mustStatus(t, h.postBallot(id, map[string]any{"id": "p-3", "struck": []string{"c1"}}, desk), http.StatusCreated)
+	}
+	viewer := bearer(h.issueToken("viewer", "Cấp ủy cấp trên"))
+	check := func(id string) {
+		t.Helper()
+		for _, path := range []string{"/contests/" + id + "/export.jsonl", "/api/v1/contests/" + id + "/log"} {
+			mustError(t, h.do("GET", path, nil), http.StatusUnauthorized, "")
+			if r := h.do("GET", path, nil, viewer); r.status != http.StatusOK || !strings.Contains(string(r.body), mark) {
+				t.Errorf("%s for a viewer: %d", path, r.status)
+			}
+		}
+		r := h.page("GET", "/contests/"+id+"/minutes", nil)
+		mustStatus(t, r, http.StatusOK) // public: live, or certified
+		pdf := h.do("GET", "/contests/"+id+"/minutes.pdf", nil)
+		mustStatus(t, pdf, http.StatusOK)
+		html, pdfText := text(r.body), minutesPDFText(t, pdf.body)
+		for _, note := range []string{mark, ruling} {
+			if strings.Contains(html, note) || strings.Contains(pdfText, strings.Join(strings.Fields(note)[:4], " ")) {
+				t.Errorf("%s: the public minutes print the note %q", id, note)
+			}
+		}
+		for _, want := range []string{"p-1 Không hợp lệ: Có chữ ký hoặc ký hiệu riêng (không in trong bản công bố)", "p-2 Hợp lệ (không in trong bản công bố)"} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: the public minutes lack the row %q", id, want)
+			}
+		}
+		signed := text(h.page("GET", "/contests/"+id+"/minutes", nil, viewer).body)
+		for _, want := range []string{"p-1 Không hợp lệ: Có chữ ký hoặc ký hiệu riêng " + mark, "p-2 Hợp lệ " + ruling} {
+			if !strings.Contains(signed, want) {
+				t.Errorf("%s: the committee's minutes lack the row %q", id, want)
+			}
+		}
+	}
+	check("live") // while counting
+	mustStatus(t, h.do("PUT", "/api/v1/contests/cert/notes", map[string]int{"present": 8, "collected": 3}, asAdmin), http.StatusOK)
+	h.transition("cert", "close", map[string]int{"issued": 8})
+	rec := h.transition("cert", "certify", nil)
+	check("cert")
+
+	// The higher committee: the file verifies and imports.
+	r := h.do("GET", "/contests/cert/export.jsonl", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	x, err := tally.ReadExport(bytes.NewReader(r.body), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, err := x.Verify()
+	if err != nil || head != rec.Head {
+		t.Fatalf("the export does not verify: head %s, %v", head, err)
+	}
+	district := importer(t)
+	mustStatus(t, district.do("POST", "/api/v1/imports?head="+rec.Head, r.body, asAdmin), http.StatusCreated)
+	mustError(t, district.do("GET", "/contests/cert/export.jsonl", nil), http.StatusUnauthorized, "")
+	if again := district.do("GET", "/contests/cert/export.jsonl", nil, asAdmin); !bytes.Equal(again.body, r.body) {
+		t.Error("the imported round's export is not the file imported")
+	}
+	if got := text(district.page("GET", "/contests/cert/minutes", nil, asAdmin).body); !strings.Contains(got, mark) {
+		t.Error("the imported round's minutes lack the committee's notes")
 	}
 }
