@@ -229,7 +229,9 @@ func TestVerifiedKeyingsSealedUntilClose(t *testing.T) {
 	}
 	readers := map[string][]opt{"desk B": {deskB}, "desk A": {deskA}, "a viewer": {viewer}, "anonymous (live round)": nil}
 	leaked := 0
-	defer func() { proof.Report(t, "readers_shown_a_keying_before_close", fmt.Sprintf("%d of %d", leaked, len(readers)), "readers") }()
+	defer func() {
+		proof.Report(t, "readers_shown_a_keying_before_close", fmt.Sprintf("%d of %d", leaked, len(readers)), "readers")
+	}()
 	for name, auth := range readers {
 		if name != "anonymous (live round)" {
 			mustError(t, h.do("GET", "/api/v1/contests/v1/journal", nil, auth...), http.StatusForbidden, "")
