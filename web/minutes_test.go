@@ -931,18 +931,10 @@ func TestMinutesCorrections(t *testing.T) {
 			}
 		}
 
-		var html bytes.Buffer
-		if err := RenderMinutesHTML(&html, m); err != nil {
-			t.Fatal(err)
-		}
-		pdf, err := MinutesPDF(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flat := strings.Join(strings.Fields(minutesPDFText(t, pdf, "-raw")), " ")
+		html, flat := minutesRendered(t, m, "-raw")
 		for _, row := range voidRows {
 			for _, cell := range row[2:] {
-				if !strings.Contains(html.String(), cell) {
+				if !strings.Contains(html, cell) {
 					t.Errorf("public=%v: the HTML lacks %q", public, cell)
 				}
 			}
@@ -953,7 +945,7 @@ func TestMinutesCorrections(t *testing.T) {
 			}
 		}
 		for _, e := range in.BallotNotes {
-			inHTML, inPDF := strings.Contains(html.String(), e.Ballot.Note), containsWords(flat, e.Ballot.Note)
+			inHTML, inPDF := strings.Contains(html, e.Ballot.Note), containsWords(flat, e.Ballot.Note)
 			if inHTML == public || inPDF == public {
 				t.Errorf("public=%v: the note of %s in the HTML %v, in the PDF %v", public, e.Ballot.ID, inHTML, inPDF)
 			}
@@ -964,6 +956,21 @@ func TestMinutesCorrections(t *testing.T) {
 	if none.Voids.Table != nil || none.Voids.Empty != "Không có phiếu nào đã nhập bị hủy." || none.Notes.Table != nil || none.Notes.Empty != "Không có phiếu nào có ghi chú." {
 		t.Errorf("a round without corrections: %+v", none)
 	}
+}
+
+// minutesRendered renders the minutes as HTML and as a PDF, and returns
+// the HTML and the PDF's text (pdftotext in mode) on one line.
+func minutesRendered(t *testing.T, m *Minutes, mode string) (string, string) {
+	t.Helper()
+	var html bytes.Buffer
+	if err := RenderMinutesHTML(&html, m); err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := MinutesPDF(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return html.String(), strings.Join(strings.Fields(minutesPDFText(t, pdf, mode)), " ")
 }
 
 // containsWords says whether the words of s appear in text in order, each
@@ -1000,27 +1007,19 @@ func TestMinutesJournalWithheld(t *testing.T) {
 		if m.Journal == nil || m.Journal.Keyings != nil || m.Journal.Decisions != nil {
 			t.Fatalf("%s: annex %+v, want the intro only", name, m.Journal)
 		}
-		var html bytes.Buffer
-		if err := RenderMinutesHTML(&html, m); err != nil {
-			t.Fatal(err)
-		}
-		pdf, err := MinutesPDF(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flat := strings.Join(strings.Fields(minutesPDFText(t, pdf, "-layout")), " ")
+		html, flat := minutesRendered(t, m, "-layout")
 		for _, k := range tc.in.Journal.Keyings {
-			if text := KeyedText(tc.r.contest, k.Ballot); strings.Contains(html.String(), text) || strings.Contains(flat, text) {
+			if text := KeyedText(tc.r.contest, k.Ballot); strings.Contains(html, text) || strings.Contains(flat, text) {
 				t.Errorf("%s: a keying is printed: %q", name, text)
 			}
 		}
 		for _, want := range []string{"PHỤ LỤC: NHẬT KÝ NHẬP PHIẾU", "Các tệp phiếu: tệp 1", "Số lần nhập lệch giữa các bàn đã được Ban Kiểm phiếu giải quyết: 2"} {
-			if !strings.Contains(html.String(), want) {
+			if !strings.Contains(html, want) {
 				t.Errorf("%s: the HTML lacks %q", name, want)
 			}
 		}
 		why := map[string]string{"sealed": "chỉ in sau khi kết thúc kiểm phiếu", "public": "Bản công bố"}[name]
-		if !strings.Contains(flat, why) || !strings.Contains(html.String(), why) {
+		if !strings.Contains(flat, why) || !strings.Contains(html, why) {
 			t.Errorf("%s: the annex does not say why the keyings are left out (%q)", name, why)
 		}
 	}
