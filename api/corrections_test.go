@@ -245,6 +245,13 @@ func TestVerifiedKeyingsSealedUntilClose(t *testing.T) {
 			t.Errorf("%s: the annex does not say the keyings are sealed", name)
 		}
 	}
+	// Nor any other page or answer a desk can read: the committee's stacks
+	// page and the disputes are the admin's; a desk's progress is counts.
+	mustStatus(t, h.do("GET", "/contests/v1/stacks", nil, deskB, withHeader("Accept", "text/html")), http.StatusForbidden)
+	mustError(t, h.do("GET", "/api/v1/contests/v1/disputes", nil, deskB), http.StatusForbidden, "")
+	if r := h.do("GET", "/api/v1/contests/v1/stacks", nil, deskB); r.status != http.StatusOK || strings.Contains(string(r.body), "c2") || strings.Contains(string(r.body), "struck") {
+		t.Errorf("desk B's progress: %d %s", r.status, r.body)
+	}
 	if html, pdf := minutes(asAdmin); !strings.Contains(html, keyed) || !strings.Contains(pdf, keyed) {
 		t.Error("the committee does not see the keyings of an open round")
 	}
