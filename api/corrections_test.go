@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/kiemphieu/kiemphieu/api"
 	"github.com/kiemphieu/kiemphieu/internal/proof"
+	"github.com/kiemphieu/kiemphieu/store/bolt"
 	"github.com/kiemphieu/kiemphieu/tally"
 )
 
@@ -373,5 +377,53 @@ func TestPerBallotLogIsTheCommittees(t *testing.T) {
 	}
 	if got := text(district.page("GET", "/contests/cert/minutes", nil, asAdmin).body); !strings.Contains(got, mark) {
 		t.Error("the imported round's minutes lack the committee's notes")
+	}
+}
+
+// swappedLogStore is the embedded store whose log of round "a" is, once
+// swapped, the log of round "b": what the minutes see when a round's log
+// is replaced under its id (an import refused, then done again).
+type swappedLogStore struct {
+	*bolt.Store
+	swapped atomic.Bool
+}
+
+func (s *swappedLogStore) Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error) {
+	if contest == "a" && s.swapped.Load() {
+		contest = "b"
+	}
+	return s.Store.Entries(ctx, contest, after, limit)
+}
+
+// The minutes read the voids and notes of a log incrementally; a log that
+// is no longer the one read before (its last entry read has another hash)
+// is read again from its start, so the minutes never list another log's
+// corrections.
+func TestMinutesCorrectionsFollowTheLog(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "kiemphieu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ss := &swappedLogStore{Store: st}
+	h := &harness{t: t, server: &server{srv: api.New(ss, api.Config{AdminToken: adminToken}), store: st}}
+	for _, id := range []string{"a", "b"} {
+		h.openContest(contestDef(id))
+		h.castStrike(id, strikes(id, 3, "c4")...)
+	}
+	mustStatus(t, h.do("POST", "/api/v1/contests/a/ballots/a-2/void", map[string]string{"reason": "lý do của sổ a"}, asAdmin), http.StatusCreated)
+	mustStatus(t, h.postBallot("b", map[string]any{"id": "b-9", "invalid": "other", "note": "ghi chú của sổ b"}), http.StatusCreated)
+
+	minutes := func() string { return text(h.page("GET", "/contests/a/minutes", nil, asAdmin).body) }
+	if got := minutes(); !strings.Contains(got, "lý do của sổ a") || strings.Contains(got, "ghi chú của sổ b") {
+		t.Fatalf("the minutes of a: %s", got)
+	}
+	mustStatus(t, h.do("POST", "/api/v1/contests/a/ballots/a-3/void", map[string]string{"reason": "lần hủy thứ hai"}, asAdmin), http.StatusCreated)
+	if got := minutes(); !strings.Contains(got, "lý do của sổ a") || !strings.Contains(got, "lần hủy thứ hai") {
+		t.Fatalf("the minutes do not list a void appended since they were read: %s", got)
+	}
+	ss.swapped.Store(true)
+	if got := minutes(); strings.Contains(got, "lý do của sổ a") || !strings.Contains(got, "ghi chú của sổ b") {
+		t.Fatalf("after the log changed under its id, the minutes list: %s", got)
 	}
 }
