@@ -39,6 +39,9 @@ type Contests interface {
 type BallotLog interface {
 	Append(ctx context.Context, contest string, a tally.Append) (tally.Receipt, bool, error)
 	Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error)
+	// BallotEntry is the entry that recorded a ballot id (NotFound when
+	// none did): whose desk keyed it, for a void.
+	BallotEntry(ctx context.Context, contest, id string) (tally.Entry, error)
 	Counters(ctx context.Context, contest string) (map[string]int64, int64, error)
 	Watch(ctx context.Context) <-chan tally.Change
 }
@@ -132,6 +135,9 @@ type Server struct {
 	// appending counts the ballots and voids waiting for the store; the
 	// broker paces its fan-out while there are any.
 	appending atomic.Int64
+	// corrections keeps, per round, the voids and notes of its log read
+	// so far, for the minutes (api/minutes.go).
+	corrections logCorrections
 }
 
 // New builds the server and its routes.

@@ -45,7 +45,8 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 // and answers with the receipt: 201 when it was appended, 200 when it is a
 // retry of an entry already there.
 func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tally.Append) error {
-	a.Desk, a.Time = principalOf(c).Name, s.stamp()
+	p := principalOf(c)
+	a.Desk, a.DeskID, a.Time = p.Name, p.ID, s.stamp()
 	s.appending.Add(1)
 	receipt, created, err := s.store.Append(ctx, contest, a)
 	s.appending.Add(-1)
@@ -70,7 +71,9 @@ func notOpen(state tally.State) error {
 }
 
 // voidBallot withdraws a ballot from the count with a reason, as a new log
-// entry: POST /contests/{id}/ballots/{ballot}/void {"reason": "…"}.
+// entry: POST /contests/{id}/ballots/{ballot}/void {"reason": "…"}. A
+// counter voids only what its own desk keyed; the committee head (admin)
+// may void any ballot. Either way the void is on the minutes.
 func (s *Server) voidBallot(c *fiber.Ctx) error {
 	var req struct {
 		Reason string `json:"reason"`
@@ -92,7 +95,31 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 	if err := cc.directEntry(); err != nil {
 		return err
 	}
-	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: c.Params("ballot"), Reason: req.Reason}})
+	id := c.Params("ballot")
+	if p := principalOf(c); p.Role != roleAdmin {
+		// The entry never changes once written: checked here, the desk
+		// that keyed it is still the one when the void is appended.
+		e, err := s.store.BallotEntry(ctx, cc.ID, id)
+		if err != nil {
+			return err
+		}
+		if err := mayVoid(p, e); err != nil {
+			return err
+		}
+	}
+	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: id, Reason: req.Reason}})
+}
+
+// mayVoid lets a counter void a ballot only its own desk keyed. Desks are
+// told apart by credential, not by name: two desks may both be "Bàn 1".
+func mayVoid(p *principal, e tally.Entry) error {
+	switch {
+	case e.DeskID == p.ID:
+		return nil
+	case e.DeskID == "":
+		return errorf(tally.Forbidden, "ballot", "ballot %s (entry %d) was keyed before the log recorded each desk's credential: only the committee head (admin) may void it", e.Ballot.ID, e.Seq)
+	}
+	return errorf(tally.Forbidden, "ballot", "ballot %s (entry %d) was keyed by another desk (%s): a desk voids only the ballots it keyed; ask the committee head (admin) to void it", e.Ballot.ID, e.Seq, e.Desk)
 }
 
 // requireResultAccess lets anyone see the result and stream of a contest

@@ -188,7 +188,7 @@ func (s *Server) rebuild(ctx context.Context, x *tally.Export, head, congress, a
 
 	index := orig.Contest.Index()
 	for _, e := range x.Entries[from:] {
-		a := tally.Append{Desk: e.Desk, Time: e.Time}
+		a := tally.Append{Desk: e.Desk, DeskID: e.DeskID, Time: e.Time}
 		if e.Ballot != nil {
 			m, err := orig.Contest.Mark(*e.Ballot, index) // CheckStoreRules marked it already
 			if err != nil {

@@ -116,7 +116,7 @@ func TestImportCertifiedRound(t *testing.T) {
 			t.Errorf("%s differs:\nA %s\nB %s", path, ra.body, rb.body)
 		}
 	}
-	r = b.do("GET", "/contests/bch/export.jsonl", nil) // certified: public
+	r = b.do("GET", "/contests/bch/export.jsonl", nil, asAdmin)
 	mustStatus(t, r, http.StatusOK)
 	if !bytes.Equal(r.body, export) {
 		t.Errorf("the export of the imported round is not the file imported:\n%s\nwant\n%s", r.body, export)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,7 +34,10 @@ func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := web.MinutesInput{Record: rec}
+	// A reader who did not sign in gets the public copy: no ballot note's
+	// text, no keying (docs/architecture.md, "Who reads the per-ballot
+	// log").
+	in := web.MinutesInput{Record: rec, Public: principalOf(c) == nil}
 	if rec.Congress != "" {
 		cg, err := s.congress(ctx, rec.Congress)
 		switch {
@@ -66,8 +70,92 @@ func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
 		if in.Journal, err = s.entryJournal(ctx, rec); err != nil {
 			return nil, err
 		}
+		// As GET …/journal: while the papers are being keyed only the
+		// committee sees what each desk keyed.
+		p := principalOf(c)
+		in.Journal.Sealed = (p == nil || p.Role != roleAdmin) && rec.State != tally.StateClosed && rec.State != tally.StateCertified
+	}
+	if in.Voids, in.BallotNotes, err = s.logCorrections(ctx, id); err != nil {
+		return nil, err
 	}
 	return web.BuildMinutes(in), nil
+}
+
+// logCorrections is what the minutes list from a round's log beyond the
+// count, read so far, per round: the log's length and the hash of its
+// last entry (which stands for the whole log before it), and the voids and
+// the noted ballots up to there. Each reading of the minutes then reads
+// only the entries appended since, not the whole log, whoever asks.
+type logCorrections struct {
+	mu sync.Mutex
+	m  map[string]*roundCorrections
+}
+
+type roundCorrections struct {
+	seq   int64
+	head  string
+	voids []web.MinutesVoid
+	notes []tally.Entry
+}
+
+// logCorrections returns every void of a round's log, with the desk that
+// keyed the ballot it withdrew, and every ballot that carries a note.
+func (s *Server) logCorrections(ctx context.Context, id string) ([]web.MinutesVoid, []tally.Entry, error) {
+	lc := &s.corrections
+	lc.mu.Lock()
+	rc := roundCorrections{}
+	if known := lc.m[id]; known != nil {
+		rc = *known
+	}
+	lc.mu.Unlock()
+	// Appends below must not write into the arrays the cached copy shares.
+	rc.voids, rc.notes = slices.Clip(rc.voids), slices.Clip(rc.notes)
+	const page = 5000
+	for {
+		// From the last entry already read, again: the log must still be
+		// the one read before.
+		entries, err := s.store.Entries(ctx, id, max(rc.seq-1, 0), page)
+		if err != nil {
+			return nil, nil, err
+		}
+		read := len(entries)
+		if rc.seq > 0 {
+			if len(entries) == 0 || entries[0].Seq != rc.seq || entries[0].Hash != rc.head {
+				// Another log under the id (an import refused, then done
+				// again): read it from the start.
+				rc = roundCorrections{}
+				continue
+			}
+			entries = entries[1:]
+		}
+		for _, e := range entries {
+			switch {
+			case e.Void != nil:
+				v := web.MinutesVoid{Entry: e}
+				keyed, err := s.store.Entries(ctx, id, e.Void.Seq-1, 1)
+				if err != nil {
+					return nil, nil, err
+				}
+				if len(keyed) == 1 {
+					v.KeyedBy = keyed[0].Desk
+				}
+				rc.voids = append(rc.voids, v)
+			case e.Ballot != nil && e.Ballot.Note != "":
+				rc.notes = append(rc.notes, e)
+			}
+			rc.seq, rc.head = e.Seq, e.Hash
+		}
+		if read < page {
+			break
+		}
+	}
+	lc.mu.Lock()
+	if lc.m == nil {
+		lc.m = map[string]*roundCorrections{}
+	}
+	lc.m[id] = &rc // a reader that read less may overwrite one that read more: the next reads the rest
+	lc.mu.Unlock()
+	return rc.voids, rc.notes, nil
 }
 
 // earlierRounds follows the Previous links of a round back to the first

@@ -196,11 +196,19 @@ func TestVerify(t *testing.T) {
 			t.Errorf("the verify page lacks %q", want)
 		}
 	}
-	for _, link := range []string{"/contests/bch/minutes", "/contests/bch/minutes.pdf", "/contests/bch/export.jsonl"} {
+	for _, link := range []string{"/contests/bch/minutes", "/contests/bch/minutes.pdf"} {
 		if !strings.Contains(string(r.body), `href="`+link+`"`) {
 			t.Errorf("no link to %s", link)
 		}
 		mustStatus(t, h.page("GET", link, nil), http.StatusOK) // public once certified
+	}
+	// The per-ballot log is offered to those signed in only.
+	if strings.Contains(string(r.body), `href="/contests/bch/export.jsonl"`) || !strings.Contains(got, "chỉ cấp cho người đã đăng nhập") {
+		t.Error("the verify page offers the per-ballot log to an anonymous visitor")
+	}
+	viewer := bearer(h.issueToken("viewer", "xem"))
+	if r := h.page("GET", "/verify/"+rec.Head, nil, viewer); !strings.Contains(string(r.body), `href="/contests/bch/export.jsonl"`) {
+		t.Error("no link to the export for a signed-in visitor")
 	}
 	if r := h.page("GET", "/verify/"+rec.Head+"?lang=en", nil); !strings.Contains(text(r.body), "Matched: the stored log is unbroken") {
 		t.Error("the English page does not say it matched")
@@ -244,8 +252,17 @@ func TestVerifyDraftRound(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	if strings.Contains(got, "Trần Thị Bình") || strings.Contains(string(r.body), `href="/contests/bch/minutes"`) {
+	if strings.Contains(got, "Trần Thị Bình") || strings.Contains(string(r.body), `href="/contests/bch/minutes"`) ||
+		strings.Contains(string(r.body), `href="/contests/bch/export.jsonl"`) {
 		t.Error("a round not yet public shows its result")
+	}
+	// What it does show of the draft is what the draft minutes print
+	// beside the hash (docs/architecture.md): the round, its congress, its
+	// close time and the log's length.
+	for _, want := range []string{"Bầu Ban Chấp hành Chi bộ 3, nhiệm kỳ 2025–2027", "Đảng bộ Phường 4", "Số mục trong sổ phiếu 8"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the page lacks %q", want)
+		}
 	}
 }
 

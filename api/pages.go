@@ -46,10 +46,12 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/contests/:id/screen", s.requireResultPage, s.screenPage)
 	s.pageGet("/contests/:id/stacks", s.requirePage(roleAdmin), s.stacksPage)
 
-	// Downloads for people (DESIGN §5.7), with the result's visibility.
+	// Downloads for people (DESIGN §5.7): the results with the result's
+	// visibility; the per-ballot log, as GET …/log, only to those signed
+	// in (docs/architecture.md, "Who reads the per-ballot log").
 	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)
 	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
-	s.pageGet("/contests/:id/export.jsonl", s.requireResultAccess, s.exportLog)
+	s.pageGet("/contests/:id/export.jsonl", s.require(roleViewer), s.exportLog)
 
 	// Setup (api/setup.go, api/ballotpaper.go).
 	s.pageGet("/congresses/new", s.requirePage(roleAdmin), s.congressSetupPage)

@@ -293,10 +293,10 @@ func TestNoSecretInLogs(t *testing.T) {
 
 // entryFields are the only fields a stored log entry may have, and those
 // of its ballot: what the desk keyed (id, marks, ruling, note), the desk's
-// name, the time, the place in the chain. No address, no user agent, no
-// session, no token.
+// name and credential id, the time, the place in the chain. No address, no
+// user agent, no session, no token.
 var (
-	entryFields  = []string{"ballot", "desk", "hash", "prev", "seq", "time", "void"}
+	entryFields  = []string{"ballot", "desk", "desk_id", "hash", "prev", "seq", "time", "void"}
 	ballotFields = []string{"id", "invalid", "marks", "note", "struck"}
 	voidFields   = []string{"ballot", "reason", "seq"}
 )
@@ -315,7 +315,11 @@ func TestBallotUnlinkable(t *testing.T) {
 			mustStatus(t, c.do("POST", "/api/v1/contests", contestDef("anon"), admin), http.StatusCreated)
 			mustStatus(t, c.do("POST", "/api/v1/contests/anon/open", nil, admin), http.StatusOK)
 			mustStatus(t, c.do("POST", "/api/v1/contests", contestDef("anon-draft"), admin), http.StatusCreated)
-			desk := c.token("counter", "Bàn 3", admin)
+			r := c.do("POST", "/api/v1/tokens", map[string]string{"role": "counter", "name": "Bàn 3"}, admin)
+			mustStatus(t, r, http.StatusCreated)
+			var issued struct{ Token, ID string }
+			decode(t, r, &issued)
+			desk := issued.Token
 			if err := api.SeedUser(context.Background(), be.store, "bkp", "mật khẩu đủ dài 2025", "counter"); err != nil {
 				t.Fatal(err)
 			}
@@ -378,6 +382,11 @@ func TestBallotUnlinkable(t *testing.T) {
 				// signed-in user's.
 				if want := []string{"Bàn 3", "bkp", "admin", "admin"}[e.Seq-1]; e.Desk != want {
 					t.Errorf("entry %d: desk %q, want %q", e.Seq, e.Desk, want)
+				}
+				// desk_id is the credential's id, never the secret: a
+				// token's id, or the user's name.
+				if want := []string{"token:" + issued.ID, "user:bkp", "token:bootstrap", "token:bootstrap"}[e.Seq-1]; e.DeskID != want {
+					t.Errorf("entry %d: desk_id %q, want %q", e.Seq, e.DeskID, want)
 				}
 			}
 			audit, err := be.store.Audit(ctx, 0, 0)

@@ -48,9 +48,10 @@ type verifiedRound struct {
 	Matched  bool
 	Problems []string
 	Detail   string
-	// Public: the round's result may be shown to this visitor.
-	Public bool
-	Result *verifySummary // nil unless public and recounted
+	// Public: the round's result may be shown to this visitor. SignedIn:
+	// the visitor may also download the per-ballot log (export.jsonl).
+	Public, SignedIn bool
+	Result           *verifySummary // nil unless public and recounted
 }
 
 // verifySummary is the result recounted from the log, as the page shows it.
@@ -131,7 +132,8 @@ func (s *Server) verifyRound(ctx context.Context, c *fiber.Ctx, l web.Lang, rec 
 		ID: id, Title: rec.Contest.Title, Round: rec.Contest.Round,
 		Certified: rec.State == tally.StateCertified,
 		ClosedAt:  web.VerifyTime(rec.Closed, l), Head: rec.Head, Entries: rec.Version,
-		Public: rec.State == tally.StateCertified || rec.Contest.Visibility == tally.VisibilityLive || principalOf(c) != nil,
+		Public:   rec.State == tally.StateCertified || rec.Contest.Visibility == tally.VisibilityLive || principalOf(c) != nil,
+		SignedIn: principalOf(c) != nil,
 	}
 	if v.Certified {
 		v.CertifiedAt = web.VerifyTime(rec.Certified, l)

@@ -20,9 +20,16 @@ type Entry struct {
 	Ballot *Ballot `json:"ballot,omitempty"`
 	Void   *Void   `json:"void,omitempty"`
 	Desk   string  `json:"desk"`
-	Time   string  `json:"time"` // RFC 3339, set by the store when it appends
-	Prev   string  `json:"prev"`
-	Hash   string  `json:"hash"`
+	// DeskID is the credential the desk keyed with ("token:<id>",
+	// "user:<name>"): names repeat ("Bàn 1" issued twice), so it is what
+	// tells whose entry a void may withdraw. Empty in logs written before
+	// it existed and in ballots the service appends itself (verified
+	// entry); then it is left out of the canonical form, so that those
+	// logs keep their hashes.
+	DeskID string `json:"desk_id,omitempty"`
+	Time   string `json:"time"` // RFC 3339, set by the store when it appends
+	Prev   string `json:"prev"`
+	Hash   string `json:"hash"`
 }
 
 // Void withdraws an earlier ballot from the count: a correction is a new
@@ -51,6 +58,10 @@ func (e *Entry) canonical(buf *bytes.Buffer) {
 	}
 	buf.WriteString(`,"desk":`)
 	writeString(buf, e.Desk)
+	if e.DeskID != "" {
+		buf.WriteString(`,"desk_id":`)
+		writeString(buf, e.DeskID)
+	}
 	buf.WriteString(`,"time":`)
 	writeString(buf, e.Time)
 	buf.WriteString(`,"prev":"` + e.Prev + `"}`)
@@ -114,6 +125,12 @@ func Replay(c *Contest, entries []Entry) (*Count, error) {
 		}
 		if e.Void.Seq < 1 || e.Void.Seq >= e.Seq || int(e.Void.Seq) > len(entries) || entries[e.Void.Seq-1].Ballot == nil {
 			return nil, &Error{Kind: Invalid, Field: fmt.Sprintf("log[%d].void.seq", i), Message: fmt.Sprintf("entry %d voids entry %d, which is not an earlier ballot", e.Seq, e.Void.Seq)}
+		}
+		// A void names its ballot twice, by seq and by id; a store writes
+		// both from one lookup. Were they allowed to differ, the log would
+		// read as withdrawing one ballot while the count left out another.
+		if id := entries[e.Void.Seq-1].Ballot.ID; e.Void.Ballot != id {
+			return nil, &Error{Kind: Invalid, Field: fmt.Sprintf("log[%d].void.ballot", i), Message: fmt.Sprintf("entry %d voids entry %d, ballot %q, but names ballot %q", e.Seq, e.Void.Seq, id, e.Void.Ballot)}
 		}
 		if voided[e.Void.Seq] {
 			return nil, &Error{Kind: Invalid, Field: fmt.Sprintf("log[%d].void.seq", i), Message: fmt.Sprintf("entry %d is voided twice", e.Void.Seq)}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -44,6 +45,33 @@ func TestEntryHashIsSHA256OfPrevAndCanonicalJSON(t *testing.T) {
 	line, _ := json.Marshal(e)
 	if got, want := string(line), strings.TrimSuffix(canonical, "}")+`,"hash":"`+e.Hash+`"}`; got != want {
 		t.Fatalf("export line\n got %s\nwant %s", got, want)
+	}
+}
+
+// desk_id is an optional field of the canonical form: between desk and
+// time when set, absent when empty, so that a log written before it
+// existed hashes as it did (the test above).
+func TestEntryDeskIDInCanonicalJSON(t *testing.T) {
+	e := tally.Entry{Ballot: &tally.Ballot{ID: "b-1", Struck: []string{"a"}}, Desk: "Bàn 1", DeskID: "token:0123456789ab", Time: "2026-11-21T08:00:00Z"}
+	e.Link(0, tally.GenesisHash)
+	canonical := `{"seq":1,"ballot":{"id":"b-1","struck":["a"]},"desk":"Bàn 1","desk_id":"token:0123456789ab","time":"2026-11-21T08:00:00Z","prev":"` + tally.GenesisHash + `"}`
+	sum := sha256.Sum256([]byte(tally.GenesisHash + canonical))
+	if got, want := e.Hash, hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("hash=%s, want %s", got, want)
+	}
+	line, _ := json.Marshal(e)
+	var back tally.Entry
+	if err := json.Unmarshal(line, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.DeskID != e.DeskID || back.ComputeHash() != e.Hash {
+		t.Fatalf("round trip: desk_id %q, hash %s; want %q, %s", back.DeskID, back.ComputeHash(), e.DeskID, e.Hash)
+	}
+	// Another credential of the same name is another entry.
+	other := e
+	other.DeskID = "token:ba9876543210"
+	if other.ComputeHash() == e.Hash {
+		t.Fatal("desk_id is not covered by the hash")
 	}
 }
 
@@ -148,6 +176,30 @@ func TestReplayLeavesVoidedBallotsOut(t *testing.T) {
 	bad = appendEntry(sampleLog(t), tally.Entry{Void: &tally.Void{Seq: 5, Ballot: "?", Reason: "x"}, Desk: "d1"})
 	if _, err := tally.Replay(c, bad); err == nil || !strings.Contains(err.Error(), "not an earlier ballot") {
 		t.Fatalf("void of a void: err=%v", err)
+	}
+}
+
+// A void names the ballot it withdraws by seq and by id. A log whose void
+// says "b1" but removes entry 3 (b3) from the count reads as one thing and
+// counts another: Replay, and so `kiemphieu verify`, refuse it.
+func TestReplayRefusesVoidNamingAnotherBallot(t *testing.T) {
+	c := logContest(t)
+	var log []tally.Entry
+	for _, b := range []tally.Ballot{{ID: "b1", Struck: []string{"a"}}, {ID: "b2", Struck: []string{"b"}}, {ID: "b3", Struck: []string{"c"}}} {
+		log = appendEntry(log, tally.Entry{Ballot: &b, Desk: "d1", Time: "2026-11-21T08:00:00Z"})
+	}
+	good := appendEntry(log, tally.Entry{Void: &tally.Void{Seq: 3, Ballot: "b3", Reason: "gõ nhầm"}, Desk: "d1", Time: "2026-11-21T08:01:00Z"})
+	if _, err := tally.Replay(c, good); err != nil {
+		t.Fatalf("a void naming its ballot twice alike: %v", err)
+	}
+	bad := appendEntry(log, tally.Entry{Void: &tally.Void{Seq: 3, Ballot: "b1", Reason: "gõ nhầm"}, Desk: "d1", Time: "2026-11-21T08:01:00Z"})
+	if _, err := tally.VerifyChain(bad); err != nil {
+		t.Fatalf("the chain itself is whole: %v", err)
+	}
+	_, err := tally.Replay(c, bad)
+	var e *tally.Error
+	if !errors.As(err, &e) || e.Field != "log[3].void.ballot" || !strings.Contains(e.Message, `voids entry 3, ballot "b3", but names ballot "b1"`) {
+		t.Fatalf("err = %v, want log[3].void.ballot naming both ballots", err)
 	}
 }
 

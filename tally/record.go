@@ -73,7 +73,10 @@ type Append struct {
 	// recorded with it.
 	Void *Void
 	Desk string
-	Time string
+	// DeskID is the credential of the desk (Entry.DeskID); empty for a
+	// ballot the service appends on its own account.
+	DeskID string
+	Time   string
 }
 
 // BallotDigest is SHA-256 of the ballot's canonical JSON: two submissions

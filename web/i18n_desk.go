@@ -47,6 +47,7 @@ func init() {
 		"desk.refused":            {"Máy chủ từ chối phiếu %s (%d): %s. Phiếu này KHÔNG được tính; kiểm tra lại tờ phiếu.", "The server refused ballot %s (%d): %s. It is NOT counted; check the paper."},
 		"desk.mismatch":           {"Máy chủ xếp loại phiếu %s khác với bàn: %s", "The server classified ballot %s differently: %s"},
 		"desk.void_failed":        {"Không hủy được phiếu %s: %s", "Could not void ballot %s: %s"},
+		"desk.void_forbidden":     {"Không hủy được phiếu %s: phiếu này do bàn khác nhập (hoặc nhập bằng mã khác của bàn). Mỗi bàn chỉ hủy phiếu mình đã nhập; đề nghị Trưởng Ban Kiểm phiếu hủy.", "Could not void ballot %s: another desk keyed it (or this desk under another credential). A desk voids only the ballots it keyed; ask the head of the counting committee to void it."},
 		"desk.need_reason":        {"Cần ghi lý do.", "A reason is required."},
 		"desk.keys":               {"Phím tắt: Alt+1 không do BKP phát, Alt+2 ghi thêm tên, Alt+3 dấu hiệu nhận biết, Alt+4 lý do khác.", "Shortcuts: Alt+1 not issued, Alt+2 write-in, Alt+3 identifying mark, Alt+4 other."},
 		"desk.screen":             {"Màn hình kết quả", "Results screen"},

@@ -35,6 +35,14 @@ type MinutesInput struct {
 	// Journal is the entry journal of a verified round (double or triple
 	// entry); nil for single entry.
 	Journal *EntryJournal
+	// Voids are the voids of the round's log in log order, and
+	// BallotNotes the ballots of the log that carry a note (voided or not).
+	Voids       []MinutesVoid
+	BallotNotes []tally.Entry
+	// Public: the copy is for a reader who did not sign in. It leaves out
+	// the free text of ballot notes and every keying of the entry journal:
+	// the per-ballot record is the committees' (docs/architecture.md).
+	Public bool
 }
 
 // Minutes is the counting minutes of one round (domain-rules §6.3) with
@@ -68,6 +76,8 @@ type Minutes struct {
 	Elected    MinutesElected
 	Makeup     *MinutesPart // composition of those elected; nil when nobody is elected
 	Complaints MinutesPart
+	// Corrections lists every void and every ballot note of the log.
+	Corrections MinutesCorrections
 
 	Closing    []string
 	Signatures MinutesSignatures
@@ -305,10 +315,11 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		m.Makeup = &p
 	}
 	m.Complaints = minutesComplaints(next("KHIẾU NẠI VÀ VIỆC GIẢI QUYẾT"), in.Notes)
+	m.Corrections = minutesCorrections(next("HỦY PHIẾU ĐÃ NHẬP VÀ GHI CHÚ VỀ PHIẾU"), c, in.Voids, in.BallotNotes, in.Public)
 	m.Closing = minutesClosing(rec, res, m.Finished)
 	m.Signatures = minutesSignatures(in.Congress)
 	m.Verify = minutesVerification(rec, in.VerifyURL)
-	m.Journal = minutesJournal(c, in.Journal, m.Finished)
+	m.Journal = minutesJournal(c, in.Journal, m.Finished, in.Public)
 	for _, stamp := range []string{rec.Certified, rec.Closed, rec.Opened, rec.Created} {
 		if t, err := time.Parse(time.RFC3339, stamp); err == nil {
 			m.Date = t.UTC()

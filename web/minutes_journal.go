@@ -16,6 +16,11 @@ type EntryJournal struct {
 	Stacks    []JournalStack
 	Keyings   []tally.Keying // in journal order (stack, position, desk, n)
 	Decisions []tally.CommitteeDecision
+	// Sealed: the round is still being keyed and the copy is not the
+	// committee's. Every desk keys each paper without seeing another's
+	// reading, so the annex prints the stacks and counts, no keying and
+	// no decision (they name what desks keyed).
+	Sealed bool
 }
 
 // JournalStack is a stack (tệp phiếu) and its paper count.
@@ -30,8 +35,8 @@ type JournalStack struct {
 type MinutesJournal struct {
 	Heading   string
 	Intro     []string
-	Keyings   MinutesTable
-	Decisions *MinutesTable // nil when no position was disputed
+	Keyings   *MinutesTable // nil when the copy withholds them
+	Decisions *MinutesTable // nil when no position was disputed, or withheld
 }
 
 // minutesEntryLines are the lines of part II that state how the ballots
@@ -52,8 +57,10 @@ func minutesEntryLines(c *tally.Contest, j *EntryJournal) []MinutesLine {
 	}
 }
 
-// minutesJournal lays out the annex.
-func minutesJournal(c *tally.Contest, j *EntryJournal, finished bool) *MinutesJournal {
+// minutesJournal lays out the annex. A sealed journal (keying still
+// under way) and the public copy print its intro only: the keyings say
+// what each paper holds, desk by desk.
+func minutesJournal(c *tally.Contest, j *EntryJournal, finished, public bool) *MinutesJournal {
 	if !c.Entry.Verified() || j == nil {
 		return nil
 	}
@@ -67,6 +74,16 @@ func minutesJournal(c *tally.Contest, j *EntryJournal, finished bool) *MinutesJo
 		"Các tệp phiếu: " + strings.Join(stacks, "; ") + ".",
 		fmt.Sprintf("Nhật ký ghi mỗi lần nhập: tệp, thứ tự phiếu trong tệp, bàn nhập, giờ nhập, nội dung đã nhập và kết quả đối chiếu. "+
 			"Nhật ký không ghi bất cứ điều gì về người bỏ phiếu. Tổng số lần nhập: %s.", minutesCount(len(j.Keyings))),
+	}
+	switch {
+	case j.Sealed:
+		mj.Intro = append(mj.Intro, "Kiểm phiếu chưa kết thúc: nội dung từng lần nhập chỉ in sau khi kết thúc kiểm phiếu, "+
+			"để mỗi bàn nhập phiếu độc lập, không biết các bàn khác đã nhập gì.")
+		return mj
+	case public:
+		mj.Intro = append(mj.Intro, "Bản công bố (xem không cần đăng nhập) không in nội dung từng lần nhập, vì nhật ký cho biết nội dung "+
+			"từng lá phiếu; nhật ký đầy đủ được lưu cùng bản của Ban Kiểm phiếu.")
+		return mj
 	}
 	type pos struct{ s, k int }
 	byPos := map[pos][]tally.Keying{}
@@ -82,7 +99,7 @@ func minutesJournal(c *tally.Contest, j *EntryJournal, finished bool) *MinutesJo
 	for p, ks := range byPos {
 		states[p] = tally.DecidePosition(p.s, p.k, c.Entry.Desks(), ks, decided[p])
 	}
-	mj.Keyings = MinutesTable{
+	mj.Keyings = &MinutesTable{
 		Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 13}, {"Bàn", "L", 24}, {"Giờ", "C", 17},
 			{"Nội dung đã nhập", "L", 64}, {"Kết quả", "L", 36}},
 	}

@@ -231,6 +231,16 @@ func minutesCases(t testing.TB) []minutesCase {
 	in.Notes = tally.RoundNotes{Present: minutesInt(21), Collected: minutesInt(len(vb))}
 	cases = append(cases, minutesCase{"committee-verified", in, r})
 
+	// A certified round with corrections on the record: two ballots
+	// voided by the committee head (one keyed by a desk whose name another
+	// desk shares), a re-keyed paper, and notes on ballots ruled invalid,
+	// on a valid one and on a voided one; then the same round as anyone
+	// reads it without signing in, the notes' text left out.
+	in, r = correctedRound(t)
+	cases = append(cases, minutesCase{"committee-corrections", in, r})
+	in.Public = true
+	cases = append(cases, minutesCase{"committee-corrections-public", in, r})
+
 	// A round still open: half the ballots keyed, no head, no QR code.
 	c, b = minutesExample(t, "ex02-more-passers-than-seats")
 	r = countBallots(t, c, b[:len(b)/2])
@@ -241,6 +251,68 @@ func minutesCases(t testing.TB) []minutesCase {
 		Notes:    tally.RoundNotes{Collected: minutesInt(len(b))},
 	}, r})
 	return cases
+}
+
+// correctedRound is ex07 (ballots ruled invalid with notes, a valid
+// ballot with the committee's note) keyed by three desks, two of them
+// named "Bàn 1", with an "other" ballot added, and two voids by the
+// committee head: a mistyped ballot (re-keyed under a new id) and a paper
+// of another election.
+func correctedRound(t testing.TB) (MinutesInput, countedRound) {
+	t.Helper()
+	c, ballots := minutesExample(t, "ex07-ballot-classification")
+	ballots = append(ballots, tally.Ballot{ID: "b-0010", Invalid: tally.ReasonOther, Note: "phiếu bầu Chi ủy để lẫn vào tệp"})
+	desks := []struct{ id, name string }{{"token:0a0a0a0a0a0a", "Bàn 1"}, {"token:0b0b0b0b0b0b", "Bàn 1"}, {"token:0c0c0c0c0c0c", "Bàn 2"}}
+	at := time.Date(2025, 5, 20, 2, 35, 0, 0, time.UTC)
+	var log []tally.Entry
+	add := func(e tally.Entry) {
+		seq, prev := int64(0), tally.GenesisHash
+		if n := len(log); n > 0 {
+			seq, prev = log[n-1].Seq, log[n-1].Hash
+		}
+		e.Time, at = at.Format(time.RFC3339), at.Add(17*time.Second)
+		e.Link(seq, prev)
+		log = append(log, e)
+	}
+	for i := range ballots {
+		d := desks[i%3]
+		add(tally.Entry{Ballot: &ballots[i], Desk: d.name, DeskID: d.id})
+	}
+	head := "Hồ Văn Sáu"
+	add(tally.Entry{Void: &tally.Void{Seq: 3, Ballot: "b-0003", Reason: "Bàn nhập thiếu một tên bị gạch; Ban Kiểm phiếu đối chiếu tờ phiếu"}, Desk: head, DeskID: "user:hvsau"})
+	add(tally.Entry{Ballot: &tally.Ballot{ID: "b-0003-2", Struck: []string{"c1", "c5"}}, Desk: "Bàn 1", DeskID: desks[0].id})
+	add(tally.Entry{Void: &tally.Void{Seq: 10, Ballot: "b-0010", Reason: "Phiếu của cuộc bầu khác, không thuộc hòm phiếu này"}, Desk: head, DeskID: "user:hvsau"})
+
+	r := countedRound{contest: c, entries: log}
+	var err error
+	if r.head, err = tally.VerifyChain(log); err != nil {
+		t.Fatal(err)
+	}
+	cnt, err := tally.Replay(c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.result = cnt.Result()
+	v := int64(len(log))
+	r.result.Version = &v
+	in := MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-cb-thon-dong","organization":"Chi bộ thôn Đông","superior":"Đảng bộ xã Đông Hòa",
+			"name":"Đại hội Chi bộ thôn Đông","ordinal":5,"term":"2025–2030","place":"Đông Hòa","date":"2025-05-20",
+			"counting_committee":[{"name":"Hồ Văn Sáu","role":"head"},{"name":"Võ Thị Thu","role":"member"}]}`),
+		Record: r.record(tally.StateCertified, 10), Result: r.result, VerifyURL: minutesVerifyBase + r.head,
+		Notes: tally.RoundNotes{Present: minutesInt(9), Collected: minutesInt(9)},
+	}
+	keyedBy := map[int64]string{}
+	for _, e := range log {
+		switch {
+		case e.Void != nil:
+			in.Voids = append(in.Voids, MinutesVoid{Entry: e, KeyedBy: keyedBy[e.Void.Seq]})
+		case e.Ballot.Note != "":
+			in.BallotNotes = append(in.BallotNotes, e)
+		}
+		keyedBy[e.Seq] = e.Desk
+	}
+	return in, r
 }
 
 func TestMinutesHTMLGolden(t *testing.T) {
@@ -832,6 +904,147 @@ func TestMinutesVerified(t *testing.T) {
 	for _, l := range single.Count.Lines {
 		if strings.Contains(l.Label, "nhập phiếu") {
 			t.Errorf("a single-entry round's minutes state %q", l.Text())
+		}
+	}
+}
+
+// Every void and every ballot note of the log is on the minutes, HTML and
+// PDF: the void's entry, the ballot and its entry, the desk that keyed it,
+// who voided it and when, and why; each note with the ruling. The copy
+// for readers who did not sign in has every row but no note's text. A
+// round without corrections says so.
+func TestMinutesCorrections(t *testing.T) {
+	in, _ := correctedRound(t)
+	voidRows := [][]string{
+		{"1", "11", "b-0003 (mục 3)", "Bàn 2", "Hồ Văn Sáu", "09:37:50 20/05/2025", "Bàn nhập thiếu một tên bị gạch; Ban Kiểm phiếu đối chiếu tờ phiếu"},
+		{"2", "13", "b-0010 (mục 10)", "Bàn 1", "Hồ Văn Sáu", "09:38:24 20/05/2025", "Phiếu của cuộc bầu khác, không thuộc hòm phiếu này"},
+	}
+	notes := map[string]string{ // ballot → ruling
+		"b-0006": "Không hợp lệ: Ghi thêm tên ngoài danh sách hoặc viết thêm chữ",
+		"b-0007": "Không hợp lệ: Không phải phiếu do Ban kiểm phiếu phát ra",
+		"b-0008": "Hợp lệ",
+		"b-0009": "Không hợp lệ: Có chữ ký hoặc ký hiệu riêng",
+		"b-0010": "Không hợp lệ: Lý do khác — đã hủy (mục 13), không tính",
+	}
+	for _, public := range []bool{false, true} {
+		in.Public = public
+		m := BuildMinutes(in)
+		mc := m.Corrections
+		if mc.Heading != "VI. HỦY PHIẾU ĐÃ NHẬP VÀ GHI CHÚ VỀ PHIẾU" || mc.Voids.Table == nil || mc.Notes.Table == nil {
+			t.Fatalf("public=%v: corrections %+v", public, mc)
+		}
+		if len(mc.Voids.Table.Rows) != len(voidRows) {
+			t.Fatalf("public=%v: %d void rows, want %d", public, len(mc.Voids.Table.Rows), len(voidRows))
+		}
+		for i, want := range voidRows {
+			if got := mc.Voids.Table.Rows[i].Cells; !slices.Equal(got, want) {
+				t.Errorf("public=%v: void row %d = %q, want %q", public, i, got, want)
+			}
+		}
+		if len(mc.Notes.Table.Rows) != len(in.BallotNotes) {
+			t.Fatalf("public=%v: %d note rows for %d notes", public, len(mc.Notes.Table.Rows), len(in.BallotNotes))
+		}
+		for i, e := range in.BallotNotes {
+			row := mc.Notes.Table.Rows[i].Cells
+			want := e.Ballot.Note
+			if public {
+				want = noteWithheld
+			}
+			if row[1] != fmt.Sprint(e.Seq) || row[2] != e.Ballot.ID || row[3] != notes[e.Ballot.ID] || row[4] != want {
+				t.Errorf("public=%v: note row %d = %q, want entry %d, %s, %q, %q", public, i, row, e.Seq, e.Ballot.ID, notes[e.Ballot.ID], want)
+			}
+		}
+
+		html, flat := minutesRendered(t, m, "-raw")
+		for _, row := range voidRows {
+			for _, cell := range row[2:] {
+				if !strings.Contains(html, cell) {
+					t.Errorf("public=%v: the HTML lacks %q", public, cell)
+				}
+			}
+			// pdftotext breaks a table cell over its lines: each reason is
+			// read word by word in order.
+			if !strings.Contains(flat, row[2]) || !containsWords(flat, row[6]) {
+				t.Errorf("public=%v: the PDF lacks the void of %s with its reason %q", public, row[2], row[6])
+			}
+		}
+		for _, e := range in.BallotNotes {
+			inHTML, inPDF := strings.Contains(html, e.Ballot.Note), containsWords(flat, e.Ballot.Note)
+			if inHTML == public || inPDF == public {
+				t.Errorf("public=%v: the note of %s in the HTML %v, in the PDF %v", public, e.Ballot.ID, inHTML, inPDF)
+			}
+		}
+	}
+
+	none := BuildMinutes(minutesCases(t)[0].in).Corrections
+	if none.Voids.Table != nil || none.Voids.Empty != "Không có phiếu nào đã nhập bị hủy." || none.Notes.Table != nil || none.Notes.Empty != "Không có phiếu nào có ghi chú." {
+		t.Errorf("a round without corrections: %+v", none)
+	}
+}
+
+// minutesRendered renders the minutes as HTML and as a PDF, and returns
+// the HTML and the PDF's text (pdftotext in mode) on one line.
+func minutesRendered(t *testing.T, m *Minutes, mode string) (string, string) {
+	t.Helper()
+	var html bytes.Buffer
+	if err := RenderMinutesHTML(&html, m); err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := MinutesPDF(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return html.String(), strings.Join(strings.Fields(minutesPDFText(t, pdf, mode)), " ")
+}
+
+// containsWords says whether the words of s appear in text in order, each
+// after the one before (a PDF table cell comes out over several lines).
+func containsWords(text, s string) bool {
+	for _, w := range strings.Fields(s) {
+		i := strings.Index(text, w)
+		if i < 0 {
+			return false
+		}
+		text = text[i+len(w):]
+	}
+	return true
+}
+
+// The entry journal of a round still being keyed is sealed for everyone
+// but the committee (finding 8 of the security review: a desk read another
+// desk's reading of a paper it had yet to key); the public copy of a
+// closed round prints no keying either. Both keep the stacks and counts.
+func TestMinutesJournalWithheld(t *testing.T) {
+	var tc minutesCase
+	for _, c := range minutesCases(t) {
+		if c.name == "committee-verified" {
+			tc = c
+		}
+	}
+	sealed := *tc.in.Journal
+	sealed.Sealed = true
+	for name, in := range map[string]MinutesInput{
+		"sealed": func() MinutesInput { in := tc.in; in.Journal = &sealed; return in }(),
+		"public": func() MinutesInput { in := tc.in; in.Public = true; return in }(),
+	} {
+		m := BuildMinutes(in)
+		if m.Journal == nil || m.Journal.Keyings != nil || m.Journal.Decisions != nil {
+			t.Fatalf("%s: annex %+v, want the intro only", name, m.Journal)
+		}
+		html, flat := minutesRendered(t, m, "-layout")
+		for _, k := range tc.in.Journal.Keyings {
+			if text := KeyedText(tc.r.contest, k.Ballot); strings.Contains(html, text) || strings.Contains(flat, text) {
+				t.Errorf("%s: a keying is printed: %q", name, text)
+			}
+		}
+		for _, want := range []string{"PHỤ LỤC: NHẬT KÝ NHẬP PHIẾU", "Các tệp phiếu: tệp 1", "Số lần nhập lệch giữa các bàn đã được Ban Kiểm phiếu giải quyết: 2"} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: the HTML lacks %q", name, want)
+			}
+		}
+		why := map[string]string{"sealed": "chỉ in sau khi kết thúc kiểm phiếu", "public": "Bản công bố"}[name]
+		if !strings.Contains(flat, why) || !strings.Contains(html, why) {
+			t.Errorf("%s: the annex does not say why the keyings are left out (%q)", name, why)
 		}
 	}
 }

@@ -98,6 +98,7 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 		r.part(*m.Makeup)
 	}
 	r.part(m.Complaints)
+	r.corrections(m.Corrections)
 	p.Ln(2)
 	for _, c := range m.Closing {
 		r.paragraph(c, "")
@@ -113,7 +114,9 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 			r.paragraph(l, "")
 		}
 		p.Ln(2)
-		r.table(j.Keyings)
+		if j.Keyings != nil {
+			r.table(*j.Keyings)
+		}
 		if d := j.Decisions; d != nil {
 			r.heading(d.Heading)
 			r.table(*d)
@@ -308,6 +311,23 @@ func (r *pdfWriter) part(pt MinutesPart) {
 		p.SetTextColor(0, 0, 0)
 	}
 	p.SetLeftMargin(pdfMarginL)
+}
+
+// corrections draws the voids and the notes of the log, each a table or
+// the line that says there is none.
+func (r *pdfWriter) corrections(mc MinutesCorrections) {
+	r.heading(mc.Heading)
+	for _, l := range mc.Lists() {
+		for _, s := range l.Intro {
+			r.paragraph(s, "")
+		}
+		if l.Table != nil {
+			r.pdf.Ln(1)
+			r.table(*l.Table)
+		} else {
+			r.paragraph(l.Empty, "I")
+		}
+	}
 }
 
 // table draws a table whose rows never split across pages; each page it

@@ -57,6 +57,7 @@ func init() {
 		"verify.minutes":      {"Biên bản (bản in)", "Minutes (print view)"},
 		"verify.pdf":          {"Biên bản (PDF)", "Minutes (PDF)"},
 		"verify.export":       {"Sổ phiếu xuất ra (cho lệnh kiemphieu verify)", "Log export (for kiemphieu verify)"},
+		"verify.export_who":   {"Sổ phiếu từng lá phiếu (để kiểm lại bằng lệnh kiemphieu verify) chỉ cấp cho người đã đăng nhập: Ban Kiểm phiếu, cấp ủy cấp trên.", "The per-ballot log (to recount with kiemphieu verify) is given only to those signed in: the counting committee, the higher committee."},
 
 		"verify.problem.length":    {"Sổ phiếu có %d mục, nhưng vòng bầu được khóa ở mục thứ %d.", "The log has %d entries, but the round was closed at entry %d."},
 		"verify.problem.seq":       {"Mục thứ %d bị thiếu hoặc sai thứ tự.", "Entry %d is missing or out of order."},

@@ -10,7 +10,8 @@ import (
 // decodeCanonicalEntry decodes a log line written by the service (the
 // canonical form of tally.Entry.MarshalJSON) of a ballot that strikes
 // names, without encoding/json: {"seq":N,"ballot":{"id":S,"struck":[S,…]},
-// "desk":S,"time":S,"prev":S,"hash":S} with strings free of escapes. It
+// "desk":S[,"desk_id":S],"time":S,"prev":S,"hash":S} with strings free of
+// escapes. It
 // then serialises the entry again and accepts it only if that gives the
 // line byte for byte, so an entry it returns is the one the strict decoder
 // would have returned. Anything else (voids, marks, ballots ruled invalid,
@@ -74,7 +75,15 @@ func decodeCanonicalEntry(line []byte) (tally.Entry, bool) {
 		return e, false
 	}
 	e.Ballot = &b
-	if e.Desk, ok = str(); !ok || !eat(`,"time":`) {
+	if e.Desk, ok = str(); !ok {
+		return e, false
+	}
+	if eat(`,"desk_id":`) {
+		if e.DeskID, ok = str(); !ok {
+			return e, false
+		}
+	}
+	if !eat(`,"time":`) {
 		return e, false
 	}
 	if e.Time, ok = str(); !ok || !eat(`,"prev":`) {

@@ -40,6 +40,10 @@ func TestDecodeCanonicalEntry(t *testing.T) {
 	}
 	extra := []string{
 		`{"seq":1,"ballot":{"id":"a","struck":[]},"desk":"Bàn 1","time":"t","prev":"p","hash":"h"}`,
+		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"Bàn 1","desk_id":"token:0123456789ab","time":"t","prev":"p","hash":"h"}`,
+		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"Bàn 1","desk_id":"","time":"t","prev":"p","hash":"h"}`,
+		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"d","desk_id":1,"time":"t","prev":"p","hash":"h"}`,
+		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"d","time":"t","desk_id":"x","prev":"p","hash":"h"}`,
 		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"d","time":"t","prev":"p","hash":"h","x":1}`,
 		`{"seq":1,"ballot":{"id":"a","struck":["c1"]},"desk":"d","time":"t","prev":"p","hash":"h"} `,
 		`{"seq":1, "ballot":{"id":"a","struck":["c1"]},"desk":"d","time":"t","prev":"p","hash":"h"}`,
@@ -72,5 +76,10 @@ func TestDecodeCanonicalEntry(t *testing.T) {
 	}
 	if fast < 2900 {
 		t.Fatalf("the fast decoder took %d of %d lines, want most of the generated ones", fast, len(lines))
+	}
+	// The lines the service writes now carry the desk's credential: they
+	// stay on the fast path.
+	if e, ok := decodeCanonicalEntry([]byte(extra[1])); !ok || e.DeskID != "token:0123456789ab" {
+		t.Fatalf("a line with desk_id: ok=%v desk_id=%q", ok, e.DeskID)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -321,39 +322,63 @@ func TestRecountLogExport(t *testing.T) {
 }
 
 // verify accepts a sound export, checks the printed head, and refuses a
-// tampered one naming its line.
+// tampered one naming its line, and one whose void names one ballot but
+// withdraws another (chain and result made to fit).
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	c, err := tally.ParseContest([]byte(goodContest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log []tally.Entry
-	for i, struck := range [][]string{{"c4"}, {"c1"}, {}, {"c2"}} {
-		e := tally.Entry{Ballot: &tally.Ballot{ID: fmt.Sprint("b", i), Struck: struck}, Desk: "Bàn 1", Time: "2026-11-21T09:00:00Z"}
+	// exportOf links entries into a log and writes the export of the
+	// certified round with the result recounted from them.
+	exportOf := func(entries []tally.Entry) (string, string) {
+		t.Helper()
+		var log []tally.Entry
 		seq, prev := int64(0), tally.GenesisHash
-		if n := len(log); n > 0 {
-			seq, prev = log[n-1].Seq, log[n-1].Hash
+		for _, e := range entries {
+			e.Link(seq, prev)
+			seq, prev = e.Seq, e.Hash
+			log = append(log, e)
 		}
-		e.Link(seq, prev)
-		log = append(log, e)
-	}
-	count, _ := tally.Replay(c, log)
-	res := count.Result()
-	version := int64(len(log))
-	res.Version = &version
-	head := log[len(log)-1].Hash
-	rec := &tally.Record{Contest: c, State: tally.StateCertified, Head: head, Version: version}
-	var b strings.Builder
-	line, _ := json.Marshal(tally.ExportHeader{Kind: tally.ExportKind, Record: rec})
-	b.Write(append(line, '\n'))
-	for _, e := range log {
-		line, _ := e.MarshalJSON()
+		voided := map[int64]bool{}
+		count := tally.NewCount(c)
+		for _, e := range log {
+			if e.Void != nil {
+				voided[e.Void.Seq] = true
+			}
+		}
+		for _, e := range log {
+			if e.Ballot != nil && !voided[e.Seq] {
+				m, err := c.Mark(*e.Ballot, c.Index())
+				if err != nil {
+					t.Fatal(err)
+				}
+				count.Add(m)
+			}
+		}
+		res := count.Result()
+		version := int64(len(log))
+		res.Version = &version
+		rec := &tally.Record{Contest: c, State: tally.StateCertified, Head: prev, Version: version}
+		var b strings.Builder
+		line, _ := json.Marshal(tally.ExportHeader{Kind: tally.ExportKind, Record: rec})
 		b.Write(append(line, '\n'))
+		for _, e := range log {
+			line, _ := e.MarshalJSON()
+			b.Write(append(line, '\n'))
+		}
+		line, _ = json.Marshal(tally.ExportTrailer{Result: res})
+		b.Write(append(line, '\n'))
+		return b.String(), prev
 	}
-	line, _ = json.Marshal(tally.ExportTrailer{Result: res})
-	b.Write(append(line, '\n'))
-	export := writeFile(t, dir, "export.jsonl", b.String())
+	var entries []tally.Entry
+	for i, struck := range [][]string{{"c4"}, {"c1"}, {}, {"c2"}} {
+		entries = append(entries, tally.Entry{Ballot: &tally.Ballot{ID: fmt.Sprint("b", i), Struck: struck}, Desk: "Bàn 1",
+			DeskID: []string{"", "token:0a0a0a0a0a0a"}[i%2], Time: "2026-11-21T09:00:00Z"})
+	}
+	body, head := exportOf(entries)
+	export := writeFile(t, dir, "export.jsonl", body)
 
 	code, out, errOut := runCLI(t, "verify", export, "--head", head)
 	if code != exitOK || !strings.Contains(out, "head "+head) || !strings.Contains(out, "matches the hash printed") {
@@ -363,7 +388,7 @@ func TestVerifyCommand(t *testing.T) {
 	if code != exitBadUsage || !strings.Contains(errOut, "not the log the minutes were printed from") {
 		t.Fatalf("wrong printed head: exit %d: %s", code, errOut)
 	}
-	tampered := strings.Replace(b.String(), `"struck":["c2"]`, `"struck":["c3"]`, 1)
+	tampered := strings.Replace(body, `"struck":["c2"]`, `"struck":["c3"]`, 1)
 	code, _, errOut = runCLI(t, "verify", writeFile(t, dir, "tampered.jsonl", tampered))
 	if code != exitBadUsage || !strings.Contains(errOut, "tampered.jsonl:5: log[3].hash: entry 4 has been altered") {
 		t.Fatalf("tampered export: exit %d: %s", code, errOut)
@@ -385,10 +410,15 @@ func TestVerifyCommand(t *testing.T) {
 	// fingerprint printed on the minutes or the public key.
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, ed25519.SeedSize))
 	pub := key.Public().(ed25519.PublicKey)
+	header, rest, _ := strings.Cut(body, "\n")
+	var hdr tally.ExportHeader
+	if err := json.Unmarshal([]byte(header), &hdr); err != nil {
+		t.Fatal(err)
+	}
+	rec := hdr.Record
 	tally.Sign(rec, key)
 	signedExport := func(name string, rec *tally.Record) string {
 		line, _ := json.Marshal(tally.ExportHeader{Kind: tally.ExportKind, Record: rec})
-		rest := b.String()[strings.Index(b.String(), "\n")+1:]
 		return writeFile(t, dir, name, string(line)+"\n"+rest)
 	}
 	signed := signedExport("signed.jsonl", rec)
@@ -416,5 +446,19 @@ func TestVerifyCommand(t *testing.T) {
 	code, _, errOut = runCLI(t, "verify", signedExport("forged.jsonl", &forged))
 	if code != exitBadUsage || !strings.Contains(errOut, "forged.jsonl:1: record.signature: does not verify") {
 		t.Fatalf("a record changed after signing: exit %d: %s", code, errOut)
+	}
+
+	// A void of entry 2 (b1) that names it: sound. One that names b3 while
+	// withdrawing entry 2: refused, though the chain and the result fit.
+	void := tally.Entry{Void: &tally.Void{Seq: 2, Ballot: "b1", Reason: "gõ nhầm"}, Desk: "admin", DeskID: "token:bootstrap", Time: "2026-11-21T09:01:00Z"}
+	body, _ = exportOf(append(slices.Clone(entries), void))
+	if code, out, errOut := runCLI(t, "verify", writeFile(t, dir, "voided.jsonl", body)); code != exitOK {
+		t.Fatalf("export with a void: exit %d\n%s%s", code, out, errOut)
+	}
+	void.Void.Ballot = "b3"
+	body, _ = exportOf(append(slices.Clone(entries), void))
+	code, _, errOut = runCLI(t, "verify", writeFile(t, dir, "misnamed.jsonl", body))
+	if code != exitBadUsage || !strings.Contains(errOut, `misnamed.jsonl:6: log[4].void.ballot: entry 5 voids entry 2, ballot "b1", but names ballot "b3"`) {
+		t.Fatalf("a void naming another ballot: exit %d: %s", code, errOut)
 	}
 }

@@ -428,6 +428,41 @@ func (s *Store) Entries(ctx context.Context, contest string, after int64, limit 
 	return entries, nil
 }
 
+// BallotEntry returns the log entry that recorded ballot id: NotFound
+// when the log holds no such ballot.
+func (s *Store) BallotEntry(ctx context.Context, contest, id string) (tally.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return tally.Entry{}, err
+	}
+	var e tally.Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cb, err := contestBucket(tx, contest)
+		if err != nil {
+			return err
+		}
+		v := cb.Bucket(bucketSeen).Get([]byte(id))
+		if v == nil {
+			return &tally.Error{Kind: tally.NotFound, Field: "ballot", Message: fmt.Sprintf("ballot %s is not in the log of %s", id, contest)}
+		}
+		var sb seenBallot
+		if err := json.Unmarshal(v, &sb); err != nil {
+			return fmt.Errorf("decode ballot %q: %w", id, err)
+		}
+		raw := cb.Bucket(bucketLog).Get(seqKey(sb.Receipt.Seq))
+		if raw == nil {
+			return fmt.Errorf("ballot %q: entry %d is missing from the log", id, sb.Receipt.Seq)
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return fmt.Errorf("decode entry %d: %w", sb.Receipt.Seq, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return tally.Entry{}, storeErr("read ballot "+id+" of "+contest, err)
+	}
+	return e, nil
+}
+
 // Counters returns the contest's counters (no zeros) and the log version
 // they stand at, read in one transaction.
 func (s *Store) Counters(ctx context.Context, contest string) (map[string]int64, int64, error) {

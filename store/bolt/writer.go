@@ -271,7 +271,7 @@ func applyBallot(cb *bolt.Bucket, r *request) (result, error) {
 	if err := checkOpen(cb, r.contest); err != nil {
 		return result{err: err}, nil
 	}
-	e := tally.Entry{Ballot: b, Desk: r.a.Desk, Time: r.a.Time}
+	e := tally.Entry{Ballot: b, Desk: r.a.Desk, DeskID: r.a.DeskID, Time: r.a.Time}
 	if err := appendEntry(cb, &e); err != nil {
 		return result{}, err
 	}
@@ -313,7 +313,7 @@ func applyVoid(cb *bolt.Bucket, r *request) (result, error) {
 	if err := json.Unmarshal(v, &sb); err != nil {
 		return result{}, fmt.Errorf("decode ballot %q: %w", id, err)
 	}
-	e := tally.Entry{Void: &tally.Void{Seq: sb.Receipt.Seq, Ballot: id, Reason: r.a.Void.Reason}, Desk: r.a.Desk, Time: r.a.Time}
+	e := tally.Entry{Void: &tally.Void{Seq: sb.Receipt.Seq, Ballot: id, Reason: r.a.Void.Reason}, Desk: r.a.Desk, DeskID: r.a.DeskID, Time: r.a.Time}
 	if err := appendEntry(cb, &e); err != nil {
 		return result{}, err
 	}

@@ -429,7 +429,7 @@ func (c *committer) plan(pending []*request, f *facts) *plan {
 				}
 				continue
 			}
-			e := tally.Entry{Ballot: a.Ballot, Desk: a.Desk, Time: a.Time}
+			e := tally.Entry{Ballot: a.Ballot, Desk: a.Desk, DeskID: a.DeskID, Time: a.Time}
 			e.Link(seq, head)
 			seq, head = e.Seq, e.Hash
 			st := stored{Seq: e.Seq, Hash: e.Hash, Valid: a.Reason == tally.Valid, Digest: r.digest, Keys: a.Keys}
@@ -463,7 +463,7 @@ func (c *committer) plan(pending []*request, f *facts) *plan {
 				Message: fmt.Sprintf("contest %q has no ballot %q to void", c.contest, id)}}
 			continue
 		}
-		e := tally.Entry{Void: &tally.Void{Seq: target, Ballot: id, Reason: a.Void.Reason}, Desk: a.Desk, Time: a.Time}
+		e := tally.Entry{Void: &tally.Void{Seq: target, Ballot: id, Reason: a.Void.Reason}, Desk: a.Desk, DeskID: a.DeskID, Time: a.Time}
 		e.Link(seq, head)
 		seq, head = e.Seq, e.Hash
 		voids[id] = len(p.items)

@@ -431,6 +431,47 @@ func (s *Store) Entries(ctx context.Context, contest string, after int64, limit 
 	return out, nil
 }
 
+// BallotEntry returns the log entry that recorded ballot id: NotFound
+// when the log holds no such ballot. The seen hash and the log are written
+// by one script call, and an entry never changes: the two reads need no
+// transaction.
+func (s *Store) BallotEntry(ctx context.Context, contest, id string) (tally.Entry, error) {
+	k := keysFor(contest)
+	var exists *goredis.IntCmd
+	var seen *goredis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		exists = p.Exists(ctx, k.record)
+		seen = p.HGet(ctx, k.seen, id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return tally.Entry{}, classify(err)
+	}
+	if exists.Val() == 0 {
+		return tally.Entry{}, notFound(contest)
+	}
+	raw, err := seen.Result()
+	if errors.Is(err, goredis.Nil) {
+		return tally.Entry{}, &tally.Error{Kind: tally.NotFound, Field: "ballot", Message: fmt.Sprintf("contest %q has no ballot %q", contest, id)}
+	}
+	var st stored
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return tally.Entry{}, fmt.Errorf("redis store: contest %q: ballot %q: %w", contest, id, err)
+	}
+	line, err := s.rdb.LIndex(ctx, k.log, st.Seq-1).Result()
+	if err != nil {
+		if errors.Is(err, goredis.Nil) {
+			return tally.Entry{}, fmt.Errorf("redis store: contest %q: ballot %q: entry %d is missing from the log", contest, id, st.Seq)
+		}
+		return tally.Entry{}, classify(err)
+	}
+	var e tally.Entry
+	if err := json.Unmarshal([]byte(line), &e); err != nil {
+		return tally.Entry{}, fmt.Errorf("redis store: contest %q: log entry %d: %w", contest, st.Seq, err)
+	}
+	return e, nil
+}
+
 // Counters returns the running totals and the log version they match, read
 // together in one MULTI.
 func (s *Store) Counters(ctx context.Context, contest string) (map[string]int64, int64, error) {

@@ -25,6 +25,7 @@ type Store interface {
 	Update(ctx context.Context, id string, fn func(rec *tally.Record, version int64) error) (*tally.Record, error)
 	Append(ctx context.Context, contest string, a tally.Append) (tally.Receipt, bool, error)
 	Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error)
+	BallotEntry(ctx context.Context, contest, id string) (tally.Entry, error)
 	Counters(ctx context.Context, contest string) (map[string]int64, int64, error)
 	Watch(ctx context.Context) <-chan tally.Change
 	Close() error
@@ -47,6 +48,7 @@ func Run(t *testing.T, h Harness) {
 		{"AppendOnlyWhileOpen", testAppendOnlyWhileOpen},
 		{"AppendAndRetry", testAppendAndRetry},
 		{"Void", testVoid},
+		{"BallotEntryAndDeskID", testBallotEntry},
 		{"LogIsChainAndCountersMatchReplay", testLogMatchesCounters},
 		{"ConcurrentDesksWithRetries", testConcurrentDesks},
 		{"UpdateSeesVersion", testUpdateSeesVersion},
@@ -262,6 +264,53 @@ func testVoid(t *testing.T, h Harness) {
 	// A ballot re-keyed under its old id after a void is still the old ballot.
 	_, _, err = s.Append(ctx(t), "bch-1", BallotAppend(t, c, tally.Ballot{ID: "b1", Struck: []string{"c3"}}, "d1"))
 	wantKind(t, err, tally.Conflict)
+}
+
+// testBallotEntry: every entry keeps the credential of the desk that
+// appended it (Entry.DeskID, left out when empty), and BallotEntry finds
+// the entry of a ballot id — what the service reads to let a desk void
+// only its own ballots.
+func testBallotEntry(t *testing.T, h Harness) {
+	s := h.Open(t)
+	c := create(t, s, "bch-1", tally.StateOpen)
+	create(t, s, "bch-2", tally.StateOpen)
+	for i, b := range []tally.Ballot{{ID: "b1", Struck: []string{"c1"}}, {ID: "b2", Struck: []string{"c2"}}, {ID: "b3", Struck: []string{"c3"}}} {
+		a := BallotAppend(t, c, b, "Bàn 1") // two desks of one name
+		a.DeskID = []string{"token:aaaaaaaaaaaa", "token:bbbbbbbbbbbb", ""}[i]
+		if _, _, err := s.Append(ctx(t), "bch-1", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	void := voidAppend("b2", "gõ nhầm")
+	void.DeskID = "user:truongban"
+	if _, _, err := s.Append(ctx(t), "bch-1", void); err != nil {
+		t.Fatal(err)
+	}
+	entries := CheckLog(t, s, c)
+	for i, want := range []string{"token:aaaaaaaaaaaa", "token:bbbbbbbbbbbb", "", "user:truongban"} {
+		if entries[i].DeskID != want {
+			t.Errorf("entry %d desk_id %q, want %q", i+1, entries[i].DeskID, want)
+		}
+	}
+	for i, id := range []string{"b1", "b2", "b3"} {
+		e, err := s.BallotEntry(ctx(t), "bch-1", id)
+		if err != nil {
+			t.Fatalf("BallotEntry(%s): %v", id, err)
+		}
+		if !reflect.DeepEqual(e, entries[i]) {
+			t.Errorf("BallotEntry(%s) = %+v, want entry %d %+v", id, e, i+1, entries[i])
+		}
+	}
+	// A voided ballot is still found: its entry is in the log.
+	if e, err := s.BallotEntry(ctx(t), "bch-1", "b2"); err != nil || e.Seq != 2 {
+		t.Errorf("BallotEntry of a voided ballot: %+v, %v", e, err)
+	}
+	_, err := s.BallotEntry(ctx(t), "bch-1", "b9")
+	wantKind(t, err, tally.NotFound)
+	_, err = s.BallotEntry(ctx(t), "bch-2", "b1") // another round's log
+	wantKind(t, err, tally.NotFound)
+	_, err = s.BallotEntry(ctx(t), "nope", "b1")
+	wantKind(t, err, tally.NotFound)
 }
 
 // LogReader is what CheckLog reads of a store.
@@ -539,12 +588,15 @@ func testRebuiltLog(t *testing.T, h Harness) {
 	for i, b := range []tally.Ballot{{ID: "b1", Struck: []string{"c1"}}, {ID: "b2", Struck: []string{"c2"}}, {ID: "b3", Struck: []string{"c1", "c2"}}} {
 		a := BallotAppend(t, c, b, fmt.Sprintf("bàn %d", i%2+1))
 		a.Time = times[i]
+		if i > 0 {
+			a.DeskID = fmt.Sprintf("token:%012d", i%2+1) // the first as a log written before desk_id
+		}
 		if _, _, err := s.Append(ctx(t), "src", a); err != nil {
 			t.Fatal(err)
 		}
 	}
 	void := voidAppend("b2", "gõ nhầm")
-	void.Desk, void.Time = "bàn 2", times[3]
+	void.Desk, void.DeskID, void.Time = "bàn 2", "token:000000000002", times[3]
 	if _, _, err := s.Append(ctx(t), "src", void); err != nil {
 		t.Fatal(err)
 	}
@@ -552,10 +604,10 @@ func testRebuiltLog(t *testing.T, h Harness) {
 
 	cp := create(t, s, "copy", tally.StateOpen)
 	for i, e := range src {
-		a := tally.Append{Desk: e.Desk, Time: e.Time}
+		a := tally.Append{Desk: e.Desk, DeskID: e.DeskID, Time: e.Time}
 		if e.Ballot != nil {
 			a = BallotAppend(t, cp, *e.Ballot, e.Desk)
-			a.Time = e.Time
+			a.DeskID, a.Time = e.DeskID, e.Time
 		} else {
 			a.Void = &tally.Void{Ballot: e.Void.Ballot, Reason: e.Void.Reason}
 		}

@@ -287,6 +287,7 @@
       showVoidError(t("desk.void_failed", id, M["desk.offline"]));
       return;
     }
+    if (res.status === 403 && res.body && res.body.error && res.body.error.field === "ballot") { showVoidError(t("desk.void_forbidden", id)); return; }
     if (!res.ok) { showVoidError(t("desk.void_failed", id, kp.errorText(res.body))); return; }
     const h = entry(id);
     if (h) { h.status = "voided"; h.voidReason = reason; }
