@@ -483,7 +483,7 @@ func TestImportResumesAfterStoreFailure(t *testing.T) {
 
 	st.left.Store(-1 << 40) // the store is back
 	mustStatus(t, b.do("POST", importPath("dh-p4", certified.Head), export, asAdmin), http.StatusCreated)
-	r := b.do("GET", "/contests/bch/export.jsonl", nil)
+	r := b.do("GET", "/contests/bch/export.jsonl", nil, asAdmin)
 	mustStatus(t, r, http.StatusOK)
 	if !bytes.Equal(r.body, export) {
 		t.Errorf("the resumed import's export is not the file:\n%s\nwant\n%s", r.body, export)

@@ -170,7 +170,7 @@ func TestImportSignedByRegisteredKey(t *testing.T) {
 	if want := "key:" + strings.ReplaceAll(wardKey.Fingerprint, " ", ""); rec.ImportAnchor != want {
 		t.Errorf("anchor %q, want %q", rec.ImportAnchor, want)
 	}
-	if !bytes.Equal(district.do("GET", "/contests/bch/export.jsonl", nil).body, export) {
+	if !bytes.Equal(district.do("GET", "/contests/bch/export.jsonl", nil, asAdmin).body, export) {
 		t.Error("the export of a round imported by its key is not the file imported")
 	}
 	head := parseExport(t, export).Record.Head
