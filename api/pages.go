@@ -70,6 +70,9 @@ func (s *Server) pageRoutes() {
 
 	// The minutes and the verify page (api/minutes.go, api/verify.go).
 	s.minutesRoutes()
+
+	// Users, tokens and passwords (api/account.go).
+	s.accountRoutes()
 }
 
 // pageGet and pagePost mount a page route behind the pages' middleware:
@@ -113,7 +116,7 @@ func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web
 	l := s.lang(c)
 	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	if pr := principalOf(c); pr != nil {
-		p.User = &web.User{Name: pr.Name, Role: string(pr.Role)}
+		p.User = &web.User{Name: pr.Name, Role: string(pr.Role), Account: strings.HasPrefix(pr.ID, "user:")}
 		p.CSRF = pr.csrf
 	}
 	return p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -62,6 +63,15 @@ func cleanUsername(name string) (string, error) {
 	return name, nil
 }
 
+// userParam is the user name in the path, percent-decoded (Fiber leaves
+// path parameters as they came, and names may be Vietnamese).
+func userParam(c *fiber.Ctx) string {
+	if name, err := url.PathUnescape(c.Params("name")); err == nil {
+		return name
+	}
+	return c.Params("name")
+}
+
 func checkNewPassword(field, password string) error {
 	if utf8.RuneCountInString(password) < minPassword || len(password) > 72 {
 		return errorf(tally.Invalid, field, "must be %d to 72 characters", minPassword)
@@ -80,30 +90,41 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	name, err := cleanUsername(req.Username)
-	switch {
-	case err != nil || name == "" || strings.ContainsAny(name, " \t:/"):
-		return errorf(tally.Invalid, "username", "must be 1–%d characters without spaces, ':' or '/'", maxUsername)
-	case checkNewPassword("password", req.Password) != nil:
-		return checkNewPassword("password", req.Password)
-	case roleRank[req.Role] == 0:
-		return errorf(tally.Invalid, "role", `must be "admin", "counter" or "viewer"; got %q`, req.Role)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	data, _ := json.Marshal(userRecord{Username: name, Role: req.Role, Hash: string(hash), Created: s.now().UTC().Format(time.RFC3339)})
-	created, err := s.store.SwapItem(ctx, itemUser, name, nil, data)
+	u, err := s.addUser(ctx, req.Username, req.Password, req.Role)
 	if err != nil {
 		return err
 	}
-	if !created {
-		return errorf(tally.Conflict, "username", "user %q already exists", name)
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": u.Username, "role": u.Role})
+}
+
+// addUser stores a new user (the API and the users page); a name taken is
+// a conflict, decided by compare-and-set.
+func (s *Server) addUser(ctx context.Context, username, password string, role Role) (userRecord, error) {
+	name, err := cleanUsername(username)
+	switch {
+	case err != nil || name == "" || strings.ContainsAny(name, " \t:/"):
+		return userRecord{}, errorf(tally.Invalid, "username", "must be 1–%d characters without spaces, ':' or '/'", maxUsername)
+	case checkNewPassword("password", password) != nil:
+		return userRecord{}, checkNewPassword("password", password)
+	case roleRank[role] == 0:
+		return userRecord{}, errorf(tally.Invalid, "role", `must be "admin", "counter" or "viewer"; got %q`, role)
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": name, "role": req.Role})
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return userRecord{}, err
+	}
+	u := userRecord{Username: name, Role: role, Hash: string(hash), Created: s.now().UTC().Format(time.RFC3339)}
+	data, _ := json.Marshal(u)
+	created, err := s.store.SwapItem(ctx, itemUser, name, nil, data)
+	if err != nil {
+		return userRecord{}, err
+	}
+	if !created {
+		return userRecord{}, errorf(tally.Conflict, "username", "user %q already exists", name)
+	}
+	return u, nil
 }
 
 // listUsers: GET /api/v1/users (admin) → {"users": [...]}, by name,
@@ -154,7 +175,7 @@ func (s *Server) patchUser(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	u, ended, err := s.setDisabled(ctx, c, c.Params("name"), *req.Disabled)
+	u, ended, err := s.setDisabled(ctx, c, userParam(c), *req.Disabled)
 	if err != nil {
 		return err
 	}
@@ -198,7 +219,7 @@ func (s *Server) setPassword(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	u, ended, csrf, err := s.changePassword(ctx, c, c.Params("name"), req.OldPassword, req.Password)
+	u, ended, csrf, err := s.changePassword(ctx, c, userParam(c), req.OldPassword, req.Password)
 	if err != nil {
 		return err
 	}
