@@ -69,7 +69,9 @@ func (s *Server) audit(c *fiber.Ctx) error {
 	p := principalOf(c)
 	unsafe := c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && c.Method() != fiber.MethodOptions
 	acted := p != nil && unsafe && (p.Role == roleAdmin || !ballotReading.MatchString(c.Path()))
-	signIn := strings.HasSuffix(c.Path(), "/login") || strings.HasSuffix(c.Path(), "/logout")
+	// Sign-ins and sign-outs; not the sign-in page itself, which anyone
+	// may fetch as often as they like.
+	signIn := c.Method() == fiber.MethodPost && (strings.HasSuffix(c.Path(), "/login") || strings.HasSuffix(c.Path(), "/logout"))
 	if !acted && !signIn && status < 400 {
 		return err
 	}
