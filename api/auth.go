@@ -130,6 +130,12 @@ func (s *Server) bootstrap(token string) *principal {
 	return nil
 }
 
+// bootstrapKey stands for KIEMPHIEU_ADMIN_TOKEN in the sessions begun
+// with it, so that they end when the token is changed. It is labelled, so
+// that it is not the plain SHA-256 the store keeps of issued tokens (the
+// bootstrap token is chosen by a person, not drawn at random).
+func bootstrapKey(token string) string { return digest("kiemphieu bootstrap session\x00" + token) }
+
 // authenticate finds the principal of a request from a bearer token or a
 // session cookie. Bad credentials are refused; none at all is anonymous,
 // and each route says what it requires.
@@ -218,7 +224,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, rec sessionRecord) (*prin
 	switch {
 	case rec.Token == "bootstrap":
 		// KIEMPHIEU_ADMIN_TOKEN, as long as this instance still has it.
-		if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(rec.TokenKey), []byte(digest(s.cfg.AdminToken))) != 1 {
+		if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(rec.TokenKey), []byte(bootstrapKey(s.cfg.AdminToken))) != 1 {
 			return nil, ended
 		}
 		return &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin}, nil
@@ -332,7 +338,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 // (lockout.go): only the address's sign-in rate limit bounds them.
 func (s *Server) tokenSession(ctx context.Context, c *fiber.Ctx, token string) (sessionRecord, error) {
 	if p := s.bootstrap(token); p != nil {
-		return sessionRecord{Username: p.Name, Role: p.Role, Token: "bootstrap", TokenKey: digest(token)}, nil
+		return sessionRecord{Username: p.Name, Role: p.Role, Token: "bootstrap", TokenKey: bootstrapKey(token)}, nil
 	}
 	t, err := s.tokenByKey(ctx, digest(token))
 	if tally.ErrorKind(err) == tally.Unauthorized {
