@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiemphieu/kiemphieu/api"
 	"github.com/kiemphieu/kiemphieu/internal/proof"
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -275,4 +276,17 @@ func TestTokenListAndRevoke(t *testing.T) {
 		mustStatus(t, r, http.StatusSeeOther)
 		mustError(t, h.do("GET", "/api/v1/contests/bch", nil, bearer(other)), http.StatusUnauthorized, "")
 	})
+}
+
+// A session begun with KIEMPHIEU_ADMIN_TOKEN lasts while the instance has
+// that token: started again with another, it ends.
+func TestBootstrapSessionRotation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.postLoginForm(url.Values{"token": {adminToken}})
+	mustStatus(t, r, http.StatusSeeOther)
+	cookie := withHeader("Cookie", "kp_session="+sessionCookie(t, r).Value)
+	mustStatus(t, h.do("GET", "/api/v1/contests", nil, cookie), http.StatusOK)
+	rotated := api.New(h.store, api.Config{AdminToken: "a-new-admin-token-0123456789", Now: h.clock.Now})
+	mustError(t, doApp(t, rotated, "GET", "/api/v1/contests", nil, cookie), http.StatusUnauthorized, "")
 }
