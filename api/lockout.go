@@ -38,9 +38,9 @@ const (
 	lockoutFirst       = 30 * time.Second
 	lockoutCeiling     = 15 * time.Minute
 	lockoutForget      = 24 * time.Hour // failures older than this are forgotten
-	// lockoutSwaps bounds the compare-and-set retries of one attempt;
-	// beyond them the attempt is refused as locked for a second.
-	lockoutSwaps = 32
+	// swapRetries bounds the compare-and-set retries of one change (a
+	// sign-in attempt beyond them is refused as locked for a second).
+	swapRetries = 32
 	// lockoutSweepEvery: one reservation in this many deletes the records
 	// forgotten, so that names tried once do not pile up in the store.
 	lockoutSweepEvery = 256
@@ -100,25 +100,42 @@ func lockedFor(d time.Duration) error {
 // swapLock moves one lock record by fn, by compare-and-set: fn sees the
 // current record and returns the next one, or an error to stop.
 func (s *Server) swapLock(ctx context.Context, key string, fn func(r lockRecord) (lockRecord, error)) (lockRecord, error) {
-	for range lockoutSwaps {
-		old, err := s.store.Item(ctx, itemLockout, key)
-		if err != nil && tally.ErrorKind(err) != tally.NotFound {
-			return lockRecord{}, err
-		}
-		next, err := fn(s.parseLock(old))
-		if err != nil {
-			return lockRecord{}, err
-		}
+	var next lockRecord
+	swapped, err := s.swapItem(ctx, itemLockout, key, func(old []byte) ([]byte, error) {
+		var err error
+		next, err = fn(s.parseLock(old))
 		data, _ := json.Marshal(next)
-		swapped, err := s.store.SwapItem(ctx, itemLockout, key, old, data)
-		if err != nil {
-			return lockRecord{}, err
+		return data, err
+	})
+	if err != nil {
+		return lockRecord{}, err
+	}
+	if !swapped {
+		return lockRecord{}, lockedFor(time.Second) // a burst on one name: refuse rather than check unbounded
+	}
+	return next, nil
+}
+
+// swapItem moves one item by compare-and-set: next gets the item as it
+// is (nil: absent) and returns what to store, and is called again when
+// another writer got there first, up to swapRetries times. It reports
+// whether a value was stored.
+func (s *Server) swapItem(ctx context.Context, kind, key string, next func(old []byte) ([]byte, error)) (bool, error) {
+	for range swapRetries {
+		old, err := s.store.Item(ctx, kind, key)
+		if err != nil && tally.ErrorKind(err) != tally.NotFound {
+			return false, err
 		}
-		if swapped {
-			return next, nil
+		data, err := next(old)
+		if err != nil {
+			return false, err
+		}
+		swapped, err := s.store.SwapItem(ctx, kind, key, old, data)
+		if err != nil || swapped {
+			return swapped, err
 		}
 	}
-	return lockRecord{}, lockedFor(time.Second) // a burst on one name: refuse rather than check unbounded
+	return false, nil
 }
 
 // reserve counts an attempt under key as a failure before it is checked,

@@ -283,32 +283,29 @@ func (s *Server) changePassword(ctx context.Context, c *fiber.Ctx, name, old, pa
 // and a password change at the same moment both hold), and tells every
 // instance.
 func (s *Server) updateUser(ctx context.Context, name string, fn func(u *userRecord) error) (userRecord, error) {
-	for range lockoutSwaps {
-		old, err := s.store.Item(ctx, itemUser, name)
-		if tally.ErrorKind(err) == tally.NotFound {
-			return userRecord{}, errorf(tally.NotFound, "username", "no user %q", name)
+	var u userRecord
+	swapped, err := s.swapItem(ctx, itemUser, name, func(old []byte) ([]byte, error) {
+		if old == nil {
+			return nil, errorf(tally.NotFound, "username", "no user %q", name)
 		}
-		if err != nil {
-			return userRecord{}, err
-		}
-		var u userRecord
+		u = userRecord{}
 		if err := json.Unmarshal(old, &u); err != nil {
-			return userRecord{}, err
+			return nil, err
 		}
 		if err := fn(&u); err != nil {
-			return userRecord{}, err
+			return nil, err
 		}
 		data, _ := json.Marshal(u)
-		swapped, err := s.store.SwapItem(ctx, itemUser, name, old, data)
-		if err != nil {
-			return userRecord{}, err
-		}
-		if swapped {
-			s.changed(ctx, noticeUser+name)
-			return u, nil
-		}
+		return data, nil
+	})
+	if err != nil {
+		return userRecord{}, err
 	}
-	return userRecord{}, errorf(tally.Conflict, "username", "user %q is being changed by someone else; try again", name)
+	if !swapped {
+		return userRecord{}, errorf(tally.Conflict, "username", "user %q is being changed by someone else; try again", name)
+	}
+	s.changed(ctx, noticeUser+name)
+	return u, nil
 }
 
 func (s *Server) endUserSessions(ctx context.Context, name string) (int, error) {

@@ -90,14 +90,8 @@ func (s *Store) Notices(ctx context.Context) <-chan string {
 			}
 			sub.pending, sub.lost = nil, false
 			h.mu.Unlock()
-			for _, m := range batch {
-				select {
-				case out <- m:
-				case <-ctx.Done():
-					return
-				case <-s.done:
-					return
-				}
+			if !deliver(ctx, s.done, out, batch) {
+				return
 			}
 		}
 	}()

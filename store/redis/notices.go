@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"log/slog"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -28,21 +27,11 @@ func (s *Store) Notify(ctx context.Context, message string) error {
 // listener that keeps copies must then drop them all.
 func (s *Store) Notices(ctx context.Context) <-chan string {
 	out := make(chan string, 64)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	ps := s.subscribe(ctx, noticesChannel)
+	if ps == nil {
 		close(out)
 		return out
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-
-	ps := s.rdb.Subscribe(ctx, noticesChannel)
-	wctx, cancel := context.WithTimeout(ctx, subscribeWait)
-	if _, err := ps.Receive(wctx); err != nil && ctx.Err() == nil {
-		slog.Warn("redis: subscribing to notices", "err", err)
-	}
-	cancel()
 	// The first confirmation was taken by Receive: say so, as a later
 	// resubscription will.
 	out <- ""
