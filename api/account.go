@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +34,6 @@ type usersData struct {
 	Tokens      []tokenRow
 }
 
-// tokenRow is a token as the users page lists it.
-type tokenRow struct {
-	tokenRecord
-	Expires string // RFC 3339, for stored tokens without one too
-	Expired bool
-}
-
 func (s *Server) usersPage(c *fiber.Ctx) error {
 	return s.renderUsers(c, fiber.StatusOK, usersData{})
 }
@@ -55,10 +49,8 @@ func (s *Server) renderUsers(c *fiber.Ctx, status int, d usersData) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	for i := len(tokens) - 1; i >= 0; i-- { // newest first
-		t := tokens[i]
-		d.Tokens = append(d.Tokens, tokenRow{tokenRecord: t, Expires: t.expiry().UTC().Format(time.RFC3339), Expired: !now.Before(t.expiry())})
+	for _, t := range slices.Backward(tokens) { // newest first
+		d.Tokens = append(d.Tokens, t.row(s.now()))
 	}
 	return s.render(c, status, "users", s.page(c, "users.title", d))
 }

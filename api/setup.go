@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -205,13 +204,7 @@ type contestSetupData struct {
 	Exclusion []exclusionLine
 	// Tokens are the desk tokens issued for this round (and, on a
 	// further round, for the round they were issued for), newest first.
-	Tokens []deskTokenRow
-}
-
-// deskTokenRow is one desk token as the control page lists it.
-type deskTokenRow struct {
-	ID, Name, Contest, Created, Expires string
-	Expired                             bool
+	Tokens []tokenRow
 }
 
 // exclusionLine is one term of D as the control page lists it.
@@ -261,19 +254,17 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 
 // deskTokens lists the tokens that work on rec: those issued for it or
 // for a round it follows.
-func (s *Server) deskTokens(ctx context.Context, rec *tally.Record) ([]deskTokenRow, error) {
+func (s *Server) deskTokens(ctx context.Context, rec *tally.Record) ([]tokenRow, error) {
 	_, tokens, err := s.storedTokens(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []deskTokenRow
-	now := s.now()
+	var out []tokenRow
 	for _, t := range slices.Backward(tokens) {
 		if t.Contest == "" || s.inScope(ctx, t.principal(), rec.Contest.ID) != nil {
 			continue
 		}
-		out = append(out, deskTokenRow{ID: t.ID, Name: t.Name, Contest: t.Contest, Created: t.Created,
-			Expires: t.expiry().UTC().Format(time.RFC3339), Expired: !now.Before(t.expiry())})
+		out = append(out, t.row(s.now()))
 	}
 	return out, nil
 }

@@ -77,6 +77,18 @@ func (t tokenRecord) view() fiber.Map {
 	return m
 }
 
+// tokenRow is a token as the pages list it (the users page, a round's
+// control page).
+type tokenRow struct {
+	tokenRecord
+	Expires string // RFC 3339, for a token stored without one too
+	Expired bool
+}
+
+func (t tokenRecord) row(now time.Time) tokenRow {
+	return tokenRow{tokenRecord: t, Expires: t.expiry().UTC().Format(time.RFC3339), Expired: !now.Before(t.expiry())}
+}
+
 // tokenRequest is the body of POST /api/v1/tokens.
 type tokenRequest struct {
 	Role    Role   `json:"role"`
@@ -190,32 +202,32 @@ func (s *Server) issueToken(ctx context.Context, c *fiber.Ctx, rec tokenRecord, 
 	return token, rec, nil
 }
 
-// storedTokens lists the tokens in the store by their key, oldest first.
+// storedTokens lists the tokens in the store, oldest first, with their
+// keys (the tokens' SHA-256) beside them.
 func (s *Server) storedTokens(ctx context.Context) ([]string, []tokenRecord, error) {
 	all, err := s.store.ListItems(ctx, itemToken)
 	if err != nil {
 		return nil, nil, err
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
+	type stored struct {
+		key string
+		rec tokenRecord
 	}
-	recs := make(map[string]tokenRecord, len(all))
-	for _, k := range keys {
+	list := make([]stored, 0, len(all))
+	for k, data := range all {
 		var t tokenRecord
-		if json.Unmarshal(all[k], &t) == nil {
-			recs[k] = t
+		if json.Unmarshal(data, &t) == nil {
+			list = append(list, stored{k, t})
 		}
 	}
-	keys = slices.DeleteFunc(keys, func(k string) bool { _, ok := recs[k]; return !ok })
-	slices.SortFunc(keys, func(a, b string) int {
-		return cmp.Or(strings.Compare(recs[a].Created, recs[b].Created), strings.Compare(recs[a].ID, recs[b].ID))
+	slices.SortFunc(list, func(a, b stored) int {
+		return cmp.Or(strings.Compare(a.rec.Created, b.rec.Created), strings.Compare(a.rec.ID, b.rec.ID))
 	})
-	out := make([]tokenRecord, len(keys))
-	for i, k := range keys {
-		out[i] = recs[k]
+	keys, recs := make([]string, len(list)), make([]tokenRecord, len(list))
+	for i, st := range list {
+		keys[i], recs[i] = st.key, st.rec
 	}
-	return keys, out, nil
+	return keys, recs, nil
 }
 
 // listTokens: GET /api/v1/tokens[?contest=ID] (admin) → {"tokens": [...]},
