@@ -77,8 +77,8 @@ func (s *Server) pageRoutes() {
 
 // pageGet and pagePost mount a page route behind the pages' middleware:
 // per route rather than as a group, because a group's middleware would
-// also run for every other route under its prefix.
-// contestScope keeps a token issued for one contest to it (scope.go).
+// also run for every other route under its prefix. contestScope keeps a
+// token issued for one contest to it (scope.go).
 func (s *Server) pageGet(path string, h ...fiber.Handler) {
 	s.app.Get(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate, s.contestScope}, h...)...)
 }
