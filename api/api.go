@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -49,6 +50,8 @@ type BallotLog interface {
 // Items keeps small records by kind and key: tokens, users, sessions.
 type Items interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
+	// SwapItem stores value only if the item holds old now (nil: only if
+	// there is none) and reports whether it did: a compare-and-set.
 	SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error)
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error
@@ -74,6 +77,7 @@ type Store interface {
 	AuditLog
 	Pinger
 	Limiter
+	Notices
 }
 
 // Config is the server's configuration (DESIGN §5.6).
@@ -120,11 +124,10 @@ type Server struct {
 	cache  *contestCache
 	pages  *web.Pages
 	limits RateLimits
-	tokens struct {
-		mu sync.Mutex
-		m  map[string]cachedToken // by the token's digest
-	}
-	key struct {
+	// creds caches credentials and keeps what sign-ins and the audit log
+	// need in memory (credentials.go).
+	creds credentials
+	key   struct {
 		mu sync.Mutex
 		k  ed25519.PrivateKey // signingKey
 	}
@@ -143,7 +146,6 @@ type Server struct {
 // New builds the server and its routes.
 func New(store Store, cfg Config) *Server {
 	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
-	s.tokens.m = map[string]cachedToken{}
 	s.key.k = cfg.SigningKey
 	s.limits = DefaultRateLimits()
 	if cfg.RateLimits != nil {
@@ -217,6 +219,7 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.broker.Start()
+	s.listen()
 	return s.app.Listener(ln)
 }
 
@@ -229,7 +232,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for s.streams.Load() > 0 && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
-	return s.app.ShutdownWithContext(ctx)
+	err := s.app.ShutdownWithContext(ctx)
+	s.stopListening()
+	s.flushRefused(true)
+	return err
 }
 
 func (s *Server) routes() {
@@ -245,9 +251,16 @@ func (s *Server) routes() {
 	v1.Post("/login", s.login)
 	v1.Post("/logout", s.logout)
 	v1.Post("/tokens", s.require(roleAdmin), s.createToken)
+	v1.Get("/tokens", s.require(roleAdmin), s.listTokens)
+	v1.Delete("/tokens/:id", s.require(roleAdmin), s.deleteToken)
 	v1.Post("/users", s.require(roleAdmin), s.createUser)
+	v1.Get("/users", s.require(roleAdmin), s.listUsers)
+	v1.Patch("/users/:name", s.require(roleAdmin), s.patchUser)
+	v1.Post("/users/:name/password", s.require(roleViewer), s.setPassword)
 	v1.Get("/audit", s.require(roleAdmin), s.auditLog)
 
+	// A token issued for one contest, on the routes of any other (scope.go).
+	v1.Use("/contests/:id", s.contestScope)
 	v1.Get("/contests", s.require(roleViewer), s.listContests)
 	v1.Post("/contests", s.require(roleAdmin), s.createContest)
 	v1.Post("/contests/check", s.require(roleAdmin), s.checkContest)
@@ -284,12 +297,16 @@ func (s *Server) routes() {
 
 // requestLog gives every request an id and logs it when done. It never
 // touches the response body, so the SSE stream is left alone.
+//
+// The id is always this server's: a client's X-Request-ID (a proxy's, say)
+// is kept apart as client_request_id, so that no one can make two requests
+// look like one in the logs.
 func (s *Server) requestLog(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 64 {
-		id = newRequestID()
-	}
+	id := newRequestID()
 	c.Locals(localRequestID, id)
+	if cid := c.Get(fiber.HeaderXRequestID); cid != "" {
+		c.Locals(localClientRequestID, clip(strings.Map(printableASCII, cid), 64))
+	}
 	c.Set(fiber.HeaderXRequestID, id)
 	start := time.Now()
 	if err := c.Next(); err != nil {
@@ -299,7 +316,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	}
 	s.log.Info("request", slog.String("request_id", id), slog.String("method", c.Method()),
 		slog.String("path", loggedPath(c)), slog.Int("status", c.Response().StatusCode()),
-		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)))
+		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)), slog.String("client_request_id", clientRequestID(c)))
 	return nil
 }
 
@@ -310,12 +327,37 @@ var ballotPath = regexp.MustCompile(`^(/api/v1/contests/[^/]+/ballots/)[^/]+(/vo
 // a ballot's id is replaced by "{ballot}". Neither log records a ballot's
 // id or content (docs/reliability.md, "Security"): only the ballot log
 // does, which holds nothing about the person who cast it.
+// It is cut at maxLoggedPath bytes: a path of 4 KB from anyone is not
+// worth 4 KB of the store.
 func loggedPath(c *fiber.Ctx) string {
 	p := c.Path()
 	if strings.Contains(p, "/ballots/") {
 		p = ballotPath.ReplaceAllString(p, "${1}{ballot}${2}")
 	}
-	return p
+	return clip(p, maxLoggedPath)
+}
+
+const maxLoggedPath = 256
+
+// clip cuts s to at most n bytes, at a character's boundary, marking the
+// cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// printableASCII keeps printable ASCII and drops the rest (strings.Map).
+func printableASCII(r rune) rune {
+	if r < 0x20 || r > 0x7e {
+		return -1
+	}
+	return r
 }
 
 func newRequestID() string {
@@ -329,10 +371,16 @@ type localKey int
 const (
 	localRequestID localKey = iota
 	localPrincipal
+	localClientRequestID
 )
 
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+func clientRequestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(localClientRequestID).(string)
 	return id
 }
 

@@ -8,16 +8,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
+	"mime"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kiemphieu/kiemphieu/tally"
 )
@@ -41,6 +38,9 @@ type principal struct {
 	ID   string
 	Name string
 	Role Role
+	// Contest, for a token issued for one contest, is that contest: the
+	// principal may act on it and its further rounds only (scope.go).
+	Contest string
 	// csrf is the session's token when the request came with a session
 	// cookie; unsafe methods must echo it in X-CSRF-Token.
 	csrf    string
@@ -56,6 +56,9 @@ const (
 
 // Session lifetimes: ended after 30 minutes without a request, and after 12
 // hours in any case (VotingWorks' auto-lock; OWASP ASVS 3.3.2 level 2).
+// The cookie itself has no expiry: it ends with the browser, so that a
+// desk PC shared by the counting committee does not sign the next person
+// in after a restart.
 const (
 	sessionIdle     = 30 * time.Minute
 	sessionAbsolute = 12 * time.Hour
@@ -64,38 +67,28 @@ const (
 	minPassword     = 10
 )
 
-type tokenRecord struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Role      Role   `json:"role"`
-	Created   string `json:"created"`
-	CreatedBy string `json:"created_by"`
-}
-
-type userRecord struct {
-	Username string `json:"username"`
-	Role     Role   `json:"role"`
-	Hash     string `json:"hash"` // bcrypt
-	Created  string `json:"created"`
-}
-
 type sessionRecord struct {
 	Username string `json:"username"` // the user, or the name of the token signed in with
 	Role     Role   `json:"role"`
-	// Token is the id of the token a desk signed in with; empty for users.
+	// Token is the id of the token a desk signed in with ("bootstrap" for
+	// KIEMPHIEU_ADMIN_TOKEN); empty for users.
 	Token string `json:"token,omitempty"`
+	// TokenKey is that token's SHA-256, the key of its item: the session
+	// lasts only while the token does (revoked, expired: ended).
+	TokenKey string `json:"token_key,omitempty"`
+	// PasswordVersion is the user's when they signed in: the session ends
+	// when the password changes.
+	PasswordVersion int `json:"password_version,omitempty"`
 	// No CSRF token: it is derived from the session id (csrfToken), so
 	// that the store holds neither (the id only as its SHA-256).
 	Created  int64 `json:"created"`   // unix seconds
 	LastSeen int64 `json:"last_seen"` // unix seconds
 }
 
-func (r sessionRecord) principal(csrf string) *principal {
-	p := &principal{ID: "user:" + r.Username, Name: r.Username, Role: r.Role, csrf: csrf, session: true}
-	if r.Token != "" {
-		p.ID = "token:" + r.Token
-	}
-	return p
+func decodeSession(data []byte) (sessionRecord, error) {
+	var rec sessionRecord
+	err := json.Unmarshal(data, &rec)
+	return rec, err
 }
 
 func randomToken(prefix string, n int) string {
@@ -129,6 +122,20 @@ func principalOf(c *fiber.Ctx) *principal {
 	return p
 }
 
+// bootstrap is the principal of KIEMPHIEU_ADMIN_TOKEN, when token is it.
+func (s *Server) bootstrap(token string) *principal {
+	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1 {
+		return &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin}
+	}
+	return nil
+}
+
+// bootstrapKey stands for KIEMPHIEU_ADMIN_TOKEN in the sessions begun
+// with it, so that they end when the token is changed. It is labelled, so
+// that it is not the plain SHA-256 the store keeps of issued tokens (the
+// bootstrap token is chosen by a person, not drawn at random).
+func bootstrapKey(token string) string { return digest("kiemphieu bootstrap session\x00" + token) }
+
 // authenticate finds the principal of a request from a bearer token or a
 // session cookie. Bad credentials are refused; none at all is anonymous,
 // and each route says what it requires.
@@ -140,8 +147,8 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		if !ok || token == "" {
 			return errorf(tally.Unauthorized, "", "the Authorization header must be \"Bearer <token>\"")
 		}
-		if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1 {
-			c.Locals(localPrincipal, &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin})
+		if p := s.bootstrap(token); p != nil {
+			c.Locals(localPrincipal, p)
 			return c.Next()
 		}
 		p, err := s.tokenPrincipal(ctx, token)
@@ -163,52 +170,9 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// tokenTTL is how long a token found in the store is trusted without
-// asking the store again. Every ballot carries its desk's token, and with
-// Redis the lookup is a round trip that waits behind the AOF fsync: this
-// cache is worth about a third of the Redis intake (docs/benchmarks.md).
-// The price: a token removed from the store keeps working on an instance
-// for up to tokenTTL.
-const tokenTTL = 10 * time.Second
-
-type cachedToken struct {
-	p     *principal
-	until time.Time
-}
-
-// tokenPrincipal finds who a bearer token belongs to.
-func (s *Server) tokenPrincipal(ctx context.Context, token string) (*principal, error) {
-	key := digest(token)
-	now := s.now()
-	s.tokens.mu.Lock()
-	ct, ok := s.tokens.m[key]
-	s.tokens.mu.Unlock()
-	if ok && now.Before(ct.until) {
-		return ct.p, nil
-	}
-	data, err := s.store.Item(ctx, itemToken, key)
-	if tally.ErrorKind(err) == tally.NotFound {
-		return nil, errorf(tally.Unauthorized, "", "unknown or revoked token")
-	}
-	if err != nil {
-		return nil, err
-	}
-	var t tokenRecord
-	if err := json.Unmarshal(data, &t); err != nil {
-		return nil, err
-	}
-	p := &principal{ID: "token:" + t.ID, Name: t.Name, Role: t.Role}
-	s.tokens.mu.Lock()
-	if len(s.tokens.m) >= 10000 {
-		clear(s.tokens.m) // bounded: desks re-enter on their next ballot
-	}
-	s.tokens.m[key] = cachedToken{p: p, until: now.Add(tokenTTL)}
-	s.tokens.mu.Unlock()
-	return p, nil
-}
-
-// session loads and refreshes a session, or returns nil when it has
-// expired (the cookie is then cleared).
+// session loads and refreshes a session, or returns nil when it has ended
+// — expired, or its credential revoked, expired, disabled or its password
+// changed (the cookie is then cleared).
 func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 	ctx, cancel := storeCtx()
 	defer cancel()
@@ -221,12 +185,16 @@ func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rec sessionRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
+	rec, err := decodeSession(data)
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if now.Sub(time.Unix(rec.LastSeen, 0)) > sessionIdle || now.Sub(time.Unix(rec.Created, 0)) > sessionAbsolute {
+	p, err := s.sessionPrincipal(ctx, rec)
+	if err != nil && tally.ErrorKind(err) != tally.Unauthorized {
+		return nil, err
+	}
+	if err != nil || now.Sub(time.Unix(rec.LastSeen, 0)) > sessionIdle || now.Sub(time.Unix(rec.Created, 0)) > sessionAbsolute {
 		s.store.DeleteItem(ctx, itemSession, key)
 		s.clearSessionCookie(c)
 		return nil, nil
@@ -244,13 +212,45 @@ func (s *Server) session(c *fiber.Ctx, id string) (*principal, error) {
 			s.log.Warn("session not refreshed: the store refuses writes", slog.String("request_id", requestID(c)), slog.Any("err", err))
 		}
 	}
-	return rec.principal(csrfToken(id)), nil
+	p.csrf, p.session = csrfToken(id), true
+	return p, nil
 }
 
-// require admits principals of at least the given role. Requests that
-// authenticate with a session cookie must also carry the session's CSRF
-// token on unsafe methods; bearer tokens are not sent by browsers on their
-// own, so they need none.
+// sessionPrincipal is who a session is, from the credential it was
+// started with as it is now: an error of kind Unauthorized when that
+// credential no longer holds.
+func (s *Server) sessionPrincipal(ctx context.Context, rec sessionRecord) (*principal, error) {
+	ended := errorf(tally.Unauthorized, "", "the session has ended")
+	switch {
+	case rec.Token == "bootstrap":
+		// KIEMPHIEU_ADMIN_TOKEN, as long as this instance still has it.
+		if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(rec.TokenKey), []byte(bootstrapKey(s.cfg.AdminToken))) != 1 {
+			return nil, ended
+		}
+		return &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin}, nil
+	case rec.TokenKey != "":
+		t, err := s.tokenByKey(ctx, rec.TokenKey)
+		if err != nil {
+			return nil, err
+		}
+		return t.principal(), nil
+	case rec.Token != "":
+		return nil, ended // a token session from before sessions named their token's key
+	}
+	u, err := s.userByName(ctx, rec.Username)
+	if tally.ErrorKind(err) == tally.NotFound || err == nil && (u.Disabled || u.PasswordVersion != rec.PasswordVersion) {
+		return nil, ended
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &principal{ID: "user:" + u.Username, Name: u.Username, Role: u.Role}, nil
+}
+
+// require admits principals of at least the given role, within their
+// scope (scope.go). Requests that authenticate with a session cookie must
+// also carry the session's CSRF token on unsafe methods; bearer tokens are
+// not sent by browsers on their own, so they need none.
 func (s *Server) require(min Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := principalOf(c)
@@ -259,6 +259,9 @@ func (s *Server) require(min Role) fiber.Handler {
 		}
 		if roleRank[p.Role] < roleRank[min] {
 			return errorf(tally.Forbidden, "", "the %s role may not do this; it needs %s", p.Role, min)
+		}
+		if err := scopeAllows(c, p); err != nil {
+			return err
 		}
 		if err := checkCSRF(c, p); err != nil {
 			return err
@@ -285,92 +288,27 @@ func checkCSRF(c *fiber.Ctx, p *principal) error {
 	return nil
 }
 
-// createToken issues a bearer token: POST /api/v1/tokens {"role", "name"}.
-// The token is shown once; the store keeps only its SHA-256.
-func (s *Server) createToken(c *fiber.Ctx) error {
-	var req struct {
-		Role Role   `json:"role"`
-		Name string `json:"name"`
+// requireJSON refuses a body that is not declared application/json. A
+// page of another site can post a form (text/plain, urlencoded,
+// multipart) to this origin without asking; it cannot send
+// application/json without a CORS preflight, which is never granted. So
+// the sign-in API cannot be driven from another site (login CSRF,
+// finding 14).
+func requireJSON(c *fiber.Ctx) error {
+	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != fiber.MIMEApplicationJSON {
+		return errorf(tally.Unsupported, "Content-Type", "must be application/json (the sign-in page posts its own form)")
 	}
-	if err := decodeBody(c, &req); err != nil {
-		return err
-	}
-	req.Name = strings.TrimSpace(norm.NFC.String(req.Name))
-	if roleRank[req.Role] == 0 {
-		return errorf(tally.Invalid, "role", `must be "admin", "counter" or "viewer"; got %q`, req.Role)
-	}
-	if req.Name == "" {
-		req.Name = string(req.Role)
-	}
-	if utf8.RuneCountInString(req.Name) > 100 {
-		return errorf(tally.Invalid, "name", "too long (at most 100 characters)")
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	token, rec, err := s.issueToken(ctx, c, req.Role, req.Name)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token, "id": rec.ID, "name": rec.Name, "role": rec.Role})
-}
-
-// issueToken makes a token and stores only its SHA-256; the API and the
-// desk-token form of the setup page both issue through it.
-func (s *Server) issueToken(ctx context.Context, c *fiber.Ctx, role Role, name string) (string, tokenRecord, error) {
-	if err := s.rateLimit(ctx, "tokens", who(c), s.limits.Tokens); err != nil {
-		return "", tokenRecord{}, err
-	}
-	token := randomToken("kp_", 24)
-	rec := tokenRecord{ID: digest(token)[:12], Name: name, Role: role, Created: s.now().UTC().Format(time.RFC3339), CreatedBy: who(c)}
-	data, _ := json.Marshal(rec)
-	if err := s.store.PutItem(ctx, itemToken, digest(token), data); err != nil {
-		return "", tokenRecord{}, err
-	}
-	return token, rec, nil
-}
-
-// createUser adds a person who signs in with a password:
-// POST /api/v1/users {"username", "password", "role"}.
-func (s *Server) createUser(c *fiber.Ctx) error {
-	var req struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Role     Role   `json:"role"`
-	}
-	if err := decodeBody(c, &req); err != nil {
-		return err
-	}
-	req.Username = strings.ToLower(strings.TrimSpace(norm.NFC.String(req.Username)))
-	switch {
-	case req.Username == "" || utf8.RuneCountInString(req.Username) > 64 || strings.ContainsAny(req.Username, " \t:/"):
-		return errorf(tally.Invalid, "username", "must be 1–64 characters without spaces, ':' or '/'")
-	case utf8.RuneCountInString(req.Password) < minPassword || len(req.Password) > 72:
-		return errorf(tally.Invalid, "password", "must be %d to 72 characters", minPassword)
-	case roleRank[req.Role] == 0:
-		return errorf(tally.Invalid, "role", `must be "admin", "counter" or "viewer"; got %q`, req.Role)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	if _, err := s.store.Item(ctx, itemUser, req.Username); err == nil {
-		return errorf(tally.Conflict, "username", "user %q already exists", req.Username)
-	} else if tally.ErrorKind(err) != tally.NotFound {
-		return err
-	}
-	data, _ := json.Marshal(userRecord{Username: req.Username, Role: req.Role, Hash: string(hash), Created: s.now().UTC().Format(time.RFC3339)})
-	if err := s.store.PutItem(ctx, itemUser, req.Username, data); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": req.Username, "role": req.Role})
+	return nil
 }
 
 // login checks a password and starts a session: a fresh random id in an
 // HttpOnly, SameSite=Strict cookie (never reused: no session fixation), and
 // a CSRF token the page sends back in X-CSRF-Token.
 func (s *Server) login(c *fiber.Ctx) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -387,7 +325,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rec, csrf, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role})
+	rec, csrf, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role, PasswordVersion: u.PasswordVersion})
 	if err != nil {
 		return err
 	}
@@ -395,59 +333,28 @@ func (s *Server) login(c *fiber.Ctx) error {
 		"expires": time.Unix(rec.Created, 0).Add(sessionAbsolute).UTC().Format(time.RFC3339)})
 }
 
-// checkPassword finds the user and checks the password, under the
-// sign-in lockout of the user name.
-func (s *Server) checkPassword(ctx context.Context, c *fiber.Ctx, username, password string) (userRecord, error) {
-	username = strings.ToLower(strings.TrimSpace(norm.NFC.String(username)))
-	lock := "user:" + username
-	if err := s.checkLockout(ctx, lock); err != nil {
-		return userRecord{}, err
+// tokenSession checks a token typed into (or scanned onto) the sign-in
+// page and returns the session it starts. Token sign-ins are not locked
+// (lockout.go): only the address's sign-in rate limit bounds them.
+func (s *Server) tokenSession(ctx context.Context, c *fiber.Ctx, token string) (sessionRecord, error) {
+	if p := s.bootstrap(token); p != nil {
+		return sessionRecord{Username: p.Name, Role: p.Role, Token: "bootstrap", TokenKey: bootstrapKey(token)}, nil
 	}
-	data, err := s.store.Item(ctx, itemUser, username)
-	var u userRecord
-	if err == nil {
-		err = json.Unmarshal(data, &u)
-	} else if tally.ErrorKind(err) != tally.NotFound {
-		return u, err
-	}
-	// Compare against a hash even for unknown users, so timing does not
-	// tell which user names exist.
-	hash := []byte(u.Hash)
-	if err != nil {
-		hash = dummyHash
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
-		s.log.Warn("login refused", slog.String("username", username), slog.String("request_id", requestID(c)))
-		return u, s.loginFailed(ctx, lock, errorf(tally.Unauthorized, "", "wrong user name or password"))
-	}
-	return u, s.loginSucceeded(ctx, lock)
-}
-
-// checkToken finds a bearer token's principal for a sign-in with a token
-// (a desk's), under the lockout of the client's address: tokens have no
-// name to lock.
-func (s *Server) checkToken(ctx context.Context, c *fiber.Ctx, token string) (*principal, error) {
-	lock := "ip:" + c.IP()
-	if err := s.checkLockout(ctx, lock); err != nil {
-		return nil, err
-	}
-	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1 {
-		return &principal{ID: "token:bootstrap", Name: "admin", Role: roleAdmin}, s.loginSucceeded(ctx, lock)
-	}
-	p, err := s.tokenPrincipal(ctx, token)
+	t, err := s.tokenByKey(ctx, digest(token))
 	if tally.ErrorKind(err) == tally.Unauthorized {
 		s.log.Warn("token sign-in refused", slog.String("request_id", requestID(c)))
-		return nil, s.loginFailed(ctx, lock, err)
 	}
 	if err != nil {
-		return nil, err
+		return sessionRecord{}, err
 	}
-	return p, s.loginSucceeded(ctx, lock)
+	return sessionRecord{Username: t.Name, Role: t.Role, Token: t.ID, TokenKey: digest(token)}, nil
 }
 
 // startSession stores a new session for rec's user or token, sets its
 // cookie and returns its CSRF token; the id is fresh on every sign-in, and
-// a session cookie the client already had is never adopted.
+// a session cookie the client already had is never adopted. The cookie
+// has no expiry (it ends with the browser); the server ends the session
+// after sessionIdle or sessionAbsolute.
 func (s *Server) startSession(ctx context.Context, c *fiber.Ctx, rec sessionRecord) (sessionRecord, string, error) {
 	id := randomToken("", 32)
 	csrf := csrfToken(id)
@@ -458,12 +365,15 @@ func (s *Server) startSession(ctx context.Context, c *fiber.Ctx, rec sessionReco
 		return rec, "", err
 	}
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: id, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: s.cfg.SecureCookies, Expires: now.Add(sessionAbsolute)})
-	c.Locals(localPrincipal, rec.principal(csrf))
+		Secure: s.cfg.SecureCookies, SessionOnly: true})
+	p, err := s.sessionPrincipal(ctx, rec)
+	if err != nil {
+		return rec, "", err
+	}
+	p.csrf, p.session = csrf, true
+	c.Locals(localPrincipal, p)
 	return rec, csrf, nil
 }
-
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
 
 func (s *Server) logout(c *fiber.Ctx) error {
 	if id := c.Cookies(sessionCookie); id != "" {
@@ -485,57 +395,6 @@ func (s *Server) logout(c *fiber.Ctx) error {
 func (s *Server) clearSessionCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 		Secure: s.cfg.SecureCookies, Expires: time.Unix(1, 0)})
-}
-
-// auditEvent is one line of the audit log: who did what, when, how it
-// ended. It never holds a secret (tokens appear by id, passwords never).
-type auditEvent struct {
-	Time      string `json:"time"`
-	RequestID string `json:"request_id"`
-	Who       string `json:"who"`
-	Role      Role   `json:"role,omitempty"`
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Status    int    `json:"status"`
-	Outcome   string `json:"outcome"` // "ok" or the error code
-}
-
-// audit records every admin action, every sign-in and every refused request.
-func (s *Server) audit(c *fiber.Ctx) error {
-	err := c.Next()
-	status := c.Response().StatusCode()
-	outcome := "ok"
-	if err != nil {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			status, outcome = fe.Code, "error"
-		} else {
-			kind := tally.ErrorKind(err)
-			status, outcome = statusOf[kind], string(kind)
-		}
-	}
-	p := principalOf(c)
-	admin := p != nil && p.Role == roleAdmin && c.Method() != fiber.MethodGet
-	signIn := strings.HasSuffix(c.Path(), "/login") || strings.HasSuffix(c.Path(), "/logout")
-	if !admin && !signIn && status < 400 {
-		return err
-	}
-	ev := auditEvent{Time: s.now().UTC().Format(time.RFC3339Nano), RequestID: requestID(c), Who: who(c),
-		Method: c.Method(), Path: loggedPath(c), Status: status, Outcome: outcome}
-	if p != nil {
-		ev.Role = p.Role
-	} else if token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && token != "" {
-		// A refused token is named as tokens are (the start of its
-		// SHA-256), so that repeated attempts can be told apart.
-		ev.Who = "token:" + digest(token)[:12] + "?"
-	}
-	line, _ := json.Marshal(ev)
-	ctx, cancel := storeCtx()
-	defer cancel()
-	if aerr := s.store.AppendAudit(ctx, line); aerr != nil {
-		s.log.Error("audit log write failed", slog.Any("err", aerr), slog.String("event", string(line)))
-	}
-	return err
 }
 
 // auditLog serves the audit log as JSONL: GET /api/v1/audit?after=N&limit=M.

@@ -112,6 +112,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/tokens", fixed(map[string]string{"role": "viewer"}), "admin", false},
 		{"POST", "/api/v1/users", fixed(map[string]string{"username": "x", "password": "short", "role": "viewer"}), "admin", false},
 		{"GET", "/api/v1/audit", none, "admin", false},
+		{"GET", "/api/v1/tokens", none, "admin", false},
+		{"DELETE", "/api/v1/tokens/000000000000", none, "admin", false},
+		{"GET", "/api/v1/users", none, "admin", false},
+		{"PATCH", "/api/v1/users/nobody", fixed(map[string]bool{"disabled": true}), "admin", false},
+		{"POST", "/api/v1/users/nobody/password", fixed(map[string]string{"password": "mật khẩu mới tinh 2026"}), "admin", false}, // one's own: any role (TestUsersAPI)
 		// Last: it ends the sessions.
 		{"POST", "/api/v1/logout", none, "public", false},
 	}

@@ -128,6 +128,7 @@ func (s *Server) listContests(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	recs = visibleRounds(principalOf(c), recs) // a desk of one contest sees its own (scope.go)
 	type item struct {
 		ID       string      `json:"id"`
 		Title    string      `json:"title"`

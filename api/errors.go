@@ -22,6 +22,7 @@ var statusOf = map[tally.Kind]int{
 	tally.TooLarge:     http.StatusRequestEntityTooLarge,
 	tally.Unavailable:  http.StatusServiceUnavailable,
 	tally.TooMany:      http.StatusTooManyRequests,
+	tally.Unsupported:  http.StatusUnsupportedMediaType,
 	tally.Internal:     http.StatusInternalServerError,
 }
 

@@ -38,6 +38,9 @@ var fuzzRoutes = []string{
 	"/contests/{id}/tokens", "/contests/{id}/ballot-paper", "/contests/{id}/minutes", "/contests/{id}/minutes.pdf",
 	"/verify", "/verify/{b}", "/static/app.js",
 	"/api/v1/imports?congress={b}",
+	"/api/v1/tokens/{b}", "/api/v1/users/{b}", "/api/v1/users/{b}/password",
+	"/users", "/users/{b}/disabled", "/users/{b}/password", "/tokens/{b}/revoke", "/password",
+	"/contests/{id}/tokens/{b}/revoke",
 }
 
 // fuzzServer is the service a fuzz worker drives: an open strike contest

@@ -423,13 +423,7 @@ func (h *harness) logLen(contest string) int64 {
 // issueToken issues a bearer token of a role as admin.
 func (h *harness) issueToken(role, name string) string {
 	h.t.Helper()
-	r := h.do("POST", "/api/v1/tokens", map[string]string{"role": role, "name": name}, asAdmin)
-	mustStatus(h.t, r, http.StatusCreated)
-	var out struct {
-		Token string `json:"token"`
-	}
-	decode(h.t, r, &out)
-	return out.Token
+	return h.issue(map[string]string{"role": role, "name": name}).Token
 }
 
 // login signs in and returns the session, checking the cookie's flags.

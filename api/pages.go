@@ -1,13 +1,18 @@
 package api
 
 import (
-	"crypto/subtle"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -59,6 +64,7 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/contests/new", s.requirePage(roleAdmin), s.contestNewPage)
 	s.pageGet("/contests/:id/setup", s.requirePage(roleAdmin), s.contestSetupPage)
 	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
+	s.pagePost("/contests/:id/tokens/:token/revoke", s.requirePage(roleAdmin), s.revokeTokenForm)
 	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
 
 	// The higher committee's roll-up (api/rollup.go).
@@ -66,17 +72,21 @@ func (s *Server) pageRoutes() {
 
 	// The minutes and the verify page (api/minutes.go, api/verify.go).
 	s.minutesRoutes()
+
+	// Users, tokens and passwords (api/account.go).
+	s.accountRoutes()
 }
 
 // pageGet and pagePost mount a page route behind the pages' middleware:
 // per route rather than as a group, because a group's middleware would
-// also run for every other route under its prefix.
+// also run for every other route under its prefix. contestScope keeps a
+// token issued for one contest to it (scope.go).
 func (s *Server) pageGet(path string, h ...fiber.Handler) {
-	s.app.Get(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate}, h...)...)
+	s.app.Get(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate, s.contestScope}, h...)...)
 }
 
 func (s *Server) pagePost(path string, h ...fiber.Handler) {
-	s.app.Post(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate}, h...)...)
+	s.app.Post(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate, s.contestScope}, h...)...)
 }
 
 // securityHeaders: no framing, no sniffing, scripts and styles from this
@@ -108,7 +118,7 @@ func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web
 	l := s.lang(c)
 	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	if pr := principalOf(c); pr != nil {
-		p.User = &web.User{Name: pr.Name, Role: string(pr.Role)}
+		p.User = &web.User{Name: pr.Name, Role: string(pr.Role), Account: strings.HasPrefix(pr.ID, "user:")}
 		p.CSRF = pr.csrf
 	}
 	return p
@@ -132,6 +142,9 @@ func (s *Server) requirePage(min Role) fiber.Handler {
 		}
 		if roleRank[p.Role] < roleRank[min] {
 			return errorf(tally.Forbidden, "", "the %s role may not open this page; it needs %s", p.Role, min)
+		}
+		if err := scopeAllows(c, p); err != nil {
+			return err
 		}
 		if err := checkCSRF(c, p); err != nil {
 			return err
@@ -163,7 +176,7 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 		Contests []*tally.Record
 	}
 	var groups []group
-	if principalOf(c) != nil {
+	if p := principalOf(c); p != nil {
 		ctx, cancel := storeCtx()
 		defer cancel()
 		congresses, err := s.congresses(ctx)
@@ -174,6 +187,7 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		recs = visibleRounds(p, recs)
 		index := map[string]int{}
 		for _, cg := range congresses {
 			index[cg.ID] = len(groups)
@@ -190,6 +204,10 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 		if len(loose) > 0 {
 			groups = append(groups, group{Contests: loose})
 		}
+		if p.Contest != "" {
+			// A desk of one contest sees its congress, not the others.
+			groups = slices.DeleteFunc(groups, func(g group) bool { return len(g.Contests) == 0 })
+		}
 		for _, g := range groups {
 			// Rounds of one election together, in the order they were made.
 			slices.SortStableFunc(g.Contests, func(a, b *tally.Record) int { return strings.Compare(a.Created, b.Created) })
@@ -199,9 +217,18 @@ func (s *Server) homePage(c *fiber.Ctx) error {
 }
 
 // safeNext keeps a return address on this site: a path, never "//host".
+// Browsers drop TAB, CR and LF from a URL and read "\" as "/" (the WHATWG
+// URL parser), so "/\t/evil.example" is "//evil.example" to them (finding
+// 15): a return address with a backslash or any control character, a
+// scheme, or "//" is refused for "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || !utf8.ValidString(next) {
 		return "/"
+	}
+	for _, r := range next {
+		if r == '\\' || unicode.IsControl(r) {
+			return "/"
+		}
 	}
 	return next
 }
@@ -220,41 +247,82 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	return s.renderLogin(c, fiber.StatusOK, d)
 }
 
+// loginFormLife is how long a sign-in form may wait to be posted.
+const loginFormLife = time.Hour
+
+// loginFormToken signs a sign-in form for the browser holding nonce (its
+// kp_login cookie), at the client's address, until expires: a token minted
+// for another browser, address or time does not pass. The key is the
+// instances' shared one (formKey).
+func (s *Server) loginFormToken(ctx context.Context, c *fiber.Ctx, nonce string, expires int64) (string, error) {
+	key, err := s.formKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	exp := strconv.FormatInt(expires, 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("kiemphieu login form\x00" + nonce + "\x00" + c.IP() + "\x00" + exp))
+	return exp + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// loginFormValid checks the form's _csrf against the browser's cookie.
+func (s *Server) loginFormValid(ctx context.Context, c *fiber.Ctx) (bool, error) {
+	nonce, form := c.Cookies(loginCookie), c.FormValue("_csrf")
+	exp, _, ok := strings.Cut(form, ".")
+	expires, err := strconv.ParseInt(exp, 10, 64)
+	if nonce == "" || !ok || err != nil || s.now().Unix() > expires {
+		return false, nil
+	}
+	want, err := s.loginFormToken(ctx, c, nonce, expires)
+	if err != nil {
+		return false, err
+	}
+	return hmac.Equal([]byte(form), []byte(want)), nil
+}
+
 func (s *Server) renderLogin(c *fiber.Ctx, status int, d loginData) error {
 	// Login CSRF: the form carries a token that must match a cookie only
 	// this site can set, so another site cannot sign a browser in as
-	// someone else.
-	d.FormToken = randomToken("", 18)
-	c.Cookie(&fiber.Cookie{Name: loginCookie, Value: d.FormToken, Path: "/login", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cfg.SecureCookies})
+	// someone else. The token is the cookie's signature (bound to the
+	// client's address and an expiry), so that a cookie planted by a
+	// sibling site, or one minted for the attacker's own browser, does not
+	// come with a token that passes (finding 14).
+	ctx, cancel := storeCtx()
+	defer cancel()
+	nonce := randomToken("", 18)
+	token, err := s.loginFormToken(ctx, c, nonce, s.now().Add(loginFormLife).Unix())
+	if err != nil {
+		return err
+	}
+	d.FormToken = token
+	c.Cookie(&fiber.Cookie{Name: loginCookie, Value: nonce, Path: "/login", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cfg.SecureCookies, SessionOnly: true})
 	return s.render(c, status, "login", s.page(c, "login.title", d))
 }
 
 // loginForm signs in from the form, with a password or a token, under the
-// same lockout as the API, and starts a session.
+// same lockout and rate limit as the API, and starts a session.
 func (s *Server) loginForm(c *fiber.Ctx) error {
 	l := s.lang(c)
 	d := loginData{Next: safeNext(c.FormValue("next")), Username: c.FormValue("username")}
-	form, cookie := c.FormValue("_csrf"), c.Cookies(loginCookie)
-	if form == "" || subtle.ConstantTimeCompare([]byte(form), []byte(cookie)) != 1 {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if ok, err := s.loginFormValid(ctx, c); err != nil {
+		return err
+	} else if !ok {
 		d.Error = l.T("login.expired")
 		return s.renderLogin(c, fiber.StatusForbidden, d)
 	}
-	ctx, cancel := storeCtx()
-	defer cancel()
 	var rec sessionRecord
 	err := s.signInLimit(ctx, c)
 	switch token, password := strings.TrimSpace(c.FormValue("token")), c.FormValue("password"); {
 	case err != nil:
 	case token != "":
-		var p *principal
-		if p, err = s.checkToken(ctx, c, token); err == nil {
-			rec = sessionRecord{Username: p.Name, Role: p.Role, Token: strings.TrimPrefix(p.ID, "token:")}
-		}
+		rec, err = s.tokenSession(ctx, c, token)
 	case d.Username != "" && password != "":
 		var u userRecord
 		if u, err = s.checkPassword(ctx, c, d.Username, password); err == nil {
-			rec = sessionRecord{Username: u.Username, Role: u.Role}
+			rec = sessionRecord{Username: u.Username, Role: u.Role, PasswordVersion: u.PasswordVersion}
 		}
 	default:
 		d.Error = l.T("login.missing")
@@ -272,6 +340,9 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	case tally.ErrorKind(err) == tally.Unauthorized:
 		d.Error = l.T("login.failed")
 		return s.renderLogin(c, fiber.StatusUnauthorized, d)
+	case tally.ErrorKind(err) == tally.Invalid:
+		d.Error, d.Username = l.T("login.username_long", maxUsername), ""
+		return s.renderLogin(c, fiber.StatusBadRequest, d)
 	case err != nil:
 		return err
 	}

@@ -14,9 +14,9 @@ import (
 
 // formToken reads the sign-in form's CSRF token and its cookie from a GET
 // of /login.
-func (h *harness) formToken() (token, cookie string) {
+func (h *harness) formToken(opts ...opt) (token, cookie string) {
 	h.t.Helper()
-	r := h.do("GET", "/login", nil, withHeader("Accept", "text/html"))
+	r := h.do("GET", "/login", nil, append([]opt{withHeader("Accept", "text/html")}, opts...)...)
 	mustStatus(h.t, r, http.StatusOK)
 	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(r.body)
 	if m == nil {
@@ -34,7 +34,7 @@ func (h *harness) formToken() (token, cookie string) {
 // postLoginForm submits the sign-in form as a browser would.
 func (h *harness) postLoginForm(fields url.Values, opts ...opt) *response {
 	h.t.Helper()
-	token, cookie := h.formToken()
+	token, cookie := h.formToken(opts...)
 	if _, set := fields["_csrf"]; !set {
 		fields.Set("_csrf", token)
 	}
@@ -151,17 +151,18 @@ func TestLoginLockout(t *testing.T) {
 	proof.Report(t, "first_lock", 30, "s (then doubling)")
 }
 
-// Desk tokens typed into the form are locked by address after failures.
+// Token sign-ins are not locked (finding 17): a client guessing tokens
+// from the address a hall's desks share (a NAT, a proxy) does not lock
+// the desks out; a token is 24 random bytes, so a lock would stop no
+// guess. Only the address's sign-in rate limit bounds them (TestRateLimits).
 func TestLoginLockoutTokens(t *testing.T) {
 	h := newHarness(t)
 	desk := h.issueToken("counter", "Bàn 1")
-	for range 4 {
+	for range 30 {
 		mustStatus(t, h.postLoginForm(url.Values{"token": {"kp_guess"}}), http.StatusUnauthorized)
 	}
-	mustStatus(t, h.postLoginForm(url.Values{"token": {"kp_guess"}}), http.StatusTooManyRequests)
-	mustStatus(t, h.postLoginForm(url.Values{"token": {desk}}), http.StatusTooManyRequests)
-	h.clock.Advance(31 * time.Second)
 	mustStatus(t, h.postLoginForm(url.Values{"token": {desk}}), http.StatusSeeOther)
+	proof.Report(t, "wrong_tokens_then_right", 30, "sign-ins, not locked")
 }
 
 // Sessions end after 30 idle minutes and after 12 hours in any case; a page

@@ -37,6 +37,9 @@ type RateLimits struct {
 	Verify RateLimit
 	// Tokens: tokens issued per principal (API and the desk-token form).
 	Tokens RateLimit
+	// Refused: anonymous refused requests written to the audit log per
+	// client address; beyond, they are only counted (audit.go).
+	Refused RateLimit
 }
 
 // DefaultRateLimits leave room for a hall whose desks all sign in at the
@@ -47,6 +50,9 @@ func DefaultRateLimits() RateLimits {
 		SignIn: RateLimit{Max: 60, Window: time.Minute},
 		Verify: RateLimit{Max: 120, Window: time.Minute},
 		Tokens: RateLimit{Max: 100, Window: time.Minute},
+		// A person mistyping, a desk with a stale token, a scan: all
+		// recorded; a flood is counted in one line a minute.
+		Refused: RateLimit{Max: 60, Window: time.Minute},
 	}
 }
 

@@ -106,7 +106,8 @@ func (c client) do(method, path string, body any, opts ...opt) *response {
 
 func (c client) formLogin(fields url.Values, opts ...opt) (*response, string) {
 	c.t.Helper()
-	r := c.do("GET", "/login", nil, withHeader("Accept", "text/html"))
+	// The form from the address that posts it: its token is bound to it.
+	r := c.do("GET", "/login", nil, append([]opt{withHeader("Accept", "text/html")}, opts...)...)
 	mustStatus(c.t, r, http.StatusOK)
 	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(r.body)
 	if m == nil {

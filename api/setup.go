@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,6 +202,9 @@ type contestSetupData struct {
 	Keyed     int64 // ballots in the log (counters' total), while open or after
 	Previous  string
 	Exclusion []exclusionLine
+	// Tokens are the desk tokens issued for this round (and, on a
+	// further round, for the round they were issued for), newest first.
+	Tokens []tokenRow
 }
 
 // exclusionLine is one term of D as the control page lists it.
@@ -234,6 +238,9 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 		return err
 	}
 	d.Keyed = counters[tally.CounterTotal]
+	if d.Tokens, err = s.deskTokens(ctx, rec); err != nil {
+		return err
+	}
 	ex := rec.Contest.Electorate.Exclusions
 	switch rec.Contest.Electorate.Congress {
 	case tally.CongressMembers:
@@ -245,10 +252,28 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "contest-setup", s.page(c, "setup.round.title", d, rec.Contest.Title))
 }
 
+// deskTokens lists the tokens that work on rec: those issued for it or
+// for a round it follows.
+func (s *Server) deskTokens(ctx context.Context, rec *tally.Record) ([]tokenRow, error) {
+	_, tokens, err := s.storedTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []tokenRow
+	for _, t := range slices.Backward(tokens) {
+		if t.Contest == "" || s.inScope(ctx, t.principal(), rec.Contest.ID) != nil {
+			continue
+		}
+		out = append(out, t.row(s.now()))
+	}
+	return out, nil
+}
+
 type deskTokenData struct {
 	Contest *tally.Contest
 	Name    string
 	Token   string
+	Expires string // RFC 3339
 	URL     string // <base>/login#token=…: the fragment never reaches a server log
 	// QR is a data: URL of a PNG of URL; typed as a URL the template
 	// trusts, since html/template replaces data: URLs it was not told are safe.
@@ -256,9 +281,11 @@ type deskTokenData struct {
 }
 
 // deskTokenForm: POST /contests/:id/tokens (a plain form with _csrf) issues
-// a counter token for a desk and shows it once, with a QR code that signs
-// the desk's device in. The token travels in the URL fragment, which
-// browsers do not send to the server or in Referer headers.
+// a counter token for a desk of this round — scoped to it and its further
+// rounds, for the lifetime picked (a congress day unless told) — and shows
+// it once, with a QR code that signs the desk's device in. The token
+// travels in the URL fragment, which browsers do not send to the server
+// or in Referer headers.
 func (s *Server) deskTokenForm(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
@@ -273,7 +300,11 @@ func (s *Server) deskTokenForm(c *fiber.Ctx) error {
 	case n > 100:
 		return errorf(tally.Invalid, "name", "too long (%d characters, at most 100)", n)
 	}
-	token, _, err := s.issueToken(ctx, c, roleCounter, name)
+	expires, err := s.tokenExpiry(roleCounter, "", c.FormValue("lifetime"))
+	if err != nil {
+		return err
+	}
+	token, trec, err := s.issueToken(ctx, c, tokenRecord{Role: roleCounter, Name: name, Contest: rec.Contest.ID}, expires)
 	if err != nil {
 		return err
 	}
@@ -282,9 +313,21 @@ func (s *Server) deskTokenForm(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("QR code: %w", err)
 	}
-	d := deskTokenData{Contest: rec.Contest, Name: name, Token: token, URL: url,
+	d := deskTokenData{Contest: rec.Contest, Name: name, Token: token, URL: url, Expires: trec.Expires,
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	return s.render(c, fiber.StatusCreated, "setup-token", s.page(c, "setup.token.title", d, name))
+}
+
+// revokeTokenForm: POST /contests/:id/tokens/:token/revoke (a plain form
+// with _csrf, admin) revokes a desk token listed on the round's control
+// page and returns there.
+func (s *Server) revokeTokenForm(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	if _, err := s.revokeToken(ctx, c.Params("token")); err != nil {
+		return err
+	}
+	return c.Redirect("/contests/"+url.PathEscape(c.Params("id"))+"/setup#tokens", fiber.StatusSeeOther)
 }
 
 // baseURL is where people reach the service: the configured public URL, or

@@ -19,6 +19,7 @@ const (
 	TooLarge     Kind = "too_large"    // a body over the limit (413)
 	Unavailable  Kind = "unavailable"  // the store cannot take a write now: nothing was acknowledged (503)
 	TooMany      Kind = "too_many"     // too many attempts: sign-ins locked out for a while (429)
+	Unsupported  Kind = "unsupported"  // a body of a media type the route does not take (415)
 	Internal     Kind = "internal"     // anything unclassified; never shown to users in detail (500)
 )
 

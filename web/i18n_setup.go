@@ -156,7 +156,7 @@ func init() {
 		"setup.links.title":      {"Liên kết", "Links"},
 
 		"setup.tokens.title":  {"Mã cho bàn kiểm phiếu", "Desk tokens"},
-		"setup.tokens.help":   {"Cấp mã đăng nhập (vai trò kiểm phiếu) cho một bàn; mã chỉ hiện một lần, kèm mã QR.", "Issue a sign-in token (counter role) for a desk; it is shown once, with a QR code."},
+		"setup.tokens.help":   {"Cấp mã đăng nhập (vai trò kiểm phiếu) cho một bàn của cuộc bầu cử này; mã chỉ dùng được cho cuộc bầu cử này và các lần bầu tiếp theo, hết hạn sau thời gian đã chọn, và chỉ hiện một lần, kèm mã QR.", "Issue a sign-in token (counter role) for a desk of this election; it works only here and in the further rounds, expires after the time picked, and is shown once, with a QR code."},
 		"setup.tokens.name":   {"Tên bàn", "Desk name"},
 		"setup.tokens.issue":  {"Cấp mã", "Issue a token"},
 		"setup.token.title":   {"Mã đăng nhập: %s", "Sign-in token: %s"},
@@ -164,7 +164,7 @@ func init() {
 		"setup.token.qr_alt":  {"Mã QR để đăng nhập bàn kiểm phiếu", "QR code that signs the desk in"},
 		"setup.token.scan":    {"Quét mã QR bằng máy của bàn kiểm phiếu để đăng nhập.", "Scan the QR code with the desk's device to sign in."},
 		"setup.token.or_type": {"Hoặc nhập mã tại trang đăng nhập:", "Or type the token on the sign-in page:"},
-		"setup.token.role":    {"Vai trò: kiểm phiếu (nhập phiếu của các cuộc bầu đang kiểm).", "Role: counter (keys ballots of open elections)."},
+		"setup.token.role":    {"Vai trò: kiểm phiếu, chỉ cho cuộc bầu cử này và các lần bầu tiếp theo của nó.", "Role: counter, for this election and its further rounds only."},
 		"setup.token.back":    {"Quay lại", "Back"},
 
 		"setup.ballot.title": {"Phiếu bầu: %s", "Ballot paper: %s"},

@@ -74,6 +74,9 @@ type Page struct {
 type User struct {
 	Name string
 	Role string // admin | counter | viewer
+	// Account: a person signed in with a password (who may change it),
+	// not a desk with a token.
+	Account bool
 }
 
 // roleRank orders the roles as package api does: admin ⊃ counter ⊃ viewer.
@@ -97,6 +100,7 @@ func New() (*Pages, error) {
 		"add":   func(a, b int) int { return a + b },
 		"roman": tally.RomanOrdinal,
 		"asset": Asset,
+		"clock": ClockTime,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html")
 	if err != nil {

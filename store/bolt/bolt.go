@@ -66,6 +66,7 @@ type Store struct {
 	writerDone chan struct{} // closed when the writer goroutine has drained the queue
 	done       chan struct{} // closed by Close once no more changes can happen
 	hub        hub
+	notices    noticeHub
 	watchers   sync.WaitGroup
 
 	commits  atomic.Int64 // committed append batches (tests, benchmarks)

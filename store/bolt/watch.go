@@ -101,16 +101,25 @@ func (s *Store) Watch(ctx context.Context) <-chan tally.Change {
 				return
 			case <-w.wake:
 			}
-			for _, c := range s.hub.take(w) {
-				select {
-				case out <- c:
-				case <-ctx.Done():
-					return
-				case <-s.done:
-					return
-				}
+			if !deliver(ctx, s.done, out, s.hub.take(w)) {
+				return
 			}
 		}
 	}()
 	return out
+}
+
+// deliver sends items on out in order; false when ctx is done or the
+// store closes (done) first.
+func deliver[T any](ctx context.Context, done <-chan struct{}, out chan<- T, items []T) bool {
+	for _, it := range items {
+		select {
+		case out <- it:
+		case <-ctx.Done():
+			return false
+		case <-done:
+			return false
+		}
+	}
+	return true
 }

@@ -29,23 +29,11 @@ const subscribeWait = 5 * time.Second
 // the reconnection would reach no watcher until the next change.
 func (s *Store) Watch(ctx context.Context) <-chan tally.Change {
 	out := make(chan tally.Change, 64)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	ps := s.subscribe(ctx, changesChannel)
+	if ps == nil {
 		close(out)
 		return out
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-
-	ps := s.rdb.Subscribe(ctx, changesChannel)
-	// Wait for the confirmation so that the subscription is live when Watch
-	// returns, in the usual case.
-	wctx, cancel := context.WithTimeout(ctx, subscribeWait)
-	if _, err := ps.Receive(wctx); err != nil && ctx.Err() == nil {
-		slog.Warn("redis: subscribing to changes", "err", err)
-	}
-	cancel()
 	// With the subscription confirmations, which tell a reconnection.
 	msgs := ps.ChannelWithSubscriptions()
 
@@ -91,6 +79,27 @@ func (s *Store) Watch(ctx context.Context) <-chan tally.Change {
 		}
 	}()
 	return out
+}
+
+// subscribe subscribes to channel for a watcher goroutine (counted in
+// s.wg, which the caller's goroutine must mark done), and waits for the
+// confirmation so that the subscription is live when it returns, in the
+// usual case. It returns nil when the store is closed.
+func (s *Store) subscribe(ctx context.Context, channel string) *goredis.PubSub {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	ps := s.rdb.Subscribe(ctx, channel)
+	wctx, cancel := context.WithTimeout(ctx, subscribeWait)
+	defer cancel()
+	if _, err := ps.Receive(wctx); err != nil && ctx.Err() == nil {
+		slog.Warn("redis: subscribing", "channel", channel, "err", err)
+	}
+	return ps
 }
 
 // parseChange reads "<contest> <version>".
