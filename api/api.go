@@ -184,6 +184,7 @@ func New(store Store, cfg Config) *Server {
 // with the error contract and a request id.
 func (s *Server) unknownMethod(ctx *fasthttp.RequestCtx) {
 	id := newRequestID()
+	s.setSecurityHeaders(&ctx.Response.Header)
 	ctx.Response.Header.Set(fiber.HeaderXRequestID, id)
 	ctx.Response.Header.Set(fiber.HeaderAllow, strings.Join(fiber.DefaultMethods, ", "))
 	ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
@@ -218,6 +219,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) routes() {
 	app := s.app
+	app.Use(s.responseHeaders)
 	app.Use(s.requestLog)
 	app.Use(recover.New())
 	app.Get("/healthz", s.healthz)

@@ -77,15 +77,11 @@ func (s *Server) pagePost(path string, h ...fiber.Handler) {
 	s.app.Post(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate}, h...)...)
 }
 
-// securityHeaders: no framing, no sniffing, scripts and styles from this
-// origin only (data blocks in <script type="application/json"> are not
-// scripts), inline style attributes allowed for the printed documents.
+// securityHeaders gives the pages and downloads the pages' policy
+// (pageCSP) in place of the API's; the headers every response carries are
+// responseHeaders' (headers.go).
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
-		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("X-Frame-Options", "DENY")
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
 	return c.Next()
 }
 
@@ -104,7 +100,7 @@ func (s *Server) lang(c *fiber.Ctx) web.Lang {
 // page builds what every template gets for this request.
 func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web.Page {
 	l := s.lang(c)
-	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
+	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: samePath(c.Path()), Data: data}
 	if pr := principalOf(c); pr != nil {
 		p.User = &web.User{Name: pr.Name, Role: string(pr.Role)}
 		p.CSRF = pr.csrf
@@ -152,6 +148,7 @@ func (s *Server) errorPage(c *fiber.Ctx, status int, message string) error {
 		message = l.T("error.forbidden") + " " + message
 	}
 	p := s.page(c, "error.title", struct{ Message, RequestID string }{message, requestID(c)})
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP) // also for routes no page handler matched
 	return s.render(c, status, "error", p)
 }
 
