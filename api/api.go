@@ -110,9 +110,11 @@ type Server struct {
 	now    func() time.Time
 	cfg    Config
 	cache  *contestCache
-	pages  *web.Pages
-	limits RateLimits
-	tokens struct {
+	// downloads: renderings of certified rounds (certified.go).
+	downloads downloadCache
+	pages     *web.Pages
+	limits    RateLimits
+	tokens    struct {
 		mu sync.Mutex
 		m  map[string]cachedToken // by the token's digest
 	}

@@ -37,6 +37,10 @@ type RateLimits struct {
 	Verify RateLimit
 	// Tokens: tokens issued per principal (API and the desk-token form).
 	Tokens RateLimit
+	// Render: anonymous downloads rendered per client address (the
+	// minutes and exports of live rounds, and of certified rounds not yet
+	// in memory; certified.go).
+	Render RateLimit
 }
 
 // DefaultRateLimits leave room for a hall whose desks all sign in at the
@@ -47,6 +51,7 @@ func DefaultRateLimits() RateLimits {
 		SignIn: RateLimit{Max: 60, Window: time.Minute},
 		Verify: RateLimit{Max: 120, Window: time.Minute},
 		Tokens: RateLimit{Max: 100, Window: time.Minute},
+		Render: RateLimit{Max: 60, Window: time.Minute},
 	}
 }
 
