@@ -36,6 +36,7 @@ import (
 //   - the page language;
 //   - the audience: anonymous or the principal's role, so that what only
 //     signed-in readers may see (notes, say) is never served to others.
+//
 // The verified-entry journal is not in the key: keyings and decisions are
 // taken only while a round is open. A rendering that comes to read
 // anything else must add it to downloadKey.
