@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 )
 
 // TestExportCSVFormulaCells is finding 11 of the security review: candidate
@@ -46,11 +48,13 @@ func TestExportCSVFormulaCells(t *testing.T) {
 	for i, n := range names {
 		byID["c"+string(rune('1'+i))] = n
 	}
+	escaped := 0
 	for i, row := range rows[1:] {
 		name := byID[row[1]]
 		want := name
 		if name[0] == '=' || name[0] == '+' || name[0] == '-' || name[0] == '@' {
 			want = "'" + name
+			escaped++
 		}
 		if row[2] != want {
 			t.Errorf("row %d (%s) name cell %q, want %q", i+1, row[1], row[2], want)
@@ -60,6 +64,8 @@ func TestExportCSVFormulaCells(t *testing.T) {
 			t.Errorf("row %d figures %q", i+1, row)
 		}
 	}
+
+	proof.Report(t, "formula_cells_escaped", escaped, "of 4 names")
 
 	r = h.do("GET", "/contests/fx/export.xlsx", nil, asAdmin)
 	mustStatus(t, r, http.StatusOK)

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kiemphieu/kiemphieu/internal/proof"
 )
 
 // bombRows is the security review's generator (finding 12): rows numbered
@@ -112,7 +114,7 @@ func TestImportXLSXBombs(t *testing.T) {
 			if !strings.Contains(e.Message, tc.name) || !strings.Contains(e.Message, tc.too) {
 				t.Errorf("message %q does not name %s and %q", e.Message, tc.name, tc.too)
 			}
-			t.Logf("%s: %d bytes, allocated %.1f MiB", tc.name, len(tc.data), float64(n)/(1<<20))
+			proof.Reportf(t, "allocated", "MiB", "%.1f (%d bytes)", float64(n)/(1<<20), len(tc.data))
 			if n > 32<<20 {
 				t.Errorf("the import of %s (%d bytes) allocated %.1f MiB, more than 32 MiB", tc.name, len(tc.data), float64(n)/(1<<20))
 			}
