@@ -110,11 +110,9 @@ type Server struct {
 	now    func() time.Time
 	cfg    Config
 	cache  *contestCache
-	// downloads: renderings of certified rounds (certified.go).
-	downloads downloadCache
-	pages     *web.Pages
-	limits    RateLimits
-	tokens    struct {
+	pages  *web.Pages
+	limits RateLimits
+	tokens struct {
 		mu sync.Mutex
 		m  map[string]cachedToken // by the token's digest
 	}
@@ -125,6 +123,9 @@ type Server struct {
 	// appending counts the ballots and voids waiting for the store; the
 	// broker paces its fan-out while there are any.
 	appending atomic.Int64
+
+	// downloads: renderings of certified rounds (certified.go).
+	downloads downloadCache
 }
 
 // New builds the server and its routes.

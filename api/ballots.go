@@ -132,6 +132,7 @@ func (s *Server) resultPublic(c *fiber.Ctx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	c.Locals(localRecord{}, rec) // for certifiedCache: one read of the record a request
 	// A live round being imported is not live: its result is final only
 	// once the import certifies it.
 	if rec.Contest.Visibility == tally.VisibilityLive && rec.Imported == "" || rec.State == tally.StateCertified {

@@ -34,8 +34,10 @@ import (
 //     congress can be created, or removed, after its round was filed);
 //   - for the minutes, the base URL of the verify link and its QR code;
 //   - the page language;
-//   - the audience: anonymous or the principal's role, so that what only
-//     signed-in readers may see (notes, say) is never served to others.
+//   - the audience: anonymous, or the principal (its role and id), so that
+//     what only some readers may see (notes, say) is served to no other
+//     reader; a kept download goes only to a reader who passed the access
+//     check before it, as the one it was rendered for did.
 //
 // The verified-entry journal is not in the key: keyings and decisions are
 // taken only while a round is open. A rendering that comes to read
@@ -53,18 +55,15 @@ const (
 	downloadEntryBytes   = 16 << 20 // a larger rendering is served, not kept
 )
 
-// certifiedCache is the middleware of the downloads, before the result's
-// access check (a certified round is public) and renderLimit; byURL says
-// the rendering prints the base URL (the minutes).
+// certifiedCache is the middleware of the downloads, after the result's
+// access check and before renderLimit; byURL says the rendering prints the
+// base URL (the minutes).
 func (s *Server) certifiedCache(byURL bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx, cancel := storeCtx()
 		key, certified, err := s.downloadKey(ctx, c, byURL)
 		cancel()
 		if err != nil {
-			if tally.ErrorKind(err) == tally.NotFound {
-				return c.Next() // the access check answers as for any unknown round
-			}
 			return err
 		}
 		if !certified {
@@ -75,7 +74,8 @@ func (s *Server) certifiedCache(byURL bool) fiber.Handler {
 		if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 			c.Set(fiber.HeaderETag, etag)
 			c.Set(fiber.HeaderCacheControl, "private, no-cache")
-			return c.SendStatus(fiber.StatusNotModified)
+			c.Status(fiber.StatusNotModified)
+			return nil
 		}
 		e, render := s.downloads.get(key)
 		if !render {
@@ -109,9 +109,15 @@ func (s *Server) certifiedCache(byURL bool) fiber.Handler {
 // depends on (see above), and whether the round is certified.
 func (s *Server) downloadKey(ctx context.Context, c *fiber.Ctx, byURL bool) (string, bool, error) {
 	id := c.Params("id")
-	rec, err := s.store.Contest(ctx, id)
-	if err != nil || rec.State != tally.StateCertified {
-		return "", false, err
+	rec, _ := c.Locals(localRecord{}).(*tally.Record)
+	if rec == nil {
+		var err error
+		if rec, err = s.store.Contest(ctx, id); err != nil {
+			return "", false, err
+		}
+	}
+	if rec.State != tally.StateCertified {
+		return "", false, nil
 	}
 	shallow := *rec
 	shallow.Contest = nil
@@ -151,11 +157,15 @@ func (s *Server) downloadKey(ctx context.Context, c *fiber.Ctx, byURL bool) (str
 	part([]byte(web.ParseLang(lang)))
 	audience := "anonymous"
 	if p := principalOf(c); p != nil {
-		audience = string(p.Role)
+		audience = string(p.Role) + " " + p.ID
 	}
 	part([]byte(audience))
 	return hex.EncodeToString(h.Sum(nil)), true, nil
 }
+
+// localRecord is the key of the record the access check read for an
+// anonymous request (resultPublic): the same request need not read it twice.
+type localRecord struct{}
 
 // renderLimit is the rate limit of anonymous renderings per address, after
 // the access check (a refused request costs nothing and tells nothing).

@@ -48,9 +48,9 @@ func (s *Server) pageRoutes() {
 
 	// Downloads for people (DESIGN §5.7), with the result's visibility;
 	// those of certified rounds are kept (certified.go).
-	s.pageGet("/contests/:id/export.csv", s.certifiedCache(false), s.requireResultAccess, s.renderLimit, s.exportCSV)
-	s.pageGet("/contests/:id/export.xlsx", s.certifiedCache(false), s.requireResultAccess, s.renderLimit, s.exportXLSX)
-	s.pageGet("/contests/:id/export.jsonl", s.certifiedCache(false), s.requireResultAccess, s.renderLimit, s.exportLog)
+	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.certifiedCache(false), s.renderLimit, s.exportCSV)
+	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.certifiedCache(false), s.renderLimit, s.exportXLSX)
+	s.pageGet("/contests/:id/export.jsonl", s.requireResultAccess, s.certifiedCache(false), s.renderLimit, s.exportLog)
 
 	// Setup (api/setup.go, api/ballotpaper.go).
 	s.pageGet("/congresses/new", s.requirePage(roleAdmin), s.congressSetupPage)
