@@ -73,9 +73,9 @@ type xlsxReader struct {
 func readXLSX(name string, data []byte) ([][]string, bool, error) {
 	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, false, errorf(tally.Invalid, "file", "%s: not a readable XLSX workbook: %v", name, err)
+		return nil, false, errorf(tally.Invalid, "file", "%s: not a readable XLSX workbook: %v", clip(name, 80), err)
 	}
-	x := &xlsxReader{name: name, zip: z, left: 2 * maxImportPart, deadline: time.Now().Add(maxImportTime)}
+	x := &xlsxReader{name: clip(name, 80), zip: z, left: 2 * maxImportPart, deadline: time.Now().Add(maxImportTime)}
 	rows, err := x.read()
 	if err != nil {
 		if tally.ErrorKind(err) != tally.Invalid {
