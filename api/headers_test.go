@@ -57,7 +57,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 				{"GET", "/nope", nil, nil, 404, false},
 				{"PUT", "/login", nil, []opt{html}, 405, true},
 			}
-			proof.Report(t, "responses_checked", len(routes)+2, "responses")
+			proof.Report(t, "responses_checked", len(routes)+3, "responses")
 			for _, rt := range routes {
 				r := h.in(t).do(rt.method, rt.path, rt.body, rt.opts...)
 				if r.status != rt.status {
@@ -74,23 +74,35 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 			base := h.listen()
 			s := openStream(t, base, "hd")
 			checkSecurityHeaders(t, "GET /api/v1/contests/hd/stream", s.resp.Header, "default-src 'none'", public != "")
-			// Only the head is sent: the refusal comes before the body.
-			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-			if err != nil {
-				t.Fatal(err)
+			// Refusals of fasthttp itself, before any route: a body over the
+			// limit (only the head is sent: the refusal comes before the
+			// body) and headers over its buffer.
+			for _, tc := range []struct {
+				what, head string
+				status     int
+			}{
+				{"POST /api/v1/contests (5 MiB)", fmt.Sprintf("POST /api/v1/contests HTTP/1.1\r\nHost: kp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 5<<20),
+					http.StatusRequestEntityTooLarge},
+				{"GET / (8 KiB of headers)", "GET / HTTP/1.1\r\nHost: kp\r\nX-Big: " + strings.Repeat("x", 8<<10) + "\r\n\r\n",
+					http.StatusRequestHeaderFieldsTooLarge},
+			} {
+				conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				conn.Write([]byte(tc.head))
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.what, err)
+				}
+				resp.Body.Close()
+				conn.Close()
+				if resp.StatusCode != tc.status {
+					t.Errorf("%s: status %d, want %d", tc.what, resp.StatusCode, tc.status)
+				}
+				checkSecurityHeaders(t, tc.what, resp.Header, "default-src 'none'", public != "")
 			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			fmt.Fprintf(conn, "POST /api/v1/contests HTTP/1.1\r\nHost: kp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 5<<20)
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusRequestEntityTooLarge {
-				t.Errorf("a body over the limit: status %d", resp.StatusCode)
-			}
-			checkSecurityHeaders(t, "POST /api/v1/contests (5 MiB)", resp.Header, "default-src 'none'", public != "")
 		})
 	}
 }
