@@ -141,6 +141,9 @@ type Server struct {
 	// corrections keeps, per round, the voids and notes of its log read
 	// so far, for the minutes (api/minutes.go).
 	corrections logCorrections
+
+	// downloads: renderings of certified rounds (certified.go).
+	downloads downloadCache
 }
 
 // New builds the server and its routes.
@@ -202,6 +205,7 @@ func New(store Store, cfg Config) *Server {
 // with the error contract and a request id.
 func (s *Server) unknownMethod(ctx *fasthttp.RequestCtx) {
 	id := newRequestID()
+	s.setSecurityHeaders(&ctx.Response.Header)
 	ctx.Response.Header.Set(fiber.HeaderXRequestID, id)
 	ctx.Response.Header.Set(fiber.HeaderAllow, strings.Join(fiber.DefaultMethods, ", "))
 	ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
@@ -240,6 +244,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) routes() {
 	app := s.app
+	app.Use(s.responseHeaders)
 	app.Use(s.requestLog)
 	app.Use(recover.New())
 	app.Get("/healthz", s.healthz)
@@ -305,7 +310,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	id := newRequestID()
 	c.Locals(localRequestID, id)
 	if cid := c.Get(fiber.HeaderXRequestID); cid != "" {
-		c.Locals(localClientRequestID, clip(strings.Map(printableASCII, cid), 64))
+		c.Locals(localClientRequestID, clipBytes(strings.Map(printableASCII, cid), 64))
 	}
 	c.Set(fiber.HeaderXRequestID, id)
 	start := time.Now()
@@ -334,14 +339,14 @@ func loggedPath(c *fiber.Ctx) string {
 	if strings.Contains(p, "/ballots/") {
 		p = ballotPath.ReplaceAllString(p, "${1}{ballot}${2}")
 	}
-	return clip(p, maxLoggedPath)
+	return clipBytes(p, maxLoggedPath)
 }
 
 const maxLoggedPath = 256
 
-// clip cuts s to at most n bytes, at a character's boundary, marking the
+// clipBytes cuts s to at most n bytes, at a character's boundary, marking the
 // cut with "…".
-func clip(s string, n int) string {
+func clipBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

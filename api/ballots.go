@@ -143,7 +143,9 @@ func (s *Server) requireResultPage(c *fiber.Ctx) error {
 
 // resultPublic calls the next handler and reports true when the request
 // may see the round's result: a signed-in principal, a live contest, a
-// certified round.
+// certified round. To anyone else a round that does not exist is one they
+// may not see (401, or sign in): a 404 would tell which of the ids they
+// guess are rounds still being counted (security review, Info).
 func (s *Server) resultPublic(c *fiber.Ctx) (bool, error) {
 	if p := principalOf(c); p != nil {
 		return true, c.Next()
@@ -151,9 +153,13 @@ func (s *Server) resultPublic(c *fiber.Ctx) (bool, error) {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if tally.ErrorKind(err) == tally.NotFound {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
+	c.Locals(localRecord{}, rec) // for certifiedCache: one read of the record a request
 	// A live round being imported is not live: its result is final only
 	// once the import certifies it.
 	if rec.Contest.Visibility == tally.VisibilityLive && rec.Imported == "" || rec.State == tally.StateCertified {

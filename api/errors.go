@@ -54,6 +54,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		id := newRequestID()
 		c.Locals(localRequestID, id)
 		c.Set(fiber.HeaderXRequestID, id)
+		s.setSecurityHeaders(&c.Response().Header)
 	}
 	var locked *lockedError
 	if errors.As(err, &locked) {

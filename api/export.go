@@ -15,7 +15,9 @@ import (
 )
 
 // exportTable is the results table as people read it in a spreadsheet: the
-// candidates in ballot order with votes, % of D and the outcome.
+// candidates in ballot order with votes, % of D and the outcome. The
+// columns numericColumn names hold figures the service formats itself;
+// the others are text.
 func exportTable(res *tally.Result, approve bool) [][]string {
 	head := []string{"TT", "Mã", "Họ và tên", "Số phiếu", "Tỷ lệ so với D", "Kết quả"}
 	if approve {
@@ -30,6 +32,32 @@ func exportTable(res *tally.Result, approve bool) [][]string {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// numericColumn tells the columns of exportTable that hold counts (TT, the
+// votes, the approve counts) or the percentage of D: figures the service
+// formats, never text a person typed.
+func numericColumn(i int) bool {
+	switch i {
+	case 0, 3, 4, 6, 7, 8:
+		return true
+	}
+	return false
+}
+
+// formulaSafe keeps a text cell from being run as a formula by the
+// spreadsheet that opens the CSV (DESIGN §7.1): a cell starting with =, +,
+// -, @, a tab or a CR gets a leading ', which Excel and LibreOffice show
+// as text and do not evaluate. Candidate names come from outside the
+// service (lists prepared elsewhere, ward exports), so
+// "=HYPERLINK(…)" must stay a name. Only text cells: a count or a
+// percentage the service writes is a figure, and a leading - there would be
+// a negative number, not a formula (counts are never negative).
+func formulaSafe(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }
 
 // exportSummary is the ballot accounting of the round, label and value.
@@ -96,7 +124,15 @@ func (s *Server) exportCSV(c *fiber.Ctx) error {
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	if err := w.WriteAll(exportTable(snap.Result, cc.Ballot == tally.StyleApprove)); err != nil {
+	table := exportTable(snap.Result, cc.Ballot == tally.StyleApprove)
+	for _, row := range table {
+		for i := range row {
+			if !numericColumn(i) {
+				row[i] = formulaSafe(row[i])
+			}
+		}
+	}
+	if err := w.WriteAll(table); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
@@ -137,13 +173,13 @@ func (s *Server) exportXLSX(c *fiber.Ctx) error {
 			if r == 0 {
 				continue
 			}
-			switch i {
-			case 0, 3, 6, 7, 8: // counts
-				n, _ := strconv.Atoi(v)
-				cells[i] = n
-			case 4: // the exact decimal of percent, shown with the contest's places
+			switch {
+			case i == 4: // the exact decimal of percent, shown with the contest's places
 				p, _ := strconv.ParseFloat(snap.Result.Candidates[r-1].Percent, 64)
 				cells[i] = p
+			case numericColumn(i): // counts
+				n, _ := strconv.Atoi(v)
+				cells[i] = n
 			}
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, r+1)

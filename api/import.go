@@ -19,11 +19,10 @@ import (
 	"github.com/kiemphieu/kiemphieu/tally"
 )
 
-// Limits of a candidate import: a list of MaxCandidates names fits easily;
-// an XLSX is a zip, so its unpacked size is bounded too.
+// Limits of a candidate import: a list of MaxCandidates names fits easily.
+// An XLSX is a zip, so what it unpacks to is bounded too (xlsx.go).
 const (
 	maxImportFile     = 2 << 20
-	maxImportUnzipped = 32 << 20
 	maxImportProblems = 50 // enough to fix a file in one go, short enough to read
 )
 
@@ -72,7 +71,7 @@ func fold(s string) string {
 
 // importCandidates: POST /api/v1/candidates/import, a multipart form whose
 // "file" is a CSV (UTF-8, with or without BOM, comma or semicolon) or an
-// XLSX (first sheet) → {"candidates": [...]} for the contest form. Nothing
+// XLSX (first sheet, xlsx.go) → {"candidates": [...]} for the contest form. Nothing
 // is stored: the list still goes through the contest's checks. Problems
 // are 400s naming the row (as the spreadsheet numbers it) and the column
 // (as the file's header writes it).
@@ -96,49 +95,44 @@ func (s *Server) importCandidates(c *fiber.Ctx) error {
 	if len(data) > maxImportFile {
 		return errorf(tally.TooLarge, "file", "the file is over %d bytes", maxImportFile)
 	}
-	rows, raw, err := readSheet(fh.Filename, data)
+	rows, dates, err := readSheet(fh.Filename, data)
 	if err != nil {
 		return err
 	}
-	cands, err := candidatesFrom(rows, raw)
+	cands, err := candidatesFrom(rows, dates)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"candidates": cands})
 }
 
-// readSheet returns the rows of a CSV or of an XLSX's first sheet. raw
-// tells that cells are XLSX raw values (dates as serial numbers).
-func readSheet(filename string, data []byte) (rows [][]string, raw bool, err error) {
+// dateCells says how a file holds dates: as text (a CSV), or as serial
+// numbers of days (an XLSX's raw values, whatever the cell's display
+// format, which would otherwise turn a birth date into "03-02-75"), counted
+// from 1900 or, in a workbook marked date1904 (old Excel for Mac), from 1904.
+type dateCells int
+
+const (
+	textDates dateCells = iota
+	serialDates
+	serialDates1904
+)
+
+// readSheet returns the rows of a CSV or of an XLSX's first sheet.
+func readSheet(filename string, data []byte) (rows [][]string, dates dateCells, err error) {
 	// An XLSX is a zip: its magic number decides, not the file's name.
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		rows, err := readXLSX(data)
-		return rows, true, err
+		rows, from1904, err := readXLSX(filename, data)
+		if from1904 {
+			return rows, serialDates1904, err
+		}
+		return rows, serialDates, err
 	}
 	if strings.HasSuffix(strings.ToLower(filename), ".xlsx") || strings.HasSuffix(strings.ToLower(filename), ".xls") {
-		return nil, false, errorf(tally.Invalid, "file", "%q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename)
+		return nil, textDates, errorf(tally.Invalid, "file", "%.80q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename)
 	}
 	rows, err = readCSV(data)
-	return rows, false, err
-}
-
-func readXLSX(data []byte) ([][]string, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxImportUnzipped, UnzipXMLSizeLimit: maxImportUnzipped})
-	if err != nil {
-		return nil, errorf(tally.Invalid, "file", "not a readable XLSX workbook: %v", err)
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, errorf(tally.Invalid, "file", "the workbook has no sheet")
-	}
-	// Raw values: a date cell is a serial number whatever its display
-	// format, which would otherwise turn a birth date into "03-02-75".
-	rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, errorf(tally.Invalid, "file", "reading sheet %q: %v", sheets[0], err)
-	}
-	return rows, nil
+	return rows, textDates, err
 }
 
 func readCSV(data []byte) ([][]string, error) {
@@ -154,22 +148,37 @@ func readCSV(data []byte) ([][]string, error) {
 		r.Comma = ';'
 	}
 	r.FieldsPerRecord = -1 // short rows are filled with empty cells below
-	rows, err := r.ReadAll()
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d", pe.StartLine), "CSV: %v", pe.Err)
+	// The bounds of an XLSX (xlsx.go) hold here too: a file of commas or
+	// of one-letter lines is no list, and would cost a string per cell.
+	var rows [][]string
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return rows, nil
 		}
-		return nil, errorf(tally.Invalid, "file", "CSV: %v", err)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, errorf(tally.Invalid, fmt.Sprintf("row %d", pe.StartLine), "CSV: %v", pe.Err)
+			}
+			return nil, errorf(tally.Invalid, "file", "CSV: %v", err)
+		}
+		line, _ := r.FieldPos(0)
+		switch {
+		case len(row) > maxImportColumns:
+			return nil, errorf(tally.Invalid, "file", "CSV line %d has %d columns; a candidate list has at most %d", line, len(row), maxImportColumns)
+		case len(rows) == maxImportRows:
+			return nil, errorf(tally.Invalid, "file", "CSV line %d: more than %d rows; a candidate list of at most %d names has fewer", line, maxImportRows, tally.MaxCandidates)
+		}
+		rows = append(rows, row)
 	}
-	return rows, nil
 }
 
 // candidatesFrom reads candidates from rows whose first non-empty row is
 // the header. Ids are generated (c1, c2… in file order) when the file has
 // no id column; an empty cell of a yes/no column that is present means
 // "no", the convention of lists marked with an x.
-func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
+func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error) {
 	h := 0
 	for h < len(rows) && blank(rows[h]) {
 		h++
@@ -182,7 +191,7 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 	names := make([]string, len(header))
 	seen := map[importColumn]string{}
 	for i, cell := range header {
-		names[i] = strings.TrimSpace(norm.NFC.String(cell))
+		names[i] = clip(strings.TrimSpace(norm.NFC.String(cell)), 60)
 		col, ok := importHeaders[fold(cell)]
 		switch {
 		case names[i] == "":
@@ -206,7 +215,7 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 			continue
 		}
 		if len(out) == tally.MaxCandidates {
-			return nil, errorf(tally.TooLarge, "file", "more than %d candidates", tally.MaxCandidates)
+			return nil, errorf(tally.Invalid, "file", "row %d: more than %d candidates, the most a contest may have", r+1, tally.MaxCandidates)
 		}
 		var cand tally.Candidate
 		bad := func(i int, format string, args ...any) {
@@ -233,21 +242,21 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 				case "nu", "female", "f":
 					cand.Gender = tally.GenderFemale
 				default:
-					bad(i, "must be Nam or Nữ (male or female); got %q", cell)
+					bad(i, "must be Nam or Nữ (male or female); got %.60q", cell)
 				}
 			case colBirth:
 				if cell == "" {
 					break
 				}
-				if d, ok := parseBirth(cell, raw); ok {
+				if d, ok := parseBirth(cell, dates); ok {
 					cand.BirthDate = d
 				} else {
-					bad(i, "must be a date YYYY-MM-DD or DD/MM/YYYY; got %q", cell)
+					bad(i, "must be a date YYYY-MM-DD or DD/MM/YYYY; got %.60q", cell)
 				}
 			case colEthnic, colIncumbent:
 				v, ok := parseYes(cell)
 				if !ok {
-					bad(i, "must be x, có, yes, true or 1 for yes, or empty, không, no, false or 0 for no; got %q", cell)
+					bad(i, "must be x, có, yes, true or 1 for yes, or empty, không, no, false or 0 for no; got %.60q", cell)
 				}
 				if col == colEthnic {
 					cand.EthnicMinority = &v
@@ -264,7 +273,7 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 			case cand.ID == "":
 				bad(i, "required when the file has an id column")
 			case dup:
-				bad(i, "%q is also the id on row %d", cand.ID, prev)
+				bad(i, "%.60q is also the id on row %d", cand.ID, prev)
 			default:
 				ids[cand.ID] = r + 1
 			}
@@ -280,6 +289,15 @@ func candidatesFrom(rows [][]string, raw bool) ([]tally.Candidate, error) {
 		return nil, errorf(tally.Invalid, "file", "no candidates below the header row")
 	}
 	return out, nil
+}
+
+// clip cuts s to at most n characters, marking the cut: a header that
+// names a field in a message stays short whatever the file holds.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 func slicesIndex(cols []importColumn, c importColumn) int {
@@ -303,17 +321,17 @@ func blank(row []string) bool {
 // parseBirth reads YYYY-MM-DD or DD/MM/YYYY (the Vietnamese order; also
 // D/M/YYYY and with '-' or '.'), and from an XLSX a date cell's serial
 // number.
-func parseBirth(s string, raw bool) (string, bool) {
+func parseBirth(s string, dates dateCells) (string, bool) {
 	for _, layout := range []string{time.DateOnly, "2/1/2006", "2-1-2006", "2.1.2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.Format(time.DateOnly), true
 		}
 	}
-	if raw {
-		// Serial days since 1899-12-30; a birth date is a whole day,
-		// within a plausible range (1900 to 2100).
+	if dates != textDates {
+		// Serial days since 1899-12-30 (or 1904-01-01); a birth date is a
+		// whole day, within a plausible range (1900 to 2100).
 		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 73051 {
-			if t, err := excelize.ExcelDateToTime(f, false); err == nil {
+			if t, err := excelize.ExcelDateToTime(f, dates == serialDates1904); err == nil {
 				return t.Format(time.DateOnly), true
 			}
 		}

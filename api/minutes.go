@@ -17,8 +17,8 @@ import (
 // the result's visibility: the print view is a page (a visitor who may not
 // see it yet is sent to sign in), the PDF a download like export.csv (401).
 func (s *Server) minutesRoutes() {
-	s.pageGet("/contests/:id/minutes", s.requireResultPage, s.minutesPage)
-	s.pageGet("/contests/:id/minutes.pdf", s.requireResultAccess, s.minutesPDF)
+	s.pageGet("/contests/:id/minutes", s.requireResultPage, s.certifiedCache(true), s.renderLimit, s.minutesPage)
+	s.pageGet("/contests/:id/minutes.pdf", s.requireResultAccess, s.certifiedCache(true), s.renderLimit, s.minutesPDF)
 	s.pageGet("/verify", s.verifyForm)
 	s.pageGet("/verify/:hash", s.verifyLimit, s.verifyPage)
 }

@@ -53,10 +53,11 @@ func (s *Server) pageRoutes() {
 
 	// Downloads for people (DESIGN §5.7): the results with the result's
 	// visibility; the per-ballot log, as GET …/log, only to those signed
-	// in (docs/architecture.md, "Who reads the per-ballot log").
-	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.exportCSV)
-	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.exportXLSX)
-	s.pageGet("/contests/:id/export.jsonl", s.require(roleViewer), s.exportLog)
+	// in (docs/architecture.md, "Who reads the per-ballot log"). Those of
+	// certified rounds are kept (certified.go).
+	s.pageGet("/contests/:id/export.csv", s.requireResultAccess, s.certifiedCache(false), s.renderLimit, s.exportCSV)
+	s.pageGet("/contests/:id/export.xlsx", s.requireResultAccess, s.certifiedCache(false), s.renderLimit, s.exportXLSX)
+	s.pageGet("/contests/:id/export.jsonl", s.require(roleViewer), s.certifiedCache(false), s.renderLimit, s.exportLog)
 
 	// Setup (api/setup.go, api/ballotpaper.go).
 	s.pageGet("/congresses/new", s.requirePage(roleAdmin), s.congressSetupPage)
@@ -89,15 +90,11 @@ func (s *Server) pagePost(path string, h ...fiber.Handler) {
 	s.app.Post(path, append([]fiber.Handler{s.securityHeaders, s.audit, s.authenticate, s.contestScope}, h...)...)
 }
 
-// securityHeaders: no framing, no sniffing, scripts and styles from this
-// origin only (data blocks in <script type="application/json"> are not
-// scripts), inline style attributes allowed for the printed documents.
+// securityHeaders gives the pages and downloads the pages' policy
+// (pageCSP) in place of the API's; the headers every response carries are
+// responseHeaders' (headers.go).
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "+
-		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("X-Frame-Options", "DENY")
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
 	return c.Next()
 }
 
@@ -116,7 +113,7 @@ func (s *Server) lang(c *fiber.Ctx) web.Lang {
 // page builds what every template gets for this request.
 func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web.Page {
 	l := s.lang(c)
-	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
+	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: samePath(c.Path()), Data: data}
 	if pr := principalOf(c); pr != nil {
 		p.User = &web.User{Name: pr.Name, Role: string(pr.Role), Account: strings.HasPrefix(pr.ID, "user:")}
 		p.CSRF = pr.csrf
@@ -167,6 +164,7 @@ func (s *Server) errorPage(c *fiber.Ctx, status int, message string) error {
 		message = l.T("error.forbidden") + " " + message
 	}
 	p := s.page(c, "error.title", struct{ Message, RequestID string }{message, requestID(c)})
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP) // also for routes no page handler matched
 	return s.render(c, status, "error", p)
 }
 

@@ -141,7 +141,9 @@ func TestScreenPage(t *testing.T) {
 			t.Errorf("state = %v", d["state"])
 		}
 	})
-	t.Run("an unknown contest is a 404 page", func(t *testing.T) {
-		mustStatus(t, h.in(t).do("GET", "/contests/nope/screen", nil, asBrowser), http.StatusNotFound)
+	t.Run("an unknown contest is a 404 page, signed in", func(t *testing.T) {
+		mustStatus(t, h.in(t).do("GET", "/contests/nope/screen", nil, asBrowser, asAdmin), http.StatusNotFound)
+		// Anonymous: as a round not yet public, to sign in (no existence oracle).
+		mustStatus(t, h.in(t).do("GET", "/contests/nope/screen", nil, asBrowser), http.StatusSeeOther)
 	})
 }

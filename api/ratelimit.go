@@ -40,6 +40,10 @@ type RateLimits struct {
 	// Refused: anonymous refused requests written to the audit log per
 	// client address; beyond, they are only counted (audit.go).
 	Refused RateLimit
+	// Render: anonymous downloads rendered per client address (the
+	// minutes and exports of live rounds, and of certified rounds not yet
+	// in memory; certified.go).
+	Render RateLimit
 }
 
 // DefaultRateLimits leave room for a hall whose desks all sign in at the
@@ -53,6 +57,7 @@ func DefaultRateLimits() RateLimits {
 		// A person mistyping, a desk with a stale token, a scan: all
 		// recorded; a flood is counted in one line a minute.
 		Refused: RateLimit{Max: 60, Window: time.Minute},
+		Render: RateLimit{Max: 60, Window: time.Minute},
 	}
 }
 

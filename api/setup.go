@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -330,11 +331,67 @@ func (s *Server) revokeTokenForm(c *fiber.Ctx) error {
 	return c.Redirect("/contests/"+url.PathEscape(c.Params("id"))+"/setup#tokens", fiber.StatusSeeOther)
 }
 
-// baseURL is where people reach the service: the configured public URL, or
-// the address of this request.
+// baseURL is where people reach the service, for the minutes' verify link
+// and QR code, desk QR codes and the roll-up's links: the configured public
+// URL, or the address of this request. The request's address is its Host
+// and whether it came over TLS; X-Forwarded-Host and X-Forwarded-Proto
+// count only from a trusted proxy (Config.TrustedProxies) — anyone else
+// could make the service print an official-looking QR code pointing at a
+// site of theirs (security review, finding 20). Fiber's own BaseURL trusts
+// them, and X-Forwarded-Ssl and X-Url-Scheme too, from any peer unless a
+// trusted-proxy list is set. A host that is not a host name or address
+// with an optional port (it would change the link's meaning) gives the
+// address the request arrived at instead.
 func (s *Server) baseURL(c *fiber.Ctx) string {
 	if u := strings.TrimRight(s.cfg.PublicURL, "/"); u != "" {
 		return u
 	}
-	return c.BaseURL()
+	scheme, host := "http", string(c.Request().URI().Host())
+	if c.Context().IsTLS() {
+		scheme = "https"
+	}
+	if len(s.cfg.TrustedProxies) > 0 && c.IsProxyTrusted() {
+		if p := firstValue(c.Get(fiber.HeaderXForwardedProto)); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := firstValue(c.Get(fiber.HeaderXForwardedHost)); validHost(h) {
+			host = h
+		}
+	}
+	if !validHost(host) {
+		host = c.Context().LocalAddr().String()
+	}
+	return scheme + "://" + host
+}
+
+// firstValue is the first of a header's comma-separated values (the
+// client's, when proxies append theirs).
+func firstValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// validHost says whether h is a host name, an IPv4 address or a bracketed
+// IPv6 address, with an optional port, and nothing else (no path, user or
+// query).
+func validHost(h string) bool {
+	if h == "" || len(h) > 261 {
+		return false
+	}
+	name, port := h, ""
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		name, port = h[:i], h[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+	}
+	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+		return net.ParseIP(name[1:len(name)-1]) != nil
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return name != ""
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,9 @@ type Server struct {
 	// default, which the service must not use (see start).
 	loadTruncated bool
 	repairs       []string // what each AOF repair of Restart reported
+	password      string   // requirepass; empty for none
+	tls           *TLS     // a TLS port beside the plain one; nil for none
+	tlsPort       int
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -71,6 +75,17 @@ type Options struct {
 	// by a crash into the next one: for the test that shows what the store
 	// does then.
 	AOFLoadTruncated bool
+	// Password makes the server require it (requirepass), as a deployment
+	// must: URL then carries it, and Do and the readiness checks send AUTH.
+	Password string
+	// TLS, when set, opens a TLS port beside the plain one (TLSAddr), with
+	// these PEM files; clients are not asked for certificates.
+	TLS *TLS
+}
+
+// TLS names a server's certificate, its key and the CA that signed it.
+type TLS struct {
+	Cert, Key, CA string
 }
 
 // StartWith is Start with options.
@@ -83,7 +98,8 @@ func StartWith(t testing.TB, o Options) *Server {
 		}
 		t.Skip("SKIPPING: redis-server not installed; these tests run in CI")
 	}
-	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync, loadTruncated: o.AOFLoadTruncated}
+	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync, loadTruncated: o.AOFLoadTruncated,
+		password: o.Password, tls: o.TLS}
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
@@ -93,6 +109,9 @@ func StartWith(t testing.TB, o Options) *Server {
 	// server's bind: try a few.
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
+		if s.tls != nil {
+			s.tlsPort = freePort(t)
+		}
 		err = s.start()
 		if err == nil {
 			break
@@ -135,8 +154,17 @@ func Launch(dir string) (*Server, error) {
 // after 5 s.
 func (s *Server) Close() { s.stop() }
 
-// URL is the server's address as a redis:// URL.
-func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+// URL is the server's address as a redis:// URL, with its password.
+func (s *Server) URL() string {
+	u := url.URL{Scheme: "redis", Host: s.Addr(), Path: "/0"}
+	if s.password != "" {
+		u.User = url.UserPassword("", s.password)
+	}
+	return u.String()
+}
+
+// TLSAddr is the host:port of the TLS port (Options.TLS).
+func (s *Server) TLSAddr() string { return "127.0.0.1:" + strconv.Itoa(s.tlsPort) }
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
@@ -275,6 +303,13 @@ func (s *Server) start() error {
 		"--daemonize", "no",
 		"--logfile", logPath,
 	}
+	if s.password != "" {
+		args = append(args, "--requirepass", s.password)
+	}
+	if s.tls != nil {
+		args = append(args, "--tls-port", strconv.Itoa(s.tlsPort), "--tls-cert-file", s.tls.Cert,
+			"--tls-key-file", s.tls.Key, "--tls-ca-cert-file", s.tls.CA, "--tls-auth-clients", "no")
+	}
 	if s.bus != 0 {
 		// The bus port is chosen apart: port+10000, the default, may be
 		// taken or beyond 65535 for a high ephemeral port.
@@ -356,14 +391,27 @@ func (s *Server) do(args ...string) (string, error) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	commands := [][]string{args}
+	if s.password != "" {
+		commands = [][]string{{"AUTH", s.password}, args}
+	}
+	for _, args := range commands {
+		fmt.Fprintf(&req, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
 	if _, err := conn.Write(req.Bytes()); err != nil {
 		return "", err
 	}
 	rd := bufio.NewReader(conn)
+	if s.password != "" {
+		if line, err := rd.ReadString('\n'); err != nil {
+			return "", err
+		} else if !strings.HasPrefix(line, "+OK") {
+			return "", fmt.Errorf("AUTH: %q", strings.TrimSpace(line))
+		}
+	}
 	line, err := rd.ReadString('\n')
 	if err != nil {
 		return "", err

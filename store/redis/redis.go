@@ -178,7 +178,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 func newClient(url string) (rdb goredis.UniversalClient, addr string, err error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
-		return nil, "", err
+		// Not url.Error's message: it quotes the URL, password and all,
+		// into the service's log.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, "", fmt.Errorf("not a Redis URL: %w", err)
 	}
 	if u.Query().Has("addr") {
 		copt, err := goredis.ParseClusterURL(url)
