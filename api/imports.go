@@ -30,9 +30,13 @@ const importTimeout = 5 * time.Minute
 // record is open, marked Imported, and never shown as a result; if the
 // rebuilt log differs, the record says so (ImportFailed) and stays so.
 func (s *Server) importRound(c *fiber.Ctx) error {
-	// The body is bounded by the app's BodyLimit (maxBody): no line can be
+	// The body is bounded by the route's limit (maxBody): no line can be
 	// longer than the body.
-	x, err := tally.ReadExport(bytes.NewReader(c.Body()), maxBody+1)
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	x, err := tally.ReadExport(bytes.NewReader(body), maxBody+1)
 	if err != nil {
 		var xe *tally.ExportError
 		if errors.As(err, &xe) {
