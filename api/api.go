@@ -200,10 +200,7 @@ func New(store Store, cfg Config) *Server {
 			return
 		}
 		next(ctx)
-		if bodyLeftUnread(ctx) {
-			// What is left of the body would be read as the next request.
-			ctx.SetConnectionClose()
-		}
+		endBody(ctx)
 	}
 	s.app.Server().FormValueFunc = formValue
 	return s

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -130,16 +131,36 @@ func tooLarge(limit int) error {
 	return errorf(tally.TooLarge, "", "the body is over %d bytes, the most this request may send", limit)
 }
 
-// bodyLeftUnread reports whether a request's body was not read to its end
-// (refused before its handler read it, or over its limit): the rest is
-// still on the connection, and would be read as the next request.
-func bodyLeftUnread(ctx *fasthttp.RequestCtx) bool {
+// endBody runs after every handler. A body it did not read to its end
+// (refused before its handler read it, or over its limit) is still on the
+// connection, and would be read as the next request: it is read and
+// dropped, up to maxBody within drainTime, so that the client, still
+// sending, gets its answer (closing a socket with unread data resets the
+// connection, and the answer is lost) and the connection stays usable;
+// past either bound the connection is closed after the answer.
+func endBody(ctx *fasthttp.RequestCtx) {
 	if n := ctx.Request.Header.ContentLength(); n == 0 || n == -2 { // -2: none
-		return false
+		return
 	}
-	st, _ := ctx.UserValue(localBody).(*bodyState)
-	return st == nil || !st.whole
+	if st, _ := ctx.UserValue(localBody).(*bodyState); st != nil && st.whole {
+		return
+	}
+	r := ctx.Request.BodyStream()
+	switch {
+	case r == nil: // read whole by someone (nothing is left), or none
+		return
+	case ctx.Request.Header.ContentLength() > maxBody:
+		ctx.SetConnectionClose()
+		return
+	}
+	ctx.Conn().SetReadDeadline(time.Now().Add(drainTime))
+	if n, err := io.CopyN(io.Discard, r, maxBody+1); !errors.Is(err, io.EOF) || n > maxBody {
+		ctx.SetConnectionClose()
+	}
 }
+
+// drainTime bounds how long endBody waits for the rest of a body.
+const drainTime = 2 * time.Second
 
 // decodeBody decodes a JSON request body strictly: unknown fields and
 // trailing data are errors naming the field.
