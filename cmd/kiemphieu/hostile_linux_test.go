@@ -478,7 +478,8 @@ func TestHostileAnonymous(t *testing.T) {
 	streams.close()
 	srv.mustLive("everything")
 	peak := srv.status("VmHWM")
-	t.Logf("VmRSS start %d KiB, with 400 header-only connections %d, with %d streams %d, peak %d", rss0, rssHeads, streamsHeld, rssStreams, peak)
+	t.Logf("VmRSS start %d KiB, with 400 header-only connections %d, with %d streams %d (answers %v, %d failed), peak %d",
+		rss0, rssHeads, streamsHeld, rssStreams, streams.statuses, streams.failed, peak)
 	if peak > 512<<10 {
 		t.Errorf("peak VmRSS %d KiB; want at most 512 MiB", peak)
 	}
@@ -487,5 +488,6 @@ func TestHostileAnonymous(t *testing.T) {
 	proof.Report(t, "vmrss_with_400_header_only", rssHeads, "KiB")
 	proof.Report(t, "vmrss_with_streams", rssStreams, "KiB")
 	proof.Report(t, "streams_held_of_2000", streamsHeld, "")
+	proof.Report(t, "streams_refused_429_of_2000", streams.statuses[http.StatusTooManyRequests], "")
 	proof.Report(t, "vmrss_peak", peak, "KiB")
 }
