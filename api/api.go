@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -124,11 +123,9 @@ type Server struct {
 	}
 
 	// streams counts the SSE streams being written on hijacked
-	// connections, which the Fiber server no longer tracks; streamsBy
-	// counts them by client address (api/stream.go).
-	streams   atomic.Int64
-	streamsMu sync.Mutex
-	streamsBy map[netip.Prefix]int
+	// connections, which the Fiber server no longer tracks, by client
+	// address (api/stream.go).
+	streams addrCount
 	// appending counts the ballots and voids waiting for the store; the
 	// broker paces its fan-out while there are any.
 	appending atomic.Int64
@@ -143,7 +140,6 @@ func New(store Store, cfg Config) *Server {
 		s.limits = *cfg.RateLimits
 	}
 	s.conns = cfg.ConnLimits.orDefaults(ConnLimitsFor(descriptorLimit()))
-	s.streamsBy = map[netip.Prefix]int{}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,7 +234,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.broker.Close()
 	// The streams are on hijacked connections: wait (within ctx) until each
 	// has written its bye, as the server waits for its own connections.
-	for s.streams.Load() > 0 && ctx.Err() == nil {
+	for s.streams.held() > 0 && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return s.app.ShutdownWithContext(ctx)

@@ -91,8 +91,8 @@ type guardedListener struct {
 	perAddr int
 	trusted []netip.Prefix
 
-	mu       sync.Mutex
-	open     map[netip.Prefix]int
+	open     addrCount
+	mu       sync.Mutex // guards the rate logs
 	failures rateLog
 	refusals rateLog
 
@@ -101,7 +101,7 @@ type guardedListener struct {
 }
 
 func (s *Server) guardListener(ln net.Listener) *guardedListener {
-	l := &guardedListener{Listener: ln, log: s.log, perAddr: s.conns.PerAddr, open: map[netip.Prefix]int{}, closed: make(chan struct{})}
+	l := &guardedListener{Listener: ln, log: s.log, perAddr: s.conns.PerAddr, closed: make(chan struct{})}
 	for _, p := range s.cfg.TrustedProxies {
 		if pre, err := netip.ParsePrefix(p); err == nil {
 			l.trusted = append(l.trusted, pre.Masked())
@@ -144,7 +144,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		key := addrKey(ap.Addr())
-		if !l.admit(key) {
+		if addrFull, _ := l.open.take(key, l.perAddr, 0); addrFull {
 			refuse(c, "too many connections from your address; retry shortly")
 			if n, ok := l.note(&l.refusals); ok {
 				l.log.Warn("connections refused: too many from one address", slog.String("addr", key.String()),
@@ -171,22 +171,57 @@ func (l *guardedListener) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-func (l *guardedListener) admit(key netip.Prefix) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[key] >= l.perAddr {
-		return false
-	}
-	l.open[key]++
-	return true
+// addrCount counts what each address holds (connections, streams), and
+// all of them together.
+type addrCount struct {
+	mu    sync.Mutex
+	by    map[netip.Prefix]int
+	total int
 }
 
-func (l *guardedListener) release(key netip.Prefix) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open[key]--; l.open[key] <= 0 {
-		delete(l.open, key)
+// full says whether key holds perAddr already, or all addresses all
+// (0: no cap on all).
+func (a *addrCount) full(key netip.Prefix, perAddr, all int) (addrFull, allFull bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fullLocked(key, perAddr, all)
+}
+
+func (a *addrCount) fullLocked(key netip.Prefix, perAddr, all int) (addrFull, allFull bool) {
+	return a.by[key] >= perAddr, all > 0 && a.total >= all
+}
+
+// take counts one more for key unless a cap is reached, and says which
+// (as full).
+func (a *addrCount) take(key netip.Prefix, perAddr, all int) (addrFull, allFull bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if addrFull, allFull = a.fullLocked(key, perAddr, all); addrFull || allFull {
+		return addrFull, allFull
 	}
+	if a.by == nil {
+		a.by = map[netip.Prefix]int{}
+	}
+	a.by[key]++
+	a.total++
+	return false, false
+}
+
+// drop gives back what take counted.
+func (a *addrCount) drop(key netip.Prefix) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.by[key]--; a.by[key] <= 0 {
+		delete(a.by, key)
+	}
+	a.total--
+}
+
+// held is how many are held in all.
+func (a *addrCount) held() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.total
 }
 
 // note counts one more of r's trouble and says whether to log it now,
@@ -257,7 +292,7 @@ type guardedConn struct {
 }
 
 func (c *guardedConn) Close() error {
-	c.once.Do(func() { c.l.release(c.key) })
+	c.once.Do(func() { c.l.open.drop(c.key) })
 	return c.Conn.Close()
 }
 

@@ -64,7 +64,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return nil // the head only: no stream
 	}
 	// The caps are checked here, for an answer in the contract, and again
-	// when the stream starts (takeStream), which is what holds them.
+	// when the stream starts (streams.take), which is what holds them.
 	key := ipKey(c.IP())
 	if err := s.streamRoom(key); err != nil {
 		c.Set(fiber.HeaderRetryAfter, "2")
@@ -85,11 +85,11 @@ func (s *Server) stream(c *fiber.Ctx) error {
 // no subscription behind, and no place of the caps taken.
 func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Prefix) {
 	// Before Subscribe: Shutdown waits for what it sees here.
-	if err := s.takeStream(key); err != nil {
+	if err := s.streamsFull(s.streams.take(key, s.conns.StreamsPerAddr, s.conns.Streams)); err != nil {
 		writeStreamRefusal(conn, http.StatusTooManyRequests, err.Error())
 		return
 	}
-	defer s.dropStream(key)
+	defer s.streams.drop(key)
 	sub, err := s.broker.Subscribe(id)
 	if err != nil {
 		writeStreamRefusal(conn, http.StatusServiceUnavailable, streamUnavailable)
@@ -193,39 +193,15 @@ func writeStreamRefusal(conn net.Conn, status int, message string) {
 // streamRoom says whether a stream of key would be over a cap
 // (ConnLimits): its address's, or all streams'.
 func (s *Server) streamRoom(key netip.Prefix) error {
-	s.streamsMu.Lock()
-	defer s.streamsMu.Unlock()
-	return s.streamRoomLocked(key)
+	return s.streamsFull(s.streams.full(key, s.conns.StreamsPerAddr, s.conns.Streams))
 }
 
-func (s *Server) streamRoomLocked(key netip.Prefix) error {
+func (s *Server) streamsFull(addrFull, allFull bool) error {
 	switch {
-	case s.streamsBy[key] >= s.conns.StreamsPerAddr:
+	case addrFull:
 		return errorf(tally.TooMany, "", "%d live-result streams are open from your address, the most one address may hold; the screen shows the result without one", s.conns.StreamsPerAddr)
-	case s.streams.Load() >= int64(s.conns.Streams):
+	case allFull:
 		return errorf(tally.TooMany, "", "the server holds %d live-result streams, the most it takes; the screen shows the result without one", s.conns.Streams)
 	}
 	return nil
-}
-
-// takeStream holds a place of the caps for a stream of key; dropStream
-// gives it back.
-func (s *Server) takeStream(key netip.Prefix) error {
-	s.streamsMu.Lock()
-	defer s.streamsMu.Unlock()
-	if err := s.streamRoomLocked(key); err != nil {
-		return err
-	}
-	s.streamsBy[key]++
-	s.streams.Add(1)
-	return nil
-}
-
-func (s *Server) dropStream(key netip.Prefix) {
-	s.streamsMu.Lock()
-	defer s.streamsMu.Unlock()
-	if s.streamsBy[key]--; s.streamsBy[key] <= 0 {
-		delete(s.streamsBy, key)
-	}
-	s.streams.Add(-1)
 }

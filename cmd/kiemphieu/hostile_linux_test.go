@@ -276,6 +276,23 @@ func streamRequest(contest string) string {
 // comes (finding 6).
 const headerOnly = "POST /api/v1/login HTTP/1.1\r\nHost: kp\r\nContent-Type: application/json\r\nContent-Length: 4194304\r\n\r\n"
 
+// tooLargeAtFirstByte sends the first byte of each header-only sign-in's
+// body and counts the 413s: each is refused once the server has waited 2 s
+// for the rest (so that a client still sending reads its answer).
+func tooLargeAtFirstByte(conns []net.Conn) int {
+	for _, c := range conns {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "{")
+	}
+	n := 0
+	for _, c := range conns {
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == http.StatusRequestEntityTooLarge {
+			n++
+		}
+	}
+	return n
+}
+
 // TestStreamFloodDescriptors is the test: 3,000 streams from one
 // address against a limit of 2,048 descriptors (finding 5: the process
 // exited at about 2,040). The service lives and a desk still posts, from
@@ -353,20 +370,7 @@ func TestHeaderOnlyBodies(t *testing.T) {
 	if grew := rss - rss0; grew > 32<<10 {
 		t.Errorf("VmRSS grew %d KiB with 300 header-only connections; want at most 32 MiB", grew)
 	}
-	// At the first byte of its body, each is refused: 413, once the
-	// server has waited 2 s for the rest (so that a client still sending
-	// reads its answer).
-	for _, c := range f.held {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, "{")
-	}
-	refused := 0
-	for _, c := range f.held {
-		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == http.StatusRequestEntityTooLarge {
-			refused++
-		}
-	}
-	if refused != 300 {
+	if refused := tooLargeAtFirstByte(f.held); refused != 300 {
 		t.Errorf("%d of 300 bodies over the sign-in's limit refused 413", refused)
 	}
 	proof.Report(t, "vmrss_start", rss0, "KiB")
@@ -448,16 +452,7 @@ func TestHostileAnonymous(t *testing.T) {
 	if len(heads.held) != 400 {
 		t.Errorf("%d of 400 header-only connections held (%v, %d failed)", len(heads.held), heads.statuses, heads.failed)
 	}
-	for _, c := range heads.held {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, "{")
-	}
-	refused := 0
-	for _, c := range heads.held {
-		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == http.StatusRequestEntityTooLarge {
-			refused++
-		}
-	}
+	refused := tooLargeAtFirstByte(heads.held)
 	heads.close()
 	if refused != 400 {
 		t.Errorf("%d of 400 header-only sign-ins answered 413 at their first byte", refused)
