@@ -91,7 +91,7 @@ type Config struct {
 	// and the verify page are limited by and the token lockout locks.
 	// Empty: the peer's own address (behind a proxy, everyone shares the
 	// proxy's limit). Connections from these addresses are not capped per
-	// address (MaxConnsPerAddr); their streams count by X-Real-IP.
+	// address (ConnLimits.PerAddr); their streams count by X-Real-IP.
 	TrustedProxies []string
 	// Caps on connections and streams (api/listener.go); zero takes the
 	// default, which follows the process's descriptor limit (ConnLimitsFor).
@@ -190,12 +190,11 @@ func New(store Store, cfg Config) *Server {
 	// text without a request id; answer it as every other error.
 	next := s.app.Server().Handler
 	s.app.Server().Handler = func(ctx *fasthttp.RequestCtx) {
-		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+		if slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+			next(ctx)
+		} else {
 			s.unknownMethod(ctx)
-			ctx.SetConnectionClose() // its body, if any, was not read
-			return
 		}
-		next(ctx)
 		endBody(ctx)
 	}
 	s.app.Server().FormValueFunc = formValue
