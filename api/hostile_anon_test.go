@@ -7,12 +7,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -471,6 +476,41 @@ func TestAcceptRetriesWhenOutOfDescriptors(t *testing.T) {
 			if err := <-served; err != nil {
 				t.Errorf("Serve after Shutdown: %v", err)
 			}
+		})
+	}
+}
+
+// Finding 3, for what is written later: no handler reads a body through
+// Fiber's decoding c.Body() (gzip, br and deflate, stacked, without a
+// limit), c.BodyParser or c.MultipartForm; every read goes through
+// api/body.go's readBody.
+func TestNoDecodingBodyReads(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "c" && slices.Contains([]string{"Body", "BodyParser", "MultipartForm"}, sel.Sel.Name) {
+				t.Errorf("%s: c.%s reads the body past readBody (api/body.go)", fset.Position(call.Pos()), sel.Sel.Name)
+			}
+			return true
 		})
 	}
 }
