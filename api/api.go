@@ -99,18 +99,22 @@ type Config struct {
 	// whose X-Real-IP header names the client: the address that sign-ins
 	// and the verify page are limited by and the token lockout locks.
 	// Empty: the peer's own address (behind a proxy, everyone shares the
-	// proxy's limit).
+	// proxy's limit). Connections from these addresses are not capped per
+	// address (ConnLimits.PerAddr); their streams count by X-Real-IP.
 	TrustedProxies []string
 	// SigningKey signs every round this instance certifies; nil: the
 	// deployment's key kept in the store (InstanceKey), made on first use.
 	SigningKey ed25519.PrivateKey
+	// Caps on connections and streams (api/listener.go); zero takes the
+	// default, which follows the process's descriptor limit (ConnLimitsFor).
+	ConnLimits ConnLimits
 }
 
-// Limits on what a client may send.
+// Limits on what a client may send (api/body.go: maxRequestBody for any
+// other request).
 const (
-	maxBody       = 4 << 20  // a contest of MaxCandidates names with attributes
-	maxBallotBody = 64 << 10 // one ballot, marks for hundreds of names
-	storeTimeout  = 10 * time.Second
+	maxBody      = 4 << 20 // a contest of MaxCandidates names with attributes
+	storeTimeout = 10 * time.Second
 )
 
 // Server is the HTTP service.
@@ -127,14 +131,16 @@ type Server struct {
 	// creds caches credentials and keeps what sign-ins and the audit log
 	// need in memory (credentials.go).
 	creds credentials
+	conns ConnLimits
 	key   struct {
 		mu sync.Mutex
 		k  ed25519.PrivateKey // signingKey
 	}
 
 	// streams counts the SSE streams being written on hijacked
-	// connections, which the Fiber server no longer tracks.
-	streams atomic.Int64
+	// connections, which the Fiber server no longer tracks, by client
+	// address (api/stream.go).
+	streams addrCount
 	// appending counts the ballots and voids waiting for the store; the
 	// broker paces its fan-out while there are any.
 	appending atomic.Int64
@@ -154,6 +160,7 @@ func New(store Store, cfg Config) *Server {
 	if cfg.RateLimits != nil {
 		s.limits = *cfg.RateLimits
 	}
+	s.conns = cfg.ConnLimits.orDefaults(ConnLimitsFor(descriptorLimit()))
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -170,9 +177,21 @@ func New(store Store, cfg Config) *Server {
 	fcfg := fiber.Config{
 		// Values from fasthttp alias pooled buffers; ballots go into logs,
 		// maps and goroutines, so copy everything (DESIGN §6).
-		Immutable:             true,
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             maxBody,
+		Immutable:    true,
+		ErrorHandler: s.errorHandler,
+		// Bodies are read by the handlers as they arrive, each route up to
+		// its own limit (api/body.go): fasthttp would otherwise reserve
+		// Content-Length bytes per connection before a byte of the body
+		// came (finding 6). Streaming, fasthttp's BodyLimit is only how
+		// much it reads before calling the handler (up to 8 KiB; it waits
+		// for them): one byte, so that a body over its route's limit is
+		// refused at once. DisablePreParseMultipartForm keeps fasthttp
+		// from reading a multipart body of any length before the handler.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    1,
+		// Connections being served (streams are not: they are hijacked).
+		Concurrency:           s.conns.Requests,
 		ReadTimeout:           15 * time.Second,
 		IdleTimeout:           75 * time.Second,
 		DisableStartupMessage: true,
@@ -192,12 +211,14 @@ func New(store Store, cfg Config) *Server {
 	// text without a request id; answer it as every other error.
 	next := s.app.Server().Handler
 	s.app.Server().Handler = func(ctx *fasthttp.RequestCtx) {
-		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+		if slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+			next(ctx)
+		} else {
 			s.unknownMethod(ctx)
-			return
 		}
-		next(ctx)
+		endBody(ctx)
 	}
+	s.app.Server().FormValueFunc = formValue
 	return s
 }
 
@@ -220,11 +241,13 @@ func (s *Server) unknownMethod(ctx *fasthttp.RequestCtx) {
 // App exposes the Fiber app, for tests (app.Test) and for mounting pages.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Serve serves on ln until Shutdown.
+// Serve serves on ln until Shutdown. Accepting goes on after errors that
+// pass (out of descriptors), and connections are capped per client
+// address (api/listener.go).
 func (s *Server) Serve(ln net.Listener) error {
 	s.broker.Start()
 	s.listen()
-	return s.app.Listener(ln)
+	return s.app.Listener(s.guardListener(ln))
 }
 
 // Shutdown closes the broker first, so that open streams end and the
@@ -233,7 +256,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.broker.Close()
 	// The streams are on hijacked connections: wait (within ctx) until each
 	// has written its bye, as the server waits for its own connections.
-	for s.streams.Load() > 0 && ctx.Err() == nil {
+	for s.streams.held() > 0 && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	err := s.app.ShutdownWithContext(ctx)
@@ -247,12 +270,14 @@ func (s *Server) routes() {
 	app.Use(s.responseHeaders)
 	app.Use(s.requestLog)
 	app.Use(recover.New())
+	app.Use(s.guardBody)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 
 	// audit wraps authenticate, so that requests refused for their
 	// credentials (an unknown token, a malformed header) are audited too.
 	v1 := app.Group("/api/v1", s.audit, s.authenticate)
+	document := bodyUpTo(maxBody) // the routes that take a document; others maxRequestBody
 	v1.Post("/login", s.login)
 	v1.Post("/logout", s.logout)
 	v1.Post("/tokens", s.require(roleAdmin), s.createToken)
@@ -267,9 +292,9 @@ func (s *Server) routes() {
 	// A token issued for one contest, on the routes of any other (scope.go).
 	v1.Use("/contests/:id", s.contestScope)
 	v1.Get("/contests", s.require(roleViewer), s.listContests)
-	v1.Post("/contests", s.require(roleAdmin), s.createContest)
-	v1.Post("/contests/check", s.require(roleAdmin), s.checkContest)
-	v1.Post("/candidates/import", s.require(roleAdmin), s.importCandidates)
+	v1.Post("/contests", document, s.require(roleAdmin), s.createContest)
+	v1.Post("/contests/check", document, s.require(roleAdmin), s.checkContest)
+	v1.Post("/candidates/import", document, s.require(roleAdmin), s.importCandidates)
 	s.importRoutes(v1)
 	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
 	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
@@ -289,12 +314,12 @@ func (s *Server) routes() {
 	v1.Get("/contests/:id/disputes", s.require(roleAdmin), s.getDisputes)
 	v1.Post("/contests/:id/positions/:stack/:position/decision", s.require(roleAdmin), s.postDecision)
 	v1.Get("/contests/:id/journal", s.require(roleViewer), s.getJournal)
-	v1.Put("/contests/:id/notes", s.require(roleAdmin), s.putNotes)
+	v1.Put("/contests/:id/notes", document, s.require(roleAdmin), s.putNotes)
 
 	v1.Get("/congresses", s.require(roleViewer), s.listCongresses)
-	v1.Post("/congresses", s.require(roleAdmin), s.createCongress)
+	v1.Post("/congresses", document, s.require(roleAdmin), s.createCongress)
 	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
-	v1.Put("/congresses/:id", s.require(roleAdmin), s.putCongress)
+	v1.Put("/congresses/:id", document, s.require(roleAdmin), s.putCongress)
 	s.rollupRoutes(v1)
 
 	s.pageRoutes()
@@ -377,6 +402,7 @@ const (
 	localRequestID localKey = iota
 	localPrincipal
 	localClientRequestID
+	localBody // *bodyState (api/body.go)
 )
 
 func requestID(c *fiber.Ctx) string {

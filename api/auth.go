@@ -421,12 +421,3 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 	}
 	return nil
 }
-
-// decodeBody decodes a JSON request body strictly: unknown fields and
-// trailing data are errors naming the field.
-func decodeBody(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 {
-		return errorf(tally.Invalid, "", "a JSON body is required")
-	}
-	return tally.DecodeJSON(c.Body(), v, "request")
-}

@@ -14,10 +14,11 @@ import (
 // with the receipt; the same ballot again → 200 with the original receipt;
 // the same id with other content → 409. Nothing is appended on any error.
 func (s *Server) postBallot(c *fiber.Ctx) error {
-	if len(c.Body()) > maxBallotBody {
-		return errorf(tally.TooLarge, "", "a ballot is at most %d bytes", maxBallotBody)
+	body, err := requestBody(c) // at most maxRequestBody
+	if err != nil {
+		return err
 	}
-	b, err := tally.ParseBallot(c.Body())
+	b, err := tally.ParseBallot(body)
 	if err != nil {
 		return err
 	}

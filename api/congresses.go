@@ -58,7 +58,11 @@ func (s *Server) congresses(ctx context.Context) ([]*tally.CongressRecord, error
 
 // createCongress: POST /api/v1/congresses with a congress record → 201.
 func (s *Server) createCongress(c *fiber.Ctx) error {
-	rec, err := tally.ParseCongress(c.Body())
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	rec, err := tally.ParseCongress(body)
 	if err != nil {
 		return err
 	}
@@ -81,7 +85,11 @@ func (s *Server) createCongress(c *fiber.Ctx) error {
 // minutes are certified. The certified minutes print the record as it was
 // when they were certified, so a congress with a certified round is frozen.
 func (s *Server) putCongress(c *fiber.Ctx) error {
-	rec, err := tally.ParseCongress(c.Body())
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	rec, err := tally.ParseCongress(body)
 	if err != nil {
 		return err
 	}
@@ -166,7 +174,11 @@ func (s *Server) getNotes(c *fiber.Ctx) error {
 // putNotes replaces a round's notes (present, the paper count collected,
 // complaints) until the round is certified.
 func (s *Server) putNotes(c *fiber.Ctx) error {
-	n, err := tally.ParseRoundNotes(c.Body())
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	n, err := tally.ParseRoundNotes(body)
 	if err != nil {
 		return err
 	}

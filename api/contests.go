@@ -80,7 +80,11 @@ func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, erro
 }
 
 func (s *Server) createContest(c *fiber.Ctx) error {
-	contest, err := tally.ParseContest(c.Body())
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	contest, err := tally.ParseContest(body)
 	if err != nil {
 		return err
 	}
@@ -327,7 +331,9 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 	var req struct {
 		Add []tally.Candidate `json:"add"`
 	}
-	if len(c.Body()) > 0 {
+	if body, err := requestBody(c); err != nil {
+		return err
+	} else if len(body) > 0 {
 		if err := decodeBody(c, &req); err != nil {
 			return err
 		}

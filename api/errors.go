@@ -2,10 +2,12 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -106,15 +108,44 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		if len(problems) > 1 {
 			body.Error.Message = problems[0].Error() + " (and more: see problems)"
+			if len(problems) > maxProblems {
+				body.Error.Message = fmt.Sprintf("%s (%d problems; the first %d are in problems)", problems[0].Error(), len(problems), maxProblems)
+				problems = problems[:maxProblems]
+			}
 			for _, p := range problems {
-				body.Error.Problems = append(body.Error.Problems, problem{Field: p.Field, Message: p.Message})
+				body.Error.Problems = append(body.Error.Problems, problem{Field: bounded(p.Field, maxErrorField), Message: bounded(p.Message, maxErrorMessage)})
 			}
 		}
 	}
+	body.Error.Message = bounded(body.Error.Message, maxErrorMessage)
+	body.Error.Field = bounded(body.Error.Field, maxErrorField)
 	if wantsHTML(c) {
 		return s.errorPage(c, c.Response().StatusCode(), body.Error.Message)
 	}
 	return c.JSON(body)
+}
+
+// Bounds on an error's answer, whatever the input it names: a message
+// may quote what the client sent (an unknown field's name, a path into a
+// nested document), and is cut rather than grow with it
+// (docs/reliability.md, "Security", finding 4).
+const (
+	maxErrorMessage = 1 << 10
+	maxErrorField   = 256
+	maxProblems     = 1000
+)
+
+// bounded cuts s to at most n bytes, on a character boundary, marking the
+// cut with "…".
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func errorf(kind tally.Kind, field, format string, args ...any) *tally.Error {

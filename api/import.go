@@ -76,6 +76,11 @@ func fold(s string) string {
 // are 400s naming the row (as the spreadsheet numbers it) and the column
 // (as the file's header writes it).
 func (s *Server) importCandidates(c *fiber.Ctx) error {
+	// The form is parsed from the body as readBody read it (up to the
+	// route's limit), never from the connection.
+	if _, err := requestBody(c); err != nil {
+		return err
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return errorf(tally.Invalid, "file", "required: a multipart form with the CSV or XLSX file in the field \"file\"")

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -64,17 +63,6 @@ func sheetXLSX(tb testing.TB, rows string) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// allocated is what fn allocated on the heap, in bytes (every goroutine's,
-// so the server's own work counts too).
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // TestImportXLSXBombs replays finding 12: the report's three workbooks

@@ -28,7 +28,7 @@ const (
 )
 
 func (s *Server) importRoutes(v1 fiber.Router) {
-	v1.Post("/imports", s.require(roleAdmin), s.importRound)
+	v1.Post("/imports", bodyUpTo(maxBody), s.require(roleAdmin), s.importRound)
 	v1.Get("/keys", s.require(roleAdmin), s.listKeys)
 	v1.Post("/keys", s.require(roleAdmin), s.postKey)
 	v1.Get("/keys/self", s.require(roleAdmin), s.getSelfKey)
@@ -40,9 +40,13 @@ func (s *Server) importRoutes(v1 fiber.Router) {
 // a ward that ran its own service offline — from its export (the body of
 // GET /contests/{id}/export.jsonl): POST /imports?congress=ID&head=HEX.
 func (s *Server) importRound(c *fiber.Ctx) error {
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), importTimeout)
 	defer cancel()
-	rec, err := s.importExport(ctx, c.Body(), c.Query("congress"), c.Query("head"))
+	rec, err := s.importExport(ctx, body, c.Query("congress"), c.Query("head"))
 	if err != nil {
 		return err
 	}
@@ -65,7 +69,7 @@ func (s *Server) importRound(c *fiber.Ctx) error {
 // refused import leaves nothing behind, so the round id stays free for the
 // genuine export. Only then is the log rebuilt through the store (rebuild).
 func (s *Server) importExport(ctx context.Context, body []byte, congress, head string) (*tally.Record, error) {
-	// The body is bounded by the app's BodyLimit (maxBody): no line can be
+	// The body is bounded by the route's limit (maxBody): no line can be
 	// longer than the body.
 	x, err := tally.ReadExport(bytes.NewReader(body), maxBody+1)
 	if err != nil {

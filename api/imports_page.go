@@ -89,7 +89,7 @@ type importDone struct {
 
 func (s *Server) importPageRoutes() {
 	s.pageGet("/imports", s.requirePage(roleAdmin), s.importsPage)
-	s.pagePost("/imports", s.requirePage(roleAdmin), s.importForm)
+	s.pagePost("/imports", bodyUpTo(maxBody), s.requirePage(roleAdmin), s.importForm)
 	s.pagePost("/imports/keys", s.requirePage(roleAdmin), s.keyForm)
 	s.pagePost("/imports/keys/:fingerprint/delete", s.requirePage(roleAdmin), s.keyDeleteForm)
 }
@@ -194,6 +194,11 @@ func (s *Server) importForm(c *fiber.Ctx) error {
 
 // formFile reads an uploaded file (bounded by the body limit).
 func formFile(c *fiber.Ctx, name string) ([]byte, error) {
+	// The form is parsed from the body as readBody read it (up to the
+	// route's limit), never from the connection.
+	if _, err := requestBody(c); err != nil {
+		return nil, err
+	}
 	fh, err := c.FormFile(name)
 	if err != nil || fh.Size == 0 {
 		return nil, refused(errorf(tally.Invalid, "file", "required: the round's export (export.jsonl) as downloaded where it was counted"), "imports.refused.no_file")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -241,6 +242,13 @@ func TestImportsPage(t *testing.T) {
 
 	post := func(path string, fields map[string]string, file []byte, opts ...opt) *response {
 		t.Helper()
+		if path != "/imports" { // the page's key forms are URL-encoded; only the upload is multipart
+			v := url.Values{}
+			for k, x := range fields {
+				v.Set(k, x)
+			}
+			return district.page("POST", path, []byte(v.Encode()), append([]opt{withHeader("Content-Type", "application/x-www-form-urlencoded")}, opts...)...)
+		}
 		ct, body := multipartBody(t, fields, file)
 		return district.page("POST", path, body, append([]opt{withHeader("Content-Type", ct)}, opts...)...)
 	}

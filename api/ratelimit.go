@@ -57,7 +57,7 @@ func DefaultRateLimits() RateLimits {
 		// A person mistyping, a desk with a stale token, a scan: all
 		// recorded; a flood is counted in one line a minute.
 		Refused: RateLimit{Max: 60, Window: time.Minute},
-		Render: RateLimit{Max: 60, Window: time.Minute},
+		Render:  RateLimit{Max: 60, Window: time.Minute},
 	}
 }
 

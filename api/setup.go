@@ -47,7 +47,11 @@ type checkResult struct {
 // that is not a contest definition at all (bad JSON, an unknown field, a
 // wrong type) is a 400 naming the field, as on create.
 func (s *Server) checkContest(c *fiber.Ctx) error {
-	contest, err := tally.DraftContest(c.Body())
+	body, err := requestBody(c)
+	if err != nil {
+		return err
+	}
+	contest, err := tally.DraftContest(body)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -61,25 +63,36 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodHead {
 		return nil // the head only: no stream
 	}
+	// The caps are checked here, for an answer in the contract, and again
+	// when the stream starts (streams.take), which is what holds them.
+	key := ipKey(c.IP())
+	if err := s.streamRoom(key); err != nil {
+		c.Set(fiber.HeaderRetryAfter, "2")
+		return err
+	}
 	c.Response().Header.SetContentLength(-1) // Transfer-Encoding: chunked
 	// The head as fasthttp would write it, with every header set so far
 	// (X-Request-ID): the hijack handler runs after c is released.
 	head := append([]byte(nil), c.Response().Header.Header()...)
 	c.Context().HijackSetNoResponse(true)
-	c.Context().Hijack(func(conn net.Conn) { s.serveStream(conn, id, head) })
+	c.Context().Hijack(func(conn net.Conn) { s.serveStream(conn, id, head, key) })
 	return nil
 }
 
 // serveStream writes a stream on a hijacked connection until the viewer
 // goes or the broker closes. It subscribes here, not in the handler, so
 // that a hijack fasthttp gives up on (the connection failed first) leaves
-// no subscription behind.
-func (s *Server) serveStream(conn net.Conn, id string, head []byte) {
-	s.streams.Add(1) // before Subscribe: Shutdown waits for what it sees here
-	defer s.streams.Add(-1)
+// no subscription behind, and no place of the caps taken.
+func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Prefix) {
+	// Before Subscribe: Shutdown waits for what it sees here.
+	if err := s.streamsFull(s.streams.take(key, s.conns.StreamsPerAddr, s.conns.Streams)); err != nil {
+		writeStreamRefusal(conn, http.StatusTooManyRequests, err.Error())
+		return
+	}
+	defer s.streams.drop(key)
 	sub, err := s.broker.Subscribe(id)
 	if err != nil {
-		writeStreamRefusal(conn)
+		writeStreamRefusal(conn, http.StatusServiceUnavailable, streamUnavailable)
 		return
 	}
 	defer s.broker.Unsubscribe(sub)
@@ -87,7 +100,7 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte) {
 	snap, err := s.broker.Snapshot(ctx, id)
 	cancel()
 	if err != nil {
-		writeStreamRefusal(conn)
+		writeStreamRefusal(conn, http.StatusServiceUnavailable, streamUnavailable)
 		return
 	}
 	raw := conn
@@ -164,10 +177,31 @@ func appendChunk(dst, data []byte) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// writeStreamRefusal answers a stream that could not start (the server is
-// shutting down, or the store failed) with 503.
-func writeStreamRefusal(conn net.Conn) {
-	body := `{"error":{"code":"unavailable","message":"the live results are not available now; retry shortly"}}`
+const streamUnavailable = "the live results are not available now; retry shortly"
+
+// writeStreamRefusal answers a stream that could not start: 503 when the
+// server is shutting down or the store failed, 429 over a cap.
+func writeStreamRefusal(conn net.Conn, status int, message string) {
+	code := tally.Unavailable
+	if status == http.StatusTooManyRequests {
+		code = tally.TooMany
+	}
 	conn.SetWriteDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(conn, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\nRetry-After: 2\r\nConnection: close\r\n\r\n%s", len(body), body)
+	conn.Write(rawRefusal(status, http.StatusText(status), string(code), message))
+}
+
+// streamRoom says whether a stream of key would be over a cap
+// (ConnLimits): its address's, or all streams'.
+func (s *Server) streamRoom(key netip.Prefix) error {
+	return s.streamsFull(s.streams.full(key, s.conns.StreamsPerAddr, s.conns.Streams))
+}
+
+func (s *Server) streamsFull(addrFull, allFull bool) error {
+	switch {
+	case addrFull:
+		return errorf(tally.TooMany, "", "%d live-result streams are open from your address, the most one address may hold; the screen shows the result without one", s.conns.StreamsPerAddr)
+	case allFull:
+		return errorf(tally.TooMany, "", "the server holds %d live-result streams, the most it takes; the screen shows the result without one", s.conns.Streams)
+	}
+	return nil
 }

@@ -312,10 +312,7 @@ type keyingAnswer struct {
 // for the same id with another ballot, a position already accepted or
 // disputed, a round not open.
 func (s *Server) postKeying(c *fiber.Ctx) error {
-	if len(c.Body()) > maxBallotBody {
-		return errorf(tally.TooLarge, "", "a keying is at most %d bytes", maxBallotBody)
-	}
-	var req keyingRequest
+	var req keyingRequest // at most maxRequestBody
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}

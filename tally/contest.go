@@ -556,6 +556,20 @@ func invalidUTF8At(data []byte) int {
 	return len(data)
 }
 
+// Bounds on jsonPathAt's walk, whatever the document (docs/reliability.md,
+// "Security", finding 4: a 4 MB body of "[" and one invalid byte cost 400
+// MB and a 25 MB path). It names a member at most maxPathDepth levels deep
+// (a deeper one as its ancestor there, with "…"), stops at
+// maxPathNesting levels (the most encoding/json decodes), quotes at most
+// maxPathKey bytes of a key, and reads at most maxPathTokens tokens (then
+// names nothing).
+const (
+	maxPathDepth   = 32
+	maxPathNesting = 10000
+	maxPathKey     = 64
+	maxPathTokens  = 1 << 20
+)
+
 // jsonPathAt names the member of the JSON document whose token holds byte
 // off ("candidates[2].name"), or "" when off is outside any member.
 func jsonPathAt(data []byte, off int64) string {
@@ -566,6 +580,7 @@ func jsonPathAt(data []byte, off int64) string {
 		wantKey bool
 	}
 	var st []frame
+	deeper := 0 // levels below the last frame kept
 	path := func() string {
 		var b strings.Builder
 		for i, f := range st {
@@ -578,6 +593,9 @@ func jsonPathAt(data []byte, off int64) string {
 				}
 				b.WriteString(f.key)
 			}
+		}
+		if deeper > 0 {
+			b.WriteString("…")
 		}
 		return b.String()
 	}
@@ -593,16 +611,38 @@ func jsonPathAt(data []byte, off int64) string {
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
+	for range maxPathTokens {
 		tok, err := dec.Token()
 		if err != nil {
 			return path()
 		}
 		end := dec.InputOffset()
+		if deeper > 0 {
+			// Below the frames kept: only the nesting is followed.
+			switch tok {
+			case json.Delim('{'), json.Delim('['):
+				if deeper++; len(st)+deeper > maxPathNesting {
+					return path()
+				}
+			case json.Delim('}'), json.Delim(']'):
+				if deeper--; deeper == 0 {
+					endValue()
+				}
+			default:
+				if end > off {
+					return path()
+				}
+			}
+			continue
+		}
 		if d, ok := tok.(json.Delim); ok {
 			switch d {
 			case '{', '[':
 				startValue()
+				if len(st) == maxPathDepth {
+					deeper = 1
+					continue
+				}
 				st = append(st, frame{array: d == '[', index: -1, wantKey: d == '{'})
 			default:
 				st = st[:len(st)-1]
@@ -611,7 +651,7 @@ func jsonPathAt(data []byte, off int64) string {
 			continue
 		}
 		if n := len(st); n > 0 && !st[n-1].array && st[n-1].wantKey {
-			st[n-1].key, st[n-1].wantKey = fmt.Sprint(tok), false
+			st[n-1].key, st[n-1].wantKey = pathKey(fmt.Sprint(tok)), false
 			if end > off {
 				return path()
 			}
@@ -623,4 +663,18 @@ func jsonPathAt(data []byte, off int64) string {
 		}
 		endValue()
 	}
+	return ""
+}
+
+// pathKey is a key as jsonPathAt writes it: at most maxPathKey bytes, cut
+// on a character boundary.
+func pathKey(k string) string {
+	if len(k) <= maxPathKey {
+		return k
+	}
+	cut := maxPathKey
+	for cut > 0 && !utf8.RuneStart(k[cut]) {
+		cut--
+	}
+	return k[:cut] + "…"
 }

@@ -33,8 +33,9 @@ type record struct {
 const recordSize = 4 + 8 + 8
 
 // runViewers is `loadtest viewers`: n SSE viewers of one stream, dialled
-// from 127.0.0.2–127.0.0.9 in turn (28k ephemeral ports per source
-// address). It prints "READY <connected> <failed>" once each viewer has
+// from 127.0.0.2–127.0.0.65 in turn (28k ephemeral ports per source
+// address; the service takes at most 512 streams from one address, api
+// ConnLimits: 10,000 viewers are 157 an address). It prints "READY <connected> <failed>" once each viewer has
 // its first tally event or has failed, then watches until its stdin
 // closes, and writes every tally event's record to -out.
 func runViewers(args []string) error {
@@ -80,7 +81,7 @@ func runViewers(args []string) error {
 			}
 			sem <- struct{}{}
 			d := net.Dialer{Timeout: 30 * time.Second,
-				LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+v%8))}}
+				LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+v%64))}}
 			conn, err := d.Dial("tcp", *addr)
 			if err == nil {
 				_, err = io.WriteString(conn, req)
