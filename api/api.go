@@ -45,6 +45,10 @@ type BallotLog interface {
 // Items keeps small records by kind and key: tokens, users, sessions.
 type Items interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
+	// SwapItem stores value only if the item holds old now (old nil: only
+	// if there is none) and reports whether it did, atomically on every
+	// instance: the state of a paper in verified entry moves by it.
+	SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error)
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error
 	ListItems(ctx context.Context, kind string) (map[string][]byte, error)
