@@ -866,6 +866,15 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 	// Every declared position must be in the log (voids are refused on a
 	// verified round): an agreement whose append a crash cut short shows
 	// here, and is appended again by the next keying of its position.
+	//
+	// And every paper in the log must be in a declared stack: a stack
+	// shrunk while a desk keyed a paper past its new end (putStack and the
+	// keying read each other's item only once) would count a paper the
+	// stacks do not hold.
+	size := map[int]int{}
+	for _, sp := range v.Stacks {
+		size[sp.Stack] = sp.Ballots
+	}
 	logged := map[string]bool{}
 	const page = 5000
 	for after := int64(0); ; {
@@ -874,8 +883,12 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 			return err
 		}
 		for _, e := range entries {
-			if e.Ballot != nil {
-				logged[e.Ballot.ID] = true
+			if e.Ballot == nil {
+				continue
+			}
+			logged[e.Ballot.ID] = true
+			if st, k, ok := tally.ParsePositionID(e.Ballot.ID); !ok || k > size[st] {
+				return errorf(tally.Conflict, "stacks", "paper %s is in the log but stack %d holds %d papers: declare the stack's true size", e.Ballot.ID, st, size[st])
 			}
 		}
 		if len(entries) < page {

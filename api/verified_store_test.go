@@ -232,3 +232,24 @@ func TestVerifiedDeskKeyingsBounded(t *testing.T) {
 		t.Errorf("the other desk agreeing with the last correction: %s", r.body)
 	}
 }
+
+// TestVerifiedCloseOutsideStacks: a paper in the log past its stack's
+// declared end (a stack shrunk while a desk keyed that paper) stops the
+// close until the stack is declared at its true size.
+func TestVerifiedCloseOutsideStacks(t *testing.T) {
+	v := newVerifiedRound(t, 3)
+	b := tally.Ballot{Struck: []string{"c2"}}
+	for k := 1; k <= 2; k++ {
+		for d := range 2 {
+			mustStatus(t, v.do("POST", v.keyings, keyingBody("k", 1, k, b), v.desks[d]), http.StatusCreated)
+		}
+	}
+	v.appendBallot(4, b, "bàn 1 + bàn 2") // keyed while the stack was 4 papers
+	e := mustError(t, v.do("POST", v.base+"/close", map[string]int{"issued": 4}, asAdmin), http.StatusConflict, "stacks")
+	if !strings.Contains(e.Message, "t1-4") {
+		t.Errorf("close refusal does not name the paper outside the stack: %s", e.Message)
+	}
+	mustStatus(t, v.do("PUT", v.base+"/stacks/1", map[string]int{"ballots": 4}, asAdmin), http.StatusOK)
+	v.put("positions:kep", "1/4", map[string]any{"keyings": []tally.Keying{v.keying(0, 4, "k", b), v.keying(1, 4, "k", b)}})
+	mustStatus(t, v.do("POST", v.base+"/close", map[string]int{"issued": 4}, asAdmin), http.StatusOK)
+}
