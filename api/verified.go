@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,15 +188,20 @@ func (s *Server) legacyPosition(ctx context.Context, contest string, stack, pos 
 		if err := json.Unmarshal(v, &it); err != nil {
 			return rec, err
 		}
-		switch {
-		case it.Decision != nil:
-			rec.Decision = it.Decision
-		case it.Keying != nil:
-			rec.Keyings = append(rec.Keyings, *it.Keying)
-		}
+		rec.add(it)
 	}
 	sortJournal(rec.Keyings)
 	return rec, nil
+}
+
+// add puts an item of the legacy layout into a record.
+func (r *positionRecord) add(it journalItem) {
+	switch {
+	case it.Decision != nil:
+		r.Decision = it.Decision
+	case it.Keying != nil:
+		r.Keyings = append(r.Keyings, *it.Keying)
+	}
 }
 
 // errNoChange is what a step returns to leave a paper as it is.
@@ -257,16 +263,14 @@ func (s *Server) journal(ctx context.Context, cc *cachedContest) ([]tally.Keying
 		}
 		papers[p] = rec
 	}
-	// The legacy layout's papers that no write has folded into a record.
-	legacy, err := s.store.ListItems(ctx, legacyJournalKind(cc.ID))
+	// The legacy layout's items of the papers that no write has folded
+	// into a record yet.
+	items, err = s.store.ListItems(ctx, legacyJournalKind(cc.ID))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	folded := map[pos]bool{}
-	for p := range papers {
-		folded[p] = true
-	}
-	for _, v := range legacy {
+	legacy := map[pos]*positionRecord{}
+	for _, v := range items {
 		var it journalItem
 		if err := json.Unmarshal(v, &it); err != nil {
 			return nil, nil, nil, err
@@ -280,20 +284,17 @@ func (s *Server) journal(ctx context.Context, cc *cachedContest) ([]tally.Keying
 		default:
 			continue
 		}
-		if folded[p] {
+		if papers[p] != nil {
 			continue
 		}
-		rec := papers[p]
+		rec := legacy[p]
 		if rec == nil {
 			rec = &positionRecord{}
-			papers[p] = rec
+			legacy[p] = rec
 		}
-		if it.Decision != nil {
-			rec.Decision = it.Decision
-		} else {
-			rec.Keyings = append(rec.Keyings, *it.Keying)
-		}
+		rec.add(it)
 	}
+	maps.Copy(papers, legacy)
 	var allK []tally.Keying
 	var allD []tally.CommitteeDecision
 	states := make([]tally.PositionState, 0, len(papers))

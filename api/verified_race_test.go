@@ -140,14 +140,7 @@ func testVerifiedConcurrent(t *testing.T, servers []*api.Server, mode string) {
 	total := stacks * papers
 	mustStatus(t, admin.do("PUT", "/api/v1/contests/"+id+"/notes", map[string]any{"collected": total}, asAdmin), http.StatusOK)
 	mustStatus(t, admin.do("POST", "/api/v1/contests/"+id+"/open", nil, asAdmin), http.StatusOK)
-	tokens := make([]string, desks)
-	for d := range tokens {
-		r := admin.do("POST", "/api/v1/tokens", map[string]string{"role": "counter", "name": fmt.Sprintf("bàn %d", d+1)}, asAdmin)
-		mustStatus(t, r, http.StatusCreated)
-		var tok struct{ Token string }
-		decode(t, r, &tok)
-		tokens[d] = tok.Token
-	}
+	tokens := deskTokens(admin, desks)
 
 	var (
 		mu        sync.Mutex
@@ -411,6 +404,12 @@ func checkVerifiedRace(t *testing.T, admin client, id string, c *tally.Contest, 
 			t.Errorf("%s %s: %d %s", dk.desk, rk.id, rk.status, rk.body)
 		}
 	}
+	codes := map[int]int{}
+	for _, rk := range keyings {
+		codes[rk.status]++
+	}
+	t.Logf("%d papers, %d keyings sent (%d × 201, %d × 200, %d × 409), %d decisions sent; %d papers decided by the committee",
+		len(truth), len(keyings), codes[http.StatusCreated], codes[http.StatusOK], codes[http.StatusConflict], len(decisions), len(decided))
 	for dk, a := range byKeying {
 		k, recorded := inJournal[dk]
 		switch {
