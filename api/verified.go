@@ -212,34 +212,33 @@ var errNoChange = errors.New("no change")
 // is in, and returns errNoChange to write nothing, or any error to refuse),
 // and swaps the result in only over the bytes it read. A lost race — another
 // desk or the committee wrote in between — reads again and runs step again
-// on what that write left. It returns the record as now stored and its
-// state.
+// on what that write left. It returns the paper's state as now stored.
 func (s *Server) movePosition(ctx context.Context, cc *cachedContest, stack, pos int,
-	step func(rec *positionRecord, st tally.PositionState) error) (positionRecord, tally.PositionState, error) {
+	step func(rec *positionRecord, st tally.PositionState) error) (tally.PositionState, error) {
 	for range maxSwapTries {
 		old, rec, err := s.readPosition(ctx, cc, stack, pos)
 		if err != nil {
-			return rec, tally.PositionState{}, err
+			return tally.PositionState{}, err
 		}
 		switch err := step(&rec, rec.state(cc, stack, pos)); {
 		case errors.Is(err, errNoChange):
-			return rec, rec.state(cc, stack, pos), nil
+			return rec.state(cc, stack, pos), nil
 		case err != nil:
-			return rec, tally.PositionState{}, err
+			return tally.PositionState{}, err
 		}
 		data, err := json.Marshal(rec)
 		if err != nil {
-			return rec, tally.PositionState{}, err
+			return tally.PositionState{}, err
 		}
 		swapped, err := s.store.SwapItem(ctx, positionsKind(cc.ID), positionKey(stack, pos), old, data)
 		if err != nil {
-			return rec, tally.PositionState{}, err
+			return tally.PositionState{}, err
 		}
 		if swapped {
-			return rec, rec.state(cc, stack, pos), nil
+			return rec.state(cc, stack, pos), nil
 		}
 	}
-	return positionRecord{}, tally.PositionState{}, errorf(tally.Unavailable, "", "stack %d position %d changed %d times while this request was decided: nothing of it was recorded; send it again",
+	return tally.PositionState{}, errorf(tally.Unavailable, "", "stack %d position %d changed %d times while this request was decided: nothing of it was recorded; send it again",
 		stack, pos, maxSwapTries)
 }
 
@@ -443,7 +442,7 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 		Time: s.stamp(), Ballot: body, Digest: tally.BallotDigest(&body)}
 
 	created := false
-	_, st, err := s.movePosition(ctx, cc, req.Stack, req.Position, func(rec *positionRecord, st tally.PositionState) error {
+	st, err := s.movePosition(ctx, cc, req.Stack, req.Position, func(rec *positionRecord, st tally.PositionState) error {
 		created = false
 		keyed, n := false, 0
 		for _, prev := range rec.Keyings {
@@ -586,7 +585,7 @@ func (s *Server) postDecision(c *fiber.Ctx) error {
 	d := tally.CommitteeDecision{Stack: stack, Position: pos, By: p.Name, Time: s.stamp(), Ballot: body, Digest: digest, Reason: req.Reason}
 	var r tally.Receipt
 	created := false
-	_, _, err = s.movePosition(ctx, cc, stack, pos, func(rec *positionRecord, st tally.PositionState) error {
+	_, err = s.movePosition(ctx, cc, stack, pos, func(rec *positionRecord, st tally.PositionState) error {
 		created = false
 		if prev := st.Decision; prev != nil {
 			if prev.Digest != digest || prev.Reason != req.Reason {
