@@ -4,13 +4,13 @@ GO ?= go
 # command fetches it from the module proxy on first use.
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
-.PHONY: run test lint bench bench-go bench-table bench-intake bench-sse build proof
+.PHONY: run test vulncheck lint bench bench-go bench-table bench-intake bench-sse build proof
 
 # The service with a sample congress (embedded store, temporary data).
 run:
 	$(GO) run ./cmd/kiemphieu demo
 
-# Everything CI runs: vet, gofmt, go test -race, short fuzzing.
+# Everything CI runs: vet, gofmt, govulncheck, go test -race, short fuzzing.
 test:
 	./scripts/test
 
@@ -18,6 +18,11 @@ test:
 # figures in artifacts/proof/summary.txt. CI runs `scripts/proof --short`.
 proof:
 	./scripts/proof
+
+# govulncheck with the vulnerability database built from the
+# golang.org/x/vulndb module (scripts/vulncheck); part of `make test`.
+vulncheck:
+	./scripts/vulncheck
 
 lint:
 	$(GO) vet ./...

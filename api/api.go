@@ -50,8 +50,10 @@ type BallotLog interface {
 // Items keeps small records by kind and key: tokens, users, sessions.
 type Items interface {
 	PutItem(ctx context.Context, kind, key string, value []byte) error
-	// SwapItem stores value only if the item holds old now (nil: only if
-	// there is none) and reports whether it did: a compare-and-set.
+	// SwapItem stores value only if the item holds old now (old nil: only
+	// if there is none) and reports whether it did, atomically on every
+	// instance: a compare-and-set (sign-in locks, users, papers in
+	// verified entry, the instance key).
 	SwapItem(ctx context.Context, kind, key string, old, value []byte) (bool, error)
 	Item(ctx context.Context, kind, key string) ([]byte, error)
 	DeleteItem(ctx context.Context, kind, key string) error

@@ -3,11 +3,10 @@ package api
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,32 +26,54 @@ import (
 //
 // The log stays the truth and holds only accepted ballots, so recount,
 // verify, export and import are unchanged. The journal is kept as items of
-// the store (append-only: nothing is ever deleted or overwritten with
-// other content):
+// the store, one per paper:
 //
-//	stacks:<contest>          key S            → stackRecord
-//	keyings:<contest>:<S>:<k> key keyingKey    → journalItem{Keying}
-//	                          key "decision"   → journalItem{Decision}
-//	journal:<contest>         key <S>/<k>/<key> → the same items
+//	stacks:<contest>     key S    → stackRecord
+//	positions:<contest>  key S/k  → positionRecord: every keying of the
+//	                                 paper and the committee's decision
 //
-// Agreement reads one position's kind, never the whole round's journal;
-// the whole journal is read for the progress, the disputes, the close
-// check and the minutes.
+// A paper's state moves only by SwapItem from the bytes read (movePosition):
+// of two desks keying one paper at the same moment, on one instance or on
+// several sharing a Redis, one swaps and the other reads the new state and
+// decides again, so every answer is the state its own write produced. A
+// record only grows: a keying or a decision is never removed or rewritten.
+// Agreement reads one item; the progress, the disputes, the close check and
+// the minutes read the round's kind.
+//
+// Rounds keyed before (issue 11) kept one item per keying instead
+// (legacy layout, read and never written again):
+//
+//	keyings:<contest>:<S>:<k>  key <hash>       → journalItem{Keying}
+//	                           key "decision"   → journalItem{Decision}
+//	journal:<contest>          key <S>/<k>/<…>  → the same items
+//
+// The first write to such a paper folds its items into its record (the
+// record, once there, is the whole paper); the round's reading takes the
+// legacy journal's items of any paper that has no record yet. A round open
+// during the upgrade goes on as if keyed in one layout. Instances of both
+// versions must not serve one store at once: the old one would still write
+// the legacy items.
 
-func stacksKind(contest string) string  { return "stacks:" + contest }
-func journalKind(contest string) string { return "journal:" + contest }
-func positionKind(contest string, stack, position int) string {
+func stacksKind(contest string) string    { return "stacks:" + contest }
+func positionsKind(contest string) string { return "positions:" + contest }
+func positionKey(stack, position int) string {
+	return strconv.Itoa(stack) + "/" + strconv.Itoa(position)
+}
+func legacyJournalKind(contest string) string { return "journal:" + contest }
+func legacyPositionKind(contest string, stack, position int) string {
 	return fmt.Sprintf("keyings:%s:%d:%d", contest, stack, position)
 }
 
-const decisionKey = "decision"
-
-// keyingKey is a keying's key: one per desk and client id, so that a retry
-// lands on the keying it repeats and two desks' ids never collide.
-func keyingKey(deskID, id string) string {
-	sum := sha256.Sum256([]byte(deskID + "\x00" + id))
-	return hex.EncodeToString(sum[:16])
-}
+// Bounds of one paper's record, which every swap rewrites whole.
+const (
+	// maxDeskKeyings is how often one desk may key one paper: a slip
+	// corrected a few times, not a record grown without end.
+	maxDeskKeyings = 10
+	// maxSwapTries bounds the lost races of one request: each loss is
+	// another request's keying or decision recorded, and a paper has a few
+	// desks and the committee.
+	maxSwapTries = 64
+)
 
 // stackRecord is a stack the committee declared: its number and how many
 // papers it holds.
@@ -63,7 +84,7 @@ type stackRecord struct {
 	Time    string `json:"time"`
 }
 
-// journalItem is one line of the entry journal: a keying or a decision.
+// journalItem is one item of the legacy layout: a keying or a decision.
 type journalItem struct {
 	Keying   *tally.Keying            `json:"keying,omitempty"`
 	Decision *tally.CommitteeDecision `json:"decision,omitempty"`
@@ -126,69 +147,162 @@ func (s *Server) stackSize(ctx context.Context, contest string, stack int) (int,
 	return r.Ballots, json.Unmarshal(data, &r)
 }
 
-// position reads one position's keyings and decision.
-func (s *Server) position(ctx context.Context, cc *cachedContest, stack, pos int) (tally.PositionState, map[string]tally.Keying, error) {
-	items, err := s.store.ListItems(ctx, positionKind(cc.ID, stack, pos))
-	if err != nil {
-		return tally.PositionState{}, nil, err
+// positionRecord is one paper's whole state in verified entry: every
+// keying of it in the order recorded, and the committee's decision. It is
+// one item of the store, moved only by SwapItem.
+type positionRecord struct {
+	Keyings  []tally.Keying           `json:"keyings"`
+	Decision *tally.CommitteeDecision `json:"decision,omitempty"`
+}
+
+// state derives where the paper stands (tally.DecidePosition): nothing but
+// the keyings and the decision is stored, so every instance derives the same.
+func (r *positionRecord) state(cc *cachedContest, stack, pos int) tally.PositionState {
+	return tally.DecidePosition(stack, pos, cc.Entry.Desks(), r.Keyings, r.Decision)
+}
+
+// readPosition reads a paper's record and the bytes it was read from (nil:
+// none stored yet, and then the legacy items folded in).
+func (s *Server) readPosition(ctx context.Context, cc *cachedContest, stack, pos int) ([]byte, positionRecord, error) {
+	var rec positionRecord
+	data, err := s.store.Item(ctx, positionsKind(cc.ID), positionKey(stack, pos))
+	switch {
+	case tally.ErrorKind(err) == tally.NotFound:
+		rec, err = s.legacyPosition(ctx, cc.ID, stack, pos)
+		return nil, rec, err
+	case err != nil:
+		return nil, rec, err
 	}
-	keyings := map[string]tally.Keying{}
-	var decision *tally.CommitteeDecision
-	for key, v := range items {
+	return data, rec, json.Unmarshal(data, &rec)
+}
+
+// legacyPosition reads a paper of the legacy layout into a record.
+func (s *Server) legacyPosition(ctx context.Context, contest string, stack, pos int) (positionRecord, error) {
+	var rec positionRecord
+	items, err := s.store.ListItems(ctx, legacyPositionKind(contest, stack, pos))
+	if err != nil {
+		return rec, err
+	}
+	for _, v := range items {
 		var it journalItem
 		if err := json.Unmarshal(v, &it); err != nil {
-			return tally.PositionState{}, nil, err
+			return rec, err
 		}
-		switch {
-		case it.Decision != nil:
-			decision = it.Decision
-		case it.Keying != nil:
-			keyings[key] = *it.Keying
+		rec.add(it)
+	}
+	sortJournal(rec.Keyings)
+	return rec, nil
+}
+
+// add puts an item of the legacy layout into a record.
+func (r *positionRecord) add(it journalItem) {
+	switch {
+	case it.Decision != nil:
+		r.Decision = it.Decision
+	case it.Keying != nil:
+		r.Keyings = append(r.Keyings, *it.Keying)
+	}
+}
+
+// errNoChange is what a step returns to leave a paper as it is.
+var errNoChange = errors.New("no change")
+
+// movePosition moves one paper's state by compare-and-set: it reads the
+// record, lets step change it by the rules (step sees the state the record
+// is in, and returns errNoChange to write nothing, or any error to refuse),
+// and swaps the result in only over the bytes it read. A lost race — another
+// desk or the committee wrote in between — reads again and runs step again
+// on what that write left. It returns the paper's state as now stored.
+func (s *Server) movePosition(ctx context.Context, cc *cachedContest, stack, pos int,
+	step func(rec *positionRecord, st tally.PositionState) error) (tally.PositionState, error) {
+	for range maxSwapTries {
+		old, rec, err := s.readPosition(ctx, cc, stack, pos)
+		if err != nil {
+			return tally.PositionState{}, err
+		}
+		switch err := step(&rec, rec.state(cc, stack, pos)); {
+		case errors.Is(err, errNoChange):
+			return rec.state(cc, stack, pos), nil
+		case err != nil:
+			return tally.PositionState{}, err
+		}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return tally.PositionState{}, err
+		}
+		swapped, err := s.store.SwapItem(ctx, positionsKind(cc.ID), positionKey(stack, pos), old, data)
+		if err != nil {
+			return tally.PositionState{}, err
+		}
+		if swapped {
+			return rec.state(cc, stack, pos), nil
 		}
 	}
-	list := make([]tally.Keying, 0, len(keyings))
-	for _, k := range keyings {
-		list = append(list, k)
-	}
-	return tally.DecidePosition(stack, pos, cc.Entry.Desks(), list, decision), keyings, nil
+	return tally.PositionState{}, errorf(tally.Unavailable, "", "stack %d position %d changed %d times while this request was decided: nothing of it was recorded; send it again",
+		stack, pos, maxSwapTries)
 }
 
 // journal reads the whole round's journal and derives every keyed
 // position's state, ordered by stack and position.
 func (s *Server) journal(ctx context.Context, cc *cachedContest) ([]tally.Keying, []tally.CommitteeDecision, []tally.PositionState, error) {
-	items, err := s.store.ListItems(ctx, journalKind(cc.ID))
+	type pos struct{ s, k int }
+	papers := map[pos]*positionRecord{}
+	items, err := s.store.ListItems(ctx, positionsKind(cc.ID))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	type pos struct{ s, k int }
-	keyings := map[pos][]tally.Keying{}
-	decisions := map[pos]*tally.CommitteeDecision{}
-	var allK []tally.Keying
-	var allD []tally.CommitteeDecision
+	for key, v := range items {
+		var p pos
+		if _, err := fmt.Sscanf(key, "%d/%d", &p.s, &p.k); err != nil {
+			return nil, nil, nil, fmt.Errorf("position record %q: %w", key, err)
+		}
+		rec := &positionRecord{}
+		if err := json.Unmarshal(v, rec); err != nil {
+			return nil, nil, nil, err
+		}
+		papers[p] = rec
+	}
+	// The legacy layout's items of the papers that no write has folded
+	// into a record yet.
+	items, err = s.store.ListItems(ctx, legacyJournalKind(cc.ID))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	legacy := map[pos]*positionRecord{}
 	for _, v := range items {
 		var it journalItem
 		if err := json.Unmarshal(v, &it); err != nil {
 			return nil, nil, nil, err
 		}
+		var p pos
 		switch {
 		case it.Decision != nil:
-			d := it.Decision
-			decisions[pos{d.Stack, d.Position}] = d
-			allD = append(allD, *d)
+			p = pos{it.Decision.Stack, it.Decision.Position}
 		case it.Keying != nil:
-			k := *it.Keying
-			keyings[pos{k.Stack, k.Position}] = append(keyings[pos{k.Stack, k.Position}], k)
-			allK = append(allK, k)
+			p = pos{it.Keying.Stack, it.Keying.Position}
+		default:
+			continue
 		}
-	}
-	var states []tally.PositionState
-	for p, ks := range keyings {
-		states = append(states, tally.DecidePosition(p.s, p.k, cc.Entry.Desks(), ks, decisions[p]))
-	}
-	for p, d := range decisions {
-		if _, ok := keyings[p]; !ok {
-			states = append(states, tally.DecidePosition(p.s, p.k, cc.Entry.Desks(), nil, d))
+		if papers[p] != nil {
+			continue
 		}
+		rec := legacy[p]
+		if rec == nil {
+			rec = &positionRecord{}
+			legacy[p] = rec
+		}
+		rec.add(it)
+	}
+	maps.Copy(papers, legacy)
+	var allK []tally.Keying
+	var allD []tally.CommitteeDecision
+	states := make([]tally.PositionState, 0, len(papers))
+	for p, rec := range papers {
+		allK = append(allK, rec.Keyings...)
+		if rec.Decision != nil {
+			allD = append(allD, *rec.Decision)
+		}
+		states = append(states, rec.state(cc, p.s, p.k))
 	}
 	slices.SortFunc(states, func(a, b tally.PositionState) int {
 		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Position, b.Position))
@@ -207,19 +321,6 @@ func sortJournal(ks []tally.Keying) {
 		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Position, b.Position),
 			strings.Compare(a.Desk, b.Desk), strings.Compare(a.DeskID, b.DeskID), cmp.Compare(a.N, b.N), strings.Compare(a.ID, b.ID))
 	})
-}
-
-// putJournal writes an item to its position's kind and to the round's
-// journal. A retry writes the same bytes again: both puts are idempotent.
-func (s *Server) putJournal(ctx context.Context, cc *cachedContest, stack, pos int, key string, it journalItem) error {
-	data, err := json.Marshal(it)
-	if err != nil {
-		return err
-	}
-	if err := s.store.PutItem(ctx, positionKind(cc.ID, stack, pos), key, data); err != nil {
-		return err
-	}
-	return s.store.PutItem(ctx, journalKind(cc.ID), fmt.Sprintf("%d/%d/%s", stack, pos, key), data)
 }
 
 // keyedBallot decodes the "ballot" object of a keying or a decision: a
@@ -311,6 +412,11 @@ type keyingAnswer struct {
 // keying, 200 for a retry of one (same desk, same id, same ballot); 409
 // for the same id with another ballot, a position already accepted or
 // disputed, a round not open.
+//
+// The keying is recorded by movePosition, so the rules are applied to the
+// state the keying itself lands on: a paper accepted takes no keying, a
+// desk's correction of a paper disputed is refused, and the answer is the
+// state right after this keying, whatever else arrives beside it.
 func (s *Server) postKeying(c *fiber.Ctx) error {
 	var req keyingRequest // at most maxRequestBody
 	if err := decodeBody(c, &req); err != nil {
@@ -331,48 +437,48 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 	p := principalOf(c)
 	k := tally.Keying{ID: req.ID, Stack: req.Stack, Position: req.Position, DeskID: p.ID, Desk: p.Name,
 		Time: s.stamp(), Ballot: body, Digest: tally.BallotDigest(&body)}
-	key := keyingKey(p.ID, req.ID)
 
-	st, keyings, err := s.position(ctx, cc, req.Stack, req.Position)
-	if err != nil {
-		return err
-	}
-	created := true
-	if prev, ok := keyings[key]; ok {
-		if prev.Digest != k.Digest {
-			return errorf(tally.Conflict, "id", "keying %q of this desk was recorded with another ballot: a new keying needs a new id", req.ID)
+	created := false
+	st, err := s.movePosition(ctx, cc, req.Stack, req.Position, func(rec *positionRecord, st tally.PositionState) error {
+		created = false
+		keyed, n := false, 0
+		for _, prev := range rec.Keyings {
+			if prev.DeskID != p.ID {
+				continue
+			}
+			if prev.ID == req.ID {
+				if prev.Digest != k.Digest {
+					return errorf(tally.Conflict, "id", "keying %q of this desk was recorded with another ballot: a new keying needs a new id", req.ID)
+				}
+				return errNoChange // a retry: answer as the paper stands now
+			}
+			keyed, n = true, max(n, prev.N)
 		}
-		k, created = prev, false // a retry: record it again (idempotent), answer as now
-	} else {
-		switch st.Status {
-		case tally.PositionAccepted:
-			// Make sure the agreed ballot is in the log (a crash may have
-			// come between the last keying and its append), then refuse.
-			if _, err := s.acceptPosition(ctx, cc, st); err != nil {
+		switch {
+		case st.Status == tally.PositionAccepted:
+			// Make sure the accepted ballot is in the log (a crash may have
+			// come between the keying that agreed and its append), then
+			// refuse: the record is not touched.
+			if _, err := s.appendAccepted(ctx, cc, st); err != nil {
 				return err
 			}
 			return errorf(tally.Conflict, "position", "stack %d position %d is already accepted: key the next paper", req.Stack, req.Position)
-		}
-		keyedBefore := false
-		for _, prev := range keyings {
-			if prev.DeskID == p.ID {
-				k.N = max(k.N, prev.N)
-				keyedBefore = true
-			}
-		}
-		// A desk's first keying of a disputed position is recorded: in
-		// triple entry the third desk's reading is what the committee most
-		// wants beside the two that differ. A desk's correction is not: the
-		// committee rules on every disagreement (issue 6).
-		if st.Status == tally.PositionDisputed && keyedBefore {
+		case st.Status == tally.PositionDisputed && keyed:
+			// A desk's first keying of a disputed position is recorded: in
+			// triple entry the third desk's reading is what the committee
+			// most wants beside the two that differ. A desk's correction is
+			// not: the committee rules on every disagreement (issue 6).
 			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", req.Stack, req.Position)
+		case n >= maxDeskKeyings:
+			return errorf(tally.Conflict, "position", "this desk has keyed stack %d position %d %d times: no further correction is taken; the other desks' keyings settle it, or the committee",
+				req.Stack, req.Position, n)
 		}
-		k.N++
-	}
-	if err := s.putJournal(ctx, cc, req.Stack, req.Position, key, journalItem{Keying: &k}); err != nil {
-		return err
-	}
-	if st, _, err = s.position(ctx, cc, req.Stack, req.Position); err != nil {
+		k.N = n + 1
+		rec.Keyings = append(rec.Keyings, k)
+		created = true
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	m, _ := cc.Mark(body, cc.index) // checked by Body
@@ -382,8 +488,14 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 	if reason != tally.Valid {
 		ans.Reason = reason.String()
 	}
+	// The agreement is recorded (the swap above) before its ballot is
+	// appended: a crash between the two leaves an accepted paper out of
+	// the log, which the next keying of it appends (above, or the retry
+	// of this one, here) and which close refuses until it is there. The
+	// append is idempotent: every request and instance that sees the
+	// agreement appends the same ballot under the same id.
 	if st.Status == tally.PositionAccepted && st.Decision == nil {
-		r, err := s.acceptPosition(ctx, cc, st)
+		r, err := s.appendAccepted(ctx, cc, st)
 		if err != nil {
 			return err
 		}
@@ -395,10 +507,15 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 	return c.JSON(ans)
 }
 
-// acceptPosition appends an agreed position's ballot to the log. Every
-// instance and request that sees the agreement appends the same ballot
-// under the same id; the store keeps one and returns its receipt to all.
-func (s *Server) acceptPosition(ctx context.Context, cc *cachedContest, st tally.PositionState) (tally.Receipt, error) {
+// appendAccepted appends an accepted position's ballot to the log: the
+// agreed body under the agreeing desks' names, or the committee's decision.
+// Every instance and request that sees the acceptance appends the same
+// ballot under the same id; the store keeps one and returns its receipt to
+// all.
+func (s *Server) appendAccepted(ctx context.Context, cc *cachedContest, st tally.PositionState) (tally.Receipt, error) {
+	if d := st.Decision; d != nil {
+		return s.appendPosition(ctx, cc, d.Ballot, committeeDesk(d.By))
+	}
 	return s.appendPosition(ctx, cc, *st.Ballot, st.AgreedBy())
 }
 
@@ -461,40 +578,59 @@ func (s *Server) postDecision(c *fiber.Ctx) error {
 		return err
 	}
 	digest := tally.BallotDigest(&body)
-	st, _, err := s.position(ctx, cc, stack, pos)
-	if err != nil {
-		return err
-	}
-	if d := st.Decision; d != nil {
-		if d.Digest != digest || d.Reason != req.Reason {
-			return errorf(tally.Conflict, "position", "stack %d position %d was already decided by %s: %s", stack, pos, d.By, d.Reason)
+	p := principalOf(c)
+	d := tally.CommitteeDecision{Stack: stack, Position: pos, By: p.Name, Time: s.stamp(), Ballot: body, Digest: digest, Reason: req.Reason}
+	var r tally.Receipt
+	created := false
+	_, err = s.movePosition(ctx, cc, stack, pos, func(rec *positionRecord, st tally.PositionState) error {
+		created = false
+		if prev := st.Decision; prev != nil {
+			if prev.Digest != digest || prev.Reason != req.Reason {
+				return errorf(tally.Conflict, "position", "stack %d position %d was already decided by %s: %s", stack, pos, prev.By, prev.Reason)
+			}
+			// A retry: make sure its ballot is in the log, answer 200.
+			d = *prev
+			var err error
+			r, err = s.appendAccepted(ctx, cc, st)
+			if err != nil {
+				return err
+			}
+			return errNoChange
 		}
-		r, err := s.appendPosition(ctx, cc, d.Ballot, committeeDesk(d.By))
+		if st.Status != tally.PositionDisputed {
+			return errorf(tally.Conflict, "position", "stack %d position %d is %s (%d of %d desks): only a disputed position is decided by the committee",
+				stack, pos, st.Status, st.Keyed, st.Required)
+		}
+		// A disputed paper stays disputed until decided (a desk that keyed
+		// it is refused, one that had not only adds an entry): no agreement
+		// can have put another ballot under this id. The ballot first: a
+		// decision recorded whose ballot did not reach the log would claim a
+		// count that is not there. A crash between the two leaves the
+		// ballot in the log and the paper disputed (close is refused); the
+		// decision sent again finds the ballot (same id, same digest) and is
+		// recorded. A lost race appends again, idempotently, and decides on
+		// the entries as they are then.
+		var err error
+		r, err = s.appendPosition(ctx, cc, body, committeeDesk(p.Name))
+		if e := (*tally.Error)(nil); errors.As(err, &e) && e.Kind == tally.Conflict && e.Field == "id" {
+			return errorf(tally.Conflict, "position", "the log already holds another ballot for stack %d position %d, put there by a decision sent at the same time or cut short: "+
+				"send that decision again, or reload the disputes", stack, pos)
+		}
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"decision": d, "receipt": r})
-	}
-	if st.Status != tally.PositionDisputed {
-		return errorf(tally.Conflict, "position", "stack %d position %d is %s (%d of %d desks): only a disputed position is decided by the committee",
-			stack, pos, st.Status, st.Keyed, st.Required)
-	}
-	p := principalOf(c)
-	d := tally.CommitteeDecision{Stack: stack, Position: pos, By: p.Name, Time: s.stamp(), Entries: st.Latest,
-		Ballot: body, Digest: digest, Reason: req.Reason}
-	// The ballot first: a decision recorded whose ballot did not reach
-	// the log would claim a count that is not there. A retry after a
-	// failure between the two finds the ballot (same id, same digest) and
-	// records the decision.
-	r, err := s.appendPosition(ctx, cc, body, committeeDesk(p.Name))
+		d.Entries, d.Seq = st.Latest, r.Seq
+		rec.Decision = &d
+		created = true
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	d.Seq = r.Seq
-	if err := s.putJournal(ctx, cc, stack, pos, decisionKey, journalItem{Decision: &d}); err != nil {
-		return err
+	if created {
+		c.Status(fiber.StatusCreated)
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"decision": d, "receipt": r})
+	return c.JSON(fiber.Map{"decision": d, "receipt": r})
 }
 
 // putStack: PUT /api/v1/contests/:id/stacks/:stack {"ballots": n} (admin):
@@ -727,6 +863,15 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 	// Every declared position must be in the log (voids are refused on a
 	// verified round): an agreement whose append a crash cut short shows
 	// here, and is appended again by the next keying of its position.
+	//
+	// And every paper in the log must be in a declared stack: a stack
+	// shrunk while a desk keyed a paper past its new end (putStack and the
+	// keying read each other's item only once) would count a paper the
+	// stacks do not hold.
+	size := map[int]int{}
+	for _, sp := range v.Stacks {
+		size[sp.Stack] = sp.Ballots
+	}
 	logged := map[string]bool{}
 	const page = 5000
 	for after := int64(0); ; {
@@ -735,8 +880,12 @@ func (s *Server) checkVerifiedClose(ctx context.Context, cc *cachedContest) erro
 			return err
 		}
 		for _, e := range entries {
-			if e.Ballot != nil {
-				logged[e.Ballot.ID] = true
+			if e.Ballot == nil {
+				continue
+			}
+			logged[e.Ballot.ID] = true
+			if st, k, ok := tally.ParsePositionID(e.Ballot.ID); !ok || k > size[st] {
+				return errorf(tally.Conflict, "stacks", "paper %s is in the log but stack %d holds %d papers: declare the stack's true size", e.Ballot.ID, st, size[st])
 			}
 		}
 		if len(entries) < page {

@@ -43,6 +43,20 @@ func keyingBody(id string, stack, pos int, b tally.Ballot) map[string]any {
 	return map[string]any{"id": id, "stack": stack, "position": pos, "ballot": b}
 }
 
+// deskTokens issues n counter tokens named "bàn 1" … "bàn n".
+func deskTokens(c client, n int) []string {
+	c.t.Helper()
+	tokens := make([]string, n)
+	for d := range tokens {
+		r := c.do("POST", "/api/v1/tokens", map[string]string{"role": "counter", "name": fmt.Sprintf("bàn %d", d+1)}, asAdmin)
+		mustStatus(c.t, r, http.StatusCreated)
+		var tok struct{ Token string }
+		decode(c.t, r, &tok)
+		tokens[d] = tok.Token
+	}
+	return tokens
+}
+
 // tryDo is doApp for goroutines: it reports with Errorf and returns nil on
 // a transport error.
 func tryDo(t *testing.T, srv *api.Server, method, path string, body any, opts ...opt) *response {
@@ -108,14 +122,7 @@ func testVerifiedThreeDesks(t *testing.T, st api.Store) {
 	mustStatus(t, c.do("PUT", "/api/v1/contests/"+id+"/notes", map[string]any{"collected": 11}, asAdmin), http.StatusOK)
 	mustStatus(t, c.do("POST", "/api/v1/contests/"+id+"/open", nil, asAdmin), http.StatusOK)
 
-	desks := make([]string, 3)
-	for d := range desks {
-		r := c.do("POST", "/api/v1/tokens", map[string]string{"role": "counter", "name": fmt.Sprintf("bàn %d", d+1)}, asAdmin)
-		mustStatus(t, r, http.StatusCreated)
-		var tok struct{ Token string }
-		decode(t, r, &tok)
-		desks[d] = tok.Token
-	}
+	desks := deskTokens(c, 3)
 
 	// The typos: desk → position → what it keys instead of the paper.
 	typos := map[int]map[string]tally.Ballot{
