@@ -18,7 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -337,7 +336,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	id := newRequestID()
 	c.Locals(localRequestID, id)
 	if cid := c.Get(fiber.HeaderXRequestID); cid != "" {
-		c.Locals(localClientRequestID, clipBytes(strings.Map(printableASCII, cid), 64))
+		c.Locals(localClientRequestID, bounded(strings.Map(printableASCII, cid), 64))
 	}
 	c.Set(fiber.HeaderXRequestID, id)
 	start := time.Now()
@@ -366,23 +365,10 @@ func loggedPath(c *fiber.Ctx) string {
 	if strings.Contains(p, "/ballots/") {
 		p = ballotPath.ReplaceAllString(p, "${1}{ballot}${2}")
 	}
-	return clipBytes(p, maxLoggedPath)
+	return bounded(p, maxLoggedPath)
 }
 
 const maxLoggedPath = 256
-
-// clipBytes cuts s to at most n bytes, at a character's boundary, marking the
-// cut with "…".
-func clipBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
 
 // printableASCII keeps printable ASCII and drops the rest (strings.Map).
 func printableASCII(r rune) rune {
