@@ -53,7 +53,7 @@ func minutesCorrections(heading string, c *tally.Contest, voids []MinutesVoid, n
 	voidedBy := map[int64]int64{} // the seq of a voided ballot → the seq of its void
 	if len(voids) > 0 {
 		t := &MinutesTable{Columns: []MinutesColumn{{"TT", "C", 9}, {"Mục sổ", "C", 13}, {"Mã phiếu (mục đã nhập)", "L", 30},
-			{"Bàn đã nhập", "L", 27}, {"Người hủy", "L", 25}, {"Giờ hủy", "C", 21}, {"Lý do", "L", 40}}}
+			{"Bàn đã nhập", "L", 25}, {"Người hủy", "L", 23}, {"Giờ hủy", "C", 24}, {"Lý do", "L", 41}}}
 		for i, v := range voids {
 			e := v.Entry
 			voidedBy[e.Void.Seq] = e.Seq
