@@ -120,7 +120,15 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	body.Error.Message = bounded(body.Error.Message, maxErrorMessage)
 	body.Error.Field = bounded(body.Error.Field, maxErrorField)
 	if wantsHTML(c) {
-		return s.errorPage(c, c.Response().StatusCode(), body.Error.Message)
+		message := body.Error.Message
+		if rf := (*refusal)(nil); errors.As(err, &rf) {
+			// A refusal with its own sentence for people (refused): that
+			// sentence, the API's words after it as the technical detail.
+			message = s.lang(c).T(rf.key, rf.args...) + " (" + message + ")"
+		} else if c.Response().StatusCode() == fiber.StatusForbidden {
+			message = s.lang(c).T("error.forbidden") + " " + message
+		}
+		return s.errorPage(c, c.Response().StatusCode(), message)
 	}
 	return c.JSON(body)
 }

@@ -159,10 +159,6 @@ func wantsHTML(c *fiber.Ctx) bool {
 // errorPage renders an error for people, with the same status the API
 // would give.
 func (s *Server) errorPage(c *fiber.Ctx, status int, message string) error {
-	l := s.lang(c)
-	if status == fiber.StatusForbidden {
-		message = l.T("error.forbidden") + " " + message
-	}
 	p := s.page(c, "error.title", struct{ Message, RequestID string }{message, requestID(c)})
 	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP) // also for routes no page handler matched
 	return s.render(c, status, "error", p)

@@ -34,7 +34,8 @@ var farFuture = time.Unix(1<<40, 0)
 
 // errOutOfScope is the refusal of a scoped principal elsewhere.
 func errOutOfScope(p *principal) error {
-	return errorf(tally.Forbidden, "", "this token works only for contest %q and the rounds that follow it", p.Contest)
+	return refused(errorf(tally.Forbidden, "", "this token works only for contest %q and the rounds that follow it", p.Contest),
+		"error.out_of_scope", p.Contest)
 }
 
 // previousOf is the round before id (Record.Previous), "" for a first

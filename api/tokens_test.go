@@ -88,7 +88,12 @@ func TestScopedTokens(t *testing.T) {
 				mustError(t, h.do("GET", "/api/v1/contests/"+other, nil, desk), http.StatusForbidden, "")
 				mustError(t, h.do("GET", "/api/v1/contests/"+other+"/result", nil, desk), http.StatusForbidden, "")
 				mustError(t, h.do("POST", "/api/v1/contests/"+other+"/ballots/b-1/void", map[string]string{"reason": "nhầm"}, desk), http.StatusForbidden, "")
-				mustStatus(t, h.page("GET", "/contests/"+other+"/desk", nil, desk), http.StatusForbidden)
+				page := h.page("GET", "/contests/"+other+"/desk", nil, desk)
+				mustStatus(t, page, http.StatusForbidden)
+				// The person at the desk is told why, in Vietnamese.
+				if !strings.Contains(text(page.body), "Mã đăng nhập của bàn này chỉ dùng cho cuộc bầu cử “bch”") {
+					t.Errorf("the desk page of another contest does not say why:\n%.600s", text(page.body))
+				}
 				mustStatus(t, h.page("GET", "/contests/"+other+"/export.csv", nil, desk), http.StatusForbidden)
 			}
 			mustStatus(t, h.page("GET", "/contests/bch/desk", nil, desk), http.StatusOK)
