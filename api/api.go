@@ -345,9 +345,13 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
-	s.log.Info("request", slog.String("request_id", id), slog.String("method", c.Method()),
+	attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", c.Method()),
 		slog.String("path", loggedPath(c)), slog.Int("status", c.Response().StatusCode()),
-		slog.Duration("latency", time.Since(start)), slog.String("who", who(c)), slog.String("client_request_id", clientRequestID(c)))
+		slog.Duration("latency", time.Since(start)), slog.String("who", who(c))}
+	if cid := clientRequestID(c); cid != "" { // only when a client sent one
+		attrs = append(attrs, slog.String("client_request_id", cid))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 	return nil
 }
 
