@@ -470,7 +470,7 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 			// not: the committee rules on every disagreement (issue 6).
 			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", req.Stack, req.Position)
 		case n >= maxDeskKeyings:
-			return errorf(tally.Conflict, "position", "this desk has keyed stack %d position %d %d times: no further correction is taken; the other desks' keyings settle it, or the committee",
+			return errorf(tally.Conflict, "keyings", "this desk has keyed stack %d position %d %d times: no further correction is taken; the other desks' keyings settle it, or the committee",
 				req.Stack, req.Position, n)
 		}
 		k.N = n + 1

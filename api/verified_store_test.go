@@ -222,7 +222,7 @@ func TestVerifiedDeskKeyingsBounded(t *testing.T) {
 		b := tally.Ballot{Struck: []string{fmt.Sprintf("c%d", i%4+1)}}
 		mustStatus(t, v.do("POST", v.keyings, keyingBody(fmt.Sprint("k", i), 1, 1, b), v.desks[0]), http.StatusCreated)
 	}
-	mustError(t, v.do("POST", v.keyings, keyingBody("k10", 1, 1, tally.Ballot{Struck: []string{"c1"}}), v.desks[0]), http.StatusConflict, "position")
+	mustError(t, v.do("POST", v.keyings, keyingBody("k10", 1, 1, tally.Ballot{Struck: []string{"c1"}}), v.desks[0]), http.StatusConflict, "keyings")
 	// The tenth keying (c2) is desk 1's reading: desk 2 agrees with it.
 	r := v.do("POST", v.keyings, keyingBody("k", 1, 1, tally.Ballot{Struck: []string{"c2"}}), v.desks[1])
 	mustStatus(t, r, http.StatusCreated)

@@ -16,6 +16,7 @@ func init() {
 		"desk.status_accepted": {"khớp — đã tính", "agreed — counted"},
 		"desk.status_disputed": {"lệch — chờ Ban Kiểm phiếu quyết định", "differs — waits for the committee"},
 		"desk.status_settled":  {"đã xong trước khi bàn này nhập — không ghi", "settled before this desk keyed it — not recorded"},
+		"desk.v_limit":         {"Bàn này đã nhập phiếu %s 10 lần: lần nhập này KHÔNG được ghi. Các bàn khác hoặc Ban Kiểm phiếu sẽ quyết định phiếu này; chuyển sang phiếu tiếp theo.", "This desk has keyed paper %s 10 times: this keying is NOT recorded. The other desks or the committee settle the paper; go on with the next paper."},
 		"desk.v_settled":       {"Phiếu %s đã được tính hoặc đang chờ Ban Kiểm phiếu: bàn này không cần nhập lại; chuyển sang phiếu tiếp theo.", "Paper %s is already counted or with the committee: this desk need not key it again; go on with the next paper."},
 		"stacks.title":         {"Tệp phiếu và phiếu nhập lệch — %s", "Stacks and disputes — %s"},
 		"stacks.link":          {"Tệp phiếu, phiếu nhập lệch", "Stacks and disputes"},

@@ -235,6 +235,11 @@
             if (got !== h.reason) alertLoud(t("desk.mismatch", b.id, got || M["desk.valid"]));
             h.reason = got;
           }
+        } else if (V && h && res.status === 409 && res.body && res.body.error && res.body.error.field === "keyings") {
+          // This desk keyed the paper as often as a desk may: the keying is
+          // not recorded, and the paper is not settled by it.
+          h.status = "failed";
+          alertLoud(t("desk.v_limit", h.pos));
         } else if (V && h && res.status === 409 && res.body && res.body.error && res.body.error.field === "position") {
           // The paper is settled without this keying: counted already, or
           // with the committee. Nothing is wrong with the paper; go on.
