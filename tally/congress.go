@@ -35,6 +35,11 @@ type CongressRecord struct {
 	// Votes are the show-of-hands records: the number to elect and the
 	// list (each for a contest), the counting committee, other decisions.
 	Votes []ShowOfHands `json:"votes,omitempty"`
+	// Electorate is the congress's own D (DESIGN §7.2): the base of its
+	// show-of-hands votes that name no contest.
+	Electorate *Electorate `json:"electorate,omitempty"`
+	// Appointments are offices filled by the higher committee (chỉ định).
+	Appointments []Appointment `json:"appointments,omitempty"`
 }
 
 // CommitteeRole is a member's place in the counting committee.

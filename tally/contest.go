@@ -111,6 +111,12 @@ type Contest struct {
 	// Entry is how ballots are keyed: "single" (the default, also when
 	// empty), "double" or "triple" (verified entry, verified.go).
 	Entry EntryMode `json:"entry,omitempty"`
+	// From links a contest to the election whose result it draws on (issue
+	// 12): a first meeting's contest to the body just elected (standing
+	// committee from committee, secretary from standing committee, …) or a
+	// list to the introduction ballot that formed it. Its candidates must be
+	// among those elected (or introduced) there.
+	From string `json:"from,omitempty"`
 }
 
 // Electorate is who may vote, from which the denominator D is derived.
@@ -118,6 +124,10 @@ type Electorate struct {
 	Congress   Congress   `json:"congress"`
 	Convened   int        `json:"convened"` // official members or delegates convened (được triệu tập)
 	Exclusions Exclusions `json:"exclusions"`
+	// Present is the number present at the vote; it is the base of an
+	// opinion ballot (more than 30% of those present, 190 Điều 14.3), and
+	// only of that kind.
+	Present int `json:"present,omitempty"`
 }
 
 // Exclusions are the people subtracted from those convened to reach D.
@@ -158,6 +168,9 @@ type Candidate struct {
 	BirthDate      string `json:"birth_date,omitempty"` // YYYY-MM-DD
 	EthnicMinority *bool  `json:"ethnic_minority,omitempty"`
 	Incumbent      *bool  `json:"incumbent,omitempty"`
+	// Nominated is where the name came from; empty means the convening
+	// committee's list.
+	Nominated Nomination `json:"nominated,omitempty"`
 }
 
 // Defaults of DESIGN §5.1 for fields a contest file may leave out.

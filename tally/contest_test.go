@@ -212,7 +212,7 @@ func TestParseContestJSONErrors(t *testing.T) {
 		message string // a part of the message
 	}{
 		{"unknown field", base + `, "seat": 5}`, fieldIs("seat"), "unknown field"},
-		{"unknown nested field", strings.Replace(designContest, `"convened": 25`, `"convened": 25, "present": 20`, 1), fieldHasSuffix("present"), "unknown field"},
+		{"unknown nested field", strings.Replace(designContest, `"convened": 25`, `"convened": 25, "attending": 20`, 1), fieldHasSuffix("attending"), "unknown field"},
 		{"seats as a string", strings.Replace(designContest, `"seats": 5`, `"seats": "5"`, 1), fieldIs("seats"), "expected a whole number, got JSON string"},
 		{"seats as a fraction", strings.Replace(designContest, `"seats": 5`, `"seats": 5.5`, 1), fieldIs("seats"), "whole number"},
 		{"convened as a string", strings.Replace(designContest, `"convened": 25`, `"convened": "25"`, 1), fieldIs("electorate.convened"), "expected a whole number, got JSON string"},

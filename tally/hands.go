@@ -17,6 +17,9 @@ const (
 // ShowOfHands is an open vote by raised hands or party cards (190-QĐ/TW
 // Điều 3.2): the number present when it was taken and how they voted.
 type ShowOfHands struct {
+	// ID is given by the service when the vote is recorded ("v1", "v2", …);
+	// list changes name the vote that decided them by it.
+	ID      string  `json:"id,omitempty"`
 	Subject Subject `json:"subject"`
 	Title   string  `json:"title,omitempty"`
 	// Contest is the contest a vote on the number to elect or on the list
@@ -26,6 +29,12 @@ type ShowOfHands struct {
 	Approve    int    `json:"approve"`    // tán thành
 	Disapprove int    `json:"disapprove"` // không tán thành
 	Other      int    `json:"other"`      // ý kiến khác
+	// Candidate is the candidate a withdrawal vote is about.
+	Candidate string `json:"candidate,omitempty"`
+	// Recorded and By: when and by whom the vote was recorded (set by the
+	// service).
+	Recorded string `json:"recorded,omitempty"`
+	By       string `json:"by,omitempty"`
 }
 
 // HandsResult is the outcome of a show of hands, shares of those present.

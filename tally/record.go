@@ -49,6 +49,9 @@ type Record struct {
 	// ImportFailed says why an import stopped part-way: the store failed
 	// (every check of the export passed before anything was stored).
 	ImportFailed string `json:"import_failed,omitempty"`
+	// Changes are the list's changes after it was first set: withdrawals,
+	// nominations, names added to a later round (ListChange).
+	Changes []ListChange `json:"changes,omitempty"`
 }
 
 // Receipt is what a desk gets back for an entry appended to the log; a
