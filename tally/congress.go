@@ -90,8 +90,7 @@ func (c *CongressRecord) Normalize() {
 		c.CountingCommittee[i].Name = CleanText(c.CountingCommittee[i].Name)
 	}
 	for i := range c.Votes {
-		c.Votes[i].Title = CleanText(c.Votes[i].Title)
-		c.Votes[i].Contest = strings.TrimSpace(c.Votes[i].Contest)
+		c.Votes[i].Normalize()
 	}
 }
 
@@ -148,19 +147,79 @@ func (c *CongressRecord) Validate() error {
 	if len(c.Votes) > maxVotes {
 		p.add("votes", "too many show-of-hands records (%d, at most %d)", len(c.Votes), maxVotes)
 	}
+	d, hasD := c.Denominator()
+	if c.Electorate != nil {
+		// The congress's D is a contest's D (DESIGN §7.2: the §5.1 shape),
+		// checked by the same rules, with the same field names.
+		probe := Contest{Electorate: *c.Electorate}
+		probe.validateElectorate(&p)
+		if c.Electorate.Present != 0 {
+			p.add("electorate.present", "only an opinion ballot has a number present; the congress's D is convened less the exclusions; got %d", c.Electorate.Present)
+		}
+	}
+	ids := map[string]int{}
 	for i, v := range c.Votes {
 		field := fmt.Sprintf("votes[%d]", i)
 		for _, e := range Problems(v.Validate()) {
 			p.add(field+"."+e.Field, "%s", e.Message)
 		}
-		if v.Contest != "" && !idPattern.MatchString(v.Contest) {
-			p.add(field+".contest", "must be a contest id; got %q", v.Contest)
+		if v.ID != "" {
+			if j, dup := ids[v.ID]; dup {
+				p.add(field+".id", "%q is already the id of votes[%d]", v.ID, j)
+			}
+			ids[v.ID] = i
 		}
-		if (v.Subject == SubjectSeats || v.Subject == SubjectList) && v.Contest == "" {
-			p.add(field+".contest", "required for a %q vote: name the contest it approves", v.Subject)
+		// A vote of the whole congress is decided on the congress's D; one
+		// naming a contest on the contest's, which only the service knows.
+		if v.Contest == "" && hasD {
+			if err := v.CheckBase(d); err != nil {
+				p.add(field+".present", "%s", Problems(err)[0].Message)
+			}
 		}
 	}
 	return p.err()
+}
+
+// Denominator is the congress's own D, from its Electorate (members
+// convened less the exclusions, as for a contest); false without one or
+// when it leaves no D.
+func (c *CongressRecord) Denominator() (int, bool) {
+	if c.Electorate == nil {
+		return 0, false
+	}
+	d := (&Contest{Electorate: *c.Electorate}).Denominator()
+	return d, d >= 1
+}
+
+// Decide decides a vote on its D: the D of the contest it names (contestD
+// says it, false when the contest is not known), else the congress's, else
+// none (figures only, DESIGN §7.2).
+func (c *CongressRecord) Decide(v ShowOfHands, contestD func(id string) (int, bool), policy PercentPolicy) HandsResult {
+	var base *int
+	if v.Contest != "" && contestD != nil {
+		if d, ok := contestD(v.Contest); ok && d >= 1 {
+			base = &d
+		}
+	}
+	if base == nil && v.Contest == "" {
+		if d, ok := c.Denominator(); ok {
+			base = &d
+		}
+	}
+	return v.Result(base, policy)
+}
+
+// NextVoteID is the id the next recorded vote gets: "v<n>", n one more
+// than the largest n among the votes' ids.
+func (c *CongressRecord) NextVoteID() string {
+	n := 0
+	for _, v := range c.Votes {
+		var k int
+		if _, err := fmt.Sscanf(v.ID, "v%d", &k); err == nil && fmt.Sprintf("v%d", k) == v.ID && k > n {
+			n = k
+		}
+	}
+	return fmt.Sprintf("v%d", n+1)
 }
 
 // Head returns the head of the counting committee, if one is named.
@@ -177,10 +236,17 @@ func (c *CongressRecord) Head() (CommitteeMember, bool) {
 // minutes: those naming the contest (or an earlier round of it, given as
 // ids), then those of the whole congress (the counting committee, other
 // decisions), each in the order recorded.
-func (c *CongressRecord) VotesFor(contests ...string) []ShowOfHands {
+//
+// until, when not empty, is the RFC 3339 time the round was certified: its
+// certified minutes print only the votes recorded up to then, so that a
+// vote the congress takes later (on another round, a withdrawal from the
+// next list) never alters minutes already signed. A vote without a
+// recorded time (kept before votes had one) was recorded before any.
+func (c *CongressRecord) VotesFor(until string, contests ...string) []ShowOfHands {
 	var own, general []ShowOfHands
 	for _, v := range c.Votes {
 		switch {
+		case until != "" && v.Recorded != "" && !RecordedBy(v.Recorded, until):
 		case v.Contest == "":
 			general = append(general, v)
 		case contains(contests, v.Contest):
@@ -188,6 +254,18 @@ func (c *CongressRecord) VotesFor(contests ...string) []ShowOfHands {
 		}
 	}
 	return append(own, general...)
+}
+
+// RecordedBy says whether the RFC 3339 time recorded is not after until
+// (the service writes both to the second, in UTC). A time that does not
+// parse counts as not after: it was written before times were checked.
+func RecordedBy(recorded, until string) bool {
+	r, err1 := time.Parse(time.RFC3339, recorded)
+	u, err2 := time.Parse(time.RFC3339, until)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return !r.After(u)
 }
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,7 @@ package tally_test
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 
@@ -45,7 +46,7 @@ func FuzzParseCongress(f *testing.F) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("accepted congress does not validate: %v\n%s", err, data)
 		}
-		c.VotesFor(c.ID) // never panics
+		c.VotesFor("", c.ID) // never panics
 		c.Head()
 		tally.RomanOrdinal(c.Ordinal)
 		out, err := json.Marshal(c)
@@ -128,10 +129,18 @@ func FuzzParseShowOfHands(f *testing.F) {
 		if err := v.Validate(); err != nil {
 			t.Fatalf("accepted vote does not validate: %v", err)
 		}
-		r := v.Result(policy)
-		// Passed is strictly more than half of those present, on integers.
-		if r.Passed != (v.Approve > v.Present-v.Approve) {
-			t.Fatalf("%+v: passed = %v", v, r.Passed)
+		if r := v.Result(nil, policy); r.Passed != nil || r.Denominator != nil {
+			t.Fatalf("%+v without D: passed = %v, denominator = %v; want both null", v, r.Passed, r.Denominator)
+		}
+		// D of at least those present (CheckBase): passed is strictly
+		// more than half of D, on integers.
+		d := v.Present + len(data)
+		if v.Present > math.MaxInt-len(data) {
+			d = v.Present
+		}
+		r := v.Result(&d, policy)
+		if r.Passed == nil || *r.Passed != (v.Approve > d-v.Approve) {
+			t.Fatalf("%+v on D = %d: passed = %v", v, d, r.Passed)
 		}
 		if r.Unanimous != (v.Approve == v.Present) {
 			t.Fatalf("%+v: unanimous = %v", v, r.Unanimous)

@@ -34,13 +34,14 @@ func TestNoOverflow(t *testing.T) {
 		if err := v.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		r := v.Result(defaultPercent)
-		if !r.Passed || !r.Unanimous || r.ApproveShare.Percent != "100.00" {
+		d := math.MaxInt
+		r := v.Result(&d, defaultPercent)
+		if r.Passed == nil || !*r.Passed || !r.Unanimous || r.ApproveShare.Percent != "100.00" {
 			t.Errorf("everyone of %d approved: passed %v, unanimous %v, share %q", v.Present, r.Passed, r.Unanimous, r.ApproveShare.Percent)
 		}
 		v.Approve = math.MaxInt / 2 // exactly half, rounded down
-		r = v.Result(defaultPercent)
-		if r.Passed || r.ApproveShare.Percent != "50.00" {
+		r = v.Result(&d, defaultPercent)
+		if r.Passed == nil || *r.Passed || r.ApproveShare.Percent != "50.00" {
 			t.Errorf("half of %d approved: passed %v, share %q", v.Present, r.Passed, r.ApproveShare.Percent)
 		}
 	})
