@@ -321,9 +321,13 @@ func (s *Server) routes() {
 	v1.Post("/congresses", document, s.require(roleAdmin), s.createCongress)
 	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
 	v1.Put("/congresses/:id", document, s.require(roleAdmin), s.putCongress)
+	v1.Get("/congresses/:id/votes", s.require(roleViewer), s.getVotes)
+	v1.Post("/congresses/:id/votes", document, s.require(roleAdmin), s.postVote)
+	v1.Delete("/congresses/:id/votes/:vid", s.require(roleAdmin), s.deleteVote)
 	s.rollupRoutes(v1)
 
 	s.pageRoutes()
+	s.votePageRoutes()
 }
 
 // requestLog gives every request an id and logs it when done. It never

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -57,6 +58,10 @@ func (s *Server) congresses(ctx context.Context) ([]*tally.CongressRecord, error
 }
 
 // createCongress: POST /api/v1/congresses with a congress record → 201.
+// Its votes are recorded as POST …/votes records them: ids, times and who
+// recorded them are the service's, and a vote naming a contest must name a
+// round of this congress (so a new congress names none: its rounds come
+// after it).
 func (s *Server) createCongress(c *fiber.Ctx) error {
 	body, err := requestBody(c)
 	if err != nil {
@@ -68,22 +73,33 @@ func (s *Server) createCongress(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if _, err := s.store.Item(ctx, itemCongress, rec.ID); err == nil {
-		return errorf(tally.Conflict, "id", "congress %q already exists; PUT /api/v1/congresses/%s replaces it", rec.ID, rec.ID)
-	} else if tally.ErrorKind(err) != tally.NotFound {
+	rounds, err := s.congressRounds(ctx, rec.ID)
+	if err != nil {
 		return err
 	}
-	if err := s.saveCongress(ctx, rec); err != nil {
+	s.stampVotes(c, rec, &tally.CongressRecord{})
+	for i, v := range rec.Votes {
+		if err := rounds.checkVote(rec, v, fmt.Sprintf("votes[%d]", i)); err != nil {
+			return err
+		}
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
 		return err
+	}
+	if created, err := s.store.SwapItem(ctx, itemCongress, rec.ID, nil, data); err != nil {
+		return err
+	} else if !created {
+		return errorf(tally.Conflict, "id", "congress %q already exists; PUT /api/v1/congresses/%s replaces it", rec.ID, rec.ID)
 	}
 	c.Location("/api/v1/congresses/" + rec.ID)
 	return c.Status(fiber.StatusCreated).JSON(rec)
 }
 
 // putCongress replaces a congress record: the setup may be corrected (a
-// member of the counting committee replaced, a vote recorded) until the
-// minutes are certified. The certified minutes print the record as it was
-// when they were certified, so a congress with a certified round is frozen.
+// member of the counting committee replaced, a vote recorded) while no
+// certified minutes print what changes (checkFrozen). Votes without an id
+// get one; the time and author of a vote already recorded are kept.
 func (s *Server) putCongress(c *fiber.Ctx) error {
 	body, err := requestBody(c)
 	if err != nil {
@@ -99,30 +115,36 @@ func (s *Server) putCongress(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if _, err := s.congress(ctx, id); err != nil {
-		return err
-	}
-	recs, err := s.store.Contests(ctx)
+	rounds, err := s.congressRounds(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		if r.Congress == id && r.State == tally.StateCertified {
-			return errorf(tally.Conflict, "", "round %s of this congress is certified: its minutes are final, so the congress record is frozen", r.Contest.ID)
+	certified, err := s.certifiedRounds(ctx, rounds)
+	if err != nil {
+		return err
+	}
+	var saved *tally.CongressRecord
+	_, err = s.updateCongress(ctx, id, func(old *tally.CongressRecord) error {
+		next := *rec
+		next.Votes = slices.Clone(rec.Votes)
+		next.LastVote = max(next.LastVote, old.LastVote) // ids are never given twice
+		s.stampVotes(c, &next, old)
+		for _, i := range newVotes(old, &next) {
+			if err := rounds.checkVote(&next, next.Votes[i], fmt.Sprintf("votes[%d]", i)); err != nil {
+				return err
+			}
 		}
-	}
-	if err := s.saveCongress(ctx, rec); err != nil {
-		return err
-	}
-	return c.JSON(rec)
-}
-
-func (s *Server) saveCongress(ctx context.Context, rec *tally.CongressRecord) error {
-	data, err := json.Marshal(rec)
+		if err := checkFrozen(certified, old, &next); err != nil {
+			return err
+		}
+		saved = &next
+		*old = next
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	return s.store.PutItem(ctx, itemCongress, rec.ID, data)
+	return c.JSON(saved)
 }
 
 func (s *Server) getCongress(c *fiber.Ctx) error {

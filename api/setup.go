@@ -16,6 +16,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
 )
 
 // The setup of a congress and its rounds, for the secretary: the live
@@ -107,27 +108,22 @@ var (
 	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
 		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
 		tally.KindAlternates, tally.KindOther}
-	setupSubjects = []tally.Subject{tally.SubjectSeats, tally.SubjectList, tally.SubjectCountingCommittee, tally.SubjectOther}
 	setupRoles    = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
 )
 
-// handsPolicy is how the setup page shows show-of-hands shares: the
-// default percent policy of a contest (2 places, half up).
-var handsPolicy = tally.PercentPolicy{Places: 2, Rounding: tally.RoundHalfUp}
-
 type congressPageData struct {
 	Congress *tally.CongressRecord // nil on /congresses/new
-	Votes    []tally.HandsResult   // the saved votes, decided by the engine
 	Contests []*tally.Record       // the congress's rounds, in the order made
-	Subjects []tally.Subject
 	Roles    []tally.CommitteeRole
+	// Hands are the congress's votes and D (nil on /congresses/new:
+	// votes are recorded on a congress once it exists).
+	Hands *congressHands
 }
 
 // congressSetupPage: /congresses/new and /congresses/:id/setup, the congress
-// record form. The saved votes are decided here, server-side, by the
-// engine; the page's script previews unsaved ones the same way.
+// record form, then its D and its show-of-hands votes (votes_page.go),
+// decided here, server-side, by the engine.
 func (s *Server) congressSetupPage(c *fiber.Ctx) error {
-	d := congressPageData{Subjects: setupSubjects, Roles: setupRoles}
 	if id := c.Params("id"); id != "" {
 		ctx, cancel := storeCtx()
 		defer cancel()
@@ -135,16 +131,25 @@ func (s *Server) congressSetupPage(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d.Congress = rec
-		for _, v := range rec.Votes {
-			d.Votes = append(d.Votes, v.Result(handsPolicy))
-		}
-		if d.Contests, err = s.contestsOf(ctx, id); err != nil {
+		d, err := s.congressPageData(ctx, s.lang(c), rec, func(k string) string { return c.Query(k) })
+		if err != nil {
 			return err
 		}
 		return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.title", d, rec.Name))
 	}
-	return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.new", d))
+	return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.new", &congressPageData{Roles: setupRoles}))
+}
+
+func (s *Server) congressPageData(ctx context.Context, l web.Lang, rec *tally.CongressRecord, query func(string) string) (*congressPageData, error) {
+	d := &congressPageData{Congress: rec, Roles: setupRoles}
+	var err error
+	if d.Hands, err = s.congressHands(ctx, l, rec, query); err != nil {
+		return nil, err
+	}
+	if d.Contests, err = s.contestsOf(ctx, rec.ID); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // contestsOf lists a congress's rounds in the order they were made.

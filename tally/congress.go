@@ -38,6 +38,10 @@ type CongressRecord struct {
 	// Electorate is the congress's own D (DESIGN §7.2): the base of its
 	// show-of-hands votes that name no contest.
 	Electorate *Electorate `json:"electorate,omitempty"`
+	// LastVote is the number of the last vote id given ("v<n>"): ids are
+	// never given twice, so that a list change naming a deleted vote never
+	// comes to name another.
+	LastVote int `json:"last_vote,omitempty"`
 	// Appointments are offices filled by the higher committee (chỉ định).
 	Appointments []Appointment `json:"appointments,omitempty"`
 }
@@ -63,6 +67,8 @@ type CommitteeMember struct {
 const (
 	maxCommittee = 50
 	maxVotes     = 200
+	// MaxVotes is the most show-of-hands records a congress keeps.
+	MaxVotes = maxVotes
 	maxPeople    = 10_000_000
 )
 
@@ -144,6 +150,9 @@ func (c *CongressRecord) Validate() error {
 	if heads > 1 {
 		p.add("counting_committee", "has %d heads; the congress approves one head (trưởng ban)", heads)
 	}
+	if c.LastVote < 0 {
+		p.add("last_vote", "must not be negative; got %d", c.LastVote)
+	}
 	if len(c.Votes) > maxVotes {
 		p.add("votes", "too many show-of-hands records (%d, at most %d)", len(c.Votes), maxVotes)
 	}
@@ -209,16 +218,17 @@ func (c *CongressRecord) Decide(v ShowOfHands, contestD func(id string) (int, bo
 	return v.Result(base, policy)
 }
 
-// NextVoteID is the id the next recorded vote gets: "v<n>", n one more
-// than the largest n among the votes' ids.
+// NextVoteID gives the next recorded vote its id: "v<n>", n one more than
+// LastVote and than the largest n among the votes' ids; LastVote becomes n.
 func (c *CongressRecord) NextVoteID() string {
-	n := 0
+	n := c.LastVote
 	for _, v := range c.Votes {
 		var k int
 		if _, err := fmt.Sscanf(v.ID, "v%d", &k); err == nil && fmt.Sprintf("v%d", k) == v.ID && k > n {
 			n = k
 		}
 	}
+	c.LastVote = n + 1
 	return fmt.Sprintf("v%d", n+1)
 }
 

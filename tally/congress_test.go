@@ -170,4 +170,11 @@ func TestNextVoteID(t *testing.T) {
 			t.Errorf("NextVoteID(%q) = %s, want %s", tt.ids, got, tt.want)
 		}
 	}
+	// An id once given is not given again, even when its vote is gone.
+	c := &CongressRecord{}
+	c.Votes = []ShowOfHands{{ID: c.NextVoteID()}, {ID: c.NextVoteID()}}
+	c.Votes = c.Votes[:1]
+	if got := c.NextVoteID(); got != "v3" {
+		t.Errorf("after v2 was deleted, NextVoteID = %s, want v3", got)
+	}
 }

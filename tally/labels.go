@@ -150,6 +150,16 @@ func (v ShowOfHands) Vietnamese() string {
 		return "Danh sách bầu cử"
 	case SubjectCountingCommittee:
 		return "Ban Kiểm phiếu"
+	case SubjectPresidium:
+		return "Đoàn Chủ tịch"
+	case SubjectSecretariat:
+		return "Đoàn Thư ký"
+	case SubjectCredentialsCommittee:
+		return "Ban Thẩm tra tư cách đại biểu"
+	case SubjectWithdrawal:
+		return "Cho rút khỏi danh sách bầu cử"
+	case SubjectAnotherRound:
+		return "Bầu tiếp (lần bầu sau)"
 	}
 	return string(v.Subject)
 }

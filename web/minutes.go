@@ -387,25 +387,24 @@ func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPar
 	if cg == nil {
 		return p
 	}
-	votes := cg.VotesFor(append([]string{c.ID}, in.Rounds...)...)
+	// A certified round prints the votes recorded up to its certification:
+	// a vote taken later (another round, the next list) does not alter
+	// minutes already signed (VotesFor).
+	until := ""
+	if in.Record.State == tally.StateCertified {
+		until = in.Record.Certified
+	}
+	votes := cg.VotesFor(until, append([]string{c.ID}, in.Rounds...)...)
 	if len(votes) > 0 {
 		p.Lines = append(p.Lines, MinutesLine{Value: "Đại hội đã biểu quyết (giơ tay):"})
 	}
+	// The votes naming this round or an earlier round of its election are
+	// decided on this round's D: the rounds of one election keep one D
+	// (DESIGN §4). The others are the congress's, on its own D.
+	d := c.Denominator()
+	roundD := func(string) (int, bool) { return d, true }
 	for _, v := range votes {
-		r := v.Result(c.Percent)
-		l := MinutesLine{Label: v.Vietnamese(), Indent: 1, Value: fmt.Sprintf(
-			"có mặt %s; tán thành %s (%s), không tán thành %s (%s), ý kiến khác %s (%s)",
-			minutesCount(v.Present), minutesCount(v.Approve), r.ApproveShare.Text, minutesCount(v.Disapprove), r.DisapproveShare.Text,
-			minutesCount(v.Other), r.OtherShare.Text)}
-		switch {
-		case r.Unanimous:
-			l.Mark = "100% tán thành"
-		case r.Passed:
-			l.Mark = "thông qua"
-		default:
-			l.Mark = "không thông qua"
-		}
-		p.Lines = append(p.Lines, l)
+		p.Lines = append(p.Lines, minutesVote(cg.Decide(v, roundD, c.Percent), in.Record))
 	}
 	if members := minutesCommittee(cg); len(members) > 0 {
 		p.Lines = append(p.Lines, MinutesLine{Value: "Ban Kiểm phiếu gồm các đồng chí:"})
@@ -414,6 +413,57 @@ func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPar
 		}
 	}
 	return p
+}
+
+// minutesVote is one show-of-hands vote as the minutes print it: the
+// figures, their shares of D and D itself, then the outcome on D
+// (2·approve > D; Charter Điều 9.5, Quy định 294-QĐ/TW §9.3) and, when
+// every one present approved, that too — it is not 100% of D. Without D
+// the minutes print the figures only, shares of those present, and say so.
+func minutesVote(r tally.HandsResult, rec *tally.Record) MinutesLine {
+	base := "của D"
+	if r.Denominator == nil {
+		base = "của số có mặt"
+	}
+	value := fmt.Sprintf("có mặt %s; tán thành %s (%s %s), không tán thành %s (%s), ý kiến khác %s (%s)",
+		minutesCount(r.Present), minutesCount(r.Approve), r.ApproveShare.Text, base, minutesCount(r.Disapprove), r.DisapproveShare.Text,
+		minutesCount(r.Other), r.OtherShare.Text)
+	var marks []string
+	if r.Denominator != nil {
+		value += "; D = " + minutesCount(*r.Denominator)
+		if *r.Passed {
+			marks = append(marks, "thông qua")
+		} else {
+			marks = append(marks, "không thông qua")
+		}
+	} else {
+		value += "; chưa có số để tính tỷ lệ (D), chỉ ghi số liệu"
+	}
+	if r.Unanimous {
+		marks = append(marks, "100% đại biểu có mặt tán thành")
+	}
+	return MinutesLine{Label: minutesVoteLabel(r.ShowOfHands, rec), Indent: 1, Value: value, Mark: strings.Join(marks, "; ")}
+}
+
+// minutesVoteLabel names what a vote decided; a withdrawal names the
+// candidate, from the round's list or its list changes.
+func minutesVoteLabel(v tally.ShowOfHands, rec *tally.Record) string {
+	label := v.Vietnamese()
+	if v.Subject != tally.SubjectWithdrawal || v.Title != "" {
+		return label
+	}
+	name := v.Candidate
+	for _, c := range rec.Contest.Candidates {
+		if c.ID == v.Candidate {
+			name = c.Name
+		}
+	}
+	for _, ch := range rec.Changes {
+		if ch.Candidate == v.Candidate && ch.Name != "" {
+			name = ch.Name
+		}
+	}
+	return label + ": đồng chí " + name
 }
 
 // committee lists the counting committee head first, then deputies, then

@@ -62,46 +62,12 @@
     });
   }
 
-  // Show-of-hands shares as the engine computes them: n × 100 / present,
-  // 2 places, half up, on integers (no floating-point rounding).
-  function share(n, d) {
-    if (!(d > 0) || !(n >= 0)) return "";
-    const hundredths = Math.floor((2 * n * 10000 + d) / (2 * d));
-    const whole = Math.floor(hundredths / 100), frac = String(hundredths % 100).padStart(2, "0");
-    return whole + "," + frac + "%";
-  }
-
   // --- congress record ----------------------------------------------------
 
   const congressForm = document.getElementById("congress-form");
   if (congressForm) {
-    const voteRows = document.getElementById("vote-rows");
     const memberRows = document.getElementById("committee-rows");
-
-    function previewVote(tr) {
-      const v = (name) => intOrNull(tr.querySelector('[name="' + name + '"]').value);
-      const present = v("present"), approve = v("approve") || 0;
-      for (const k of ["approve", "disapprove", "other"]) {
-        tr.querySelector('[data-share="' + k + '"]').textContent = share(v(k) || 0, present);
-      }
-      const out = tr.querySelector(".outcome");
-      out.textContent = "";
-      if (!(present > 0)) return;
-      if (approve === present) {
-        const s = document.createElement("strong");
-        s.className = "unanimous";
-        s.textContent = t("unanimous");
-        out.append(s, document.createElement("br"));
-      }
-      const r = document.createElement("span");
-      const passed = 2 * approve > present; // approve > half of those present
-      r.className = passed ? "passed" : "failed";
-      r.textContent = passed ? t("passed") : t("failed");
-      out.append(r);
-    }
-    voteRows.addEventListener("input", (e) => { const tr = e.target.closest("tr"); if (tr) previewVote(tr); });
     wireRows(document.getElementById("add-member"), memberRows, document.getElementById("committee-row"), () => {});
-    wireRows(document.getElementById("add-vote"), voteRows, document.getElementById("vote-row"), () => {});
 
     function record() {
       const f = (n) => congressForm.querySelector('[name="' + n + '"]').value.trim();
@@ -113,14 +79,6 @@
         name: tr.querySelector('[name="member-name"]').value.trim(),
         role: tr.querySelector('[name="member-role"]').value,
       }));
-      rec.votes = [...voteRows.querySelectorAll("tr")].map(tr => {
-        const g = (n) => tr.querySelector('[name="' + n + '"]').value.trim();
-        const v = { subject: g("subject"), present: intOrNull(g("present")) || 0,
-          approve: intOrNull(g("approve")) || 0, disapprove: intOrNull(g("disapprove")) || 0, other: intOrNull(g("other")) || 0 };
-        if (g("contest")) v.contest = g("contest");
-        if (g("title")) v.title = g("title");
-        return v;
-      });
       return rec;
     }
 
@@ -128,6 +86,15 @@
       e.preventDefault();
       const rec = record();
       const existing = congressForm.dataset.id;
+      if (existing) {
+        // This form edits the header and the counting committee; the votes,
+        // D and appointments have forms of their own. Carry them over as
+        // stored now, so that a save never drops one recorded meanwhile.
+        const cur = await kp.api("GET", "/api/v1/congresses/" + encodeURIComponent(existing));
+        if (cur.ok) {
+          for (const k of Object.keys(cur.body)) if (!(k in rec) && k !== "superior" && k !== "term" && k !== "place" && k !== "date" && k !== "ordinal") rec[k] = cur.body[k];
+        }
+      }
       const res = existing
         ? await kp.api("PUT", "/api/v1/congresses/" + encodeURIComponent(existing), rec)
         : await kp.api("POST", "/api/v1/congresses", rec);
@@ -138,6 +105,17 @@
       }
       showProblems(congressForm, problemsOf(res.body), document.getElementById("form-errors"));
     });
+  }
+
+  // The congress's D: only the exclusions of the chosen type are shown.
+  const electorateForm = document.getElementById("electorate-form");
+  if (electorateForm) {
+    const show = () => {
+      const type = electorateForm.querySelector('[name="congress"]').value;
+      electorateForm.querySelectorAll(".exclusion, .formula-help").forEach(l => { l.hidden = l.dataset.for !== type; });
+    };
+    electorateForm.addEventListener("change", show);
+    show();
   }
 
   // --- contest form with live checks -----------------------------------------
