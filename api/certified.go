@@ -29,9 +29,12 @@ import (
 //     head, the log's version, the times, and what can still change after
 //     certification: the link to a next round (a re-vote), the import
 //     notes, and any field added later;
-//   - the congress record and the round's notes, as stored (PUT
-//     /congresses refuses a congress with a certified round, but a
-//     congress can be created, or removed, after its round was filed);
+//   - the congress record and the round's notes, as stored (the congress
+//     keeps changing after a round is certified — votes on later rounds,
+//     appointments — while what the round's minutes print stays: the
+//     minutes take the votes recorded up to the certification, and PUT
+//     refuses a change of the rest (checkFrozen); a new key per change
+//     renders the same minutes again, never a stale one);
 //   - for the minutes, the base URL of the verify link and its QR code;
 //   - the page language;
 //   - the audience: anonymous, or the principal (its role and id), so that

@@ -59,9 +59,8 @@ func (s *Server) congresses(ctx context.Context) ([]*tally.CongressRecord, error
 
 // createCongress: POST /api/v1/congresses with a congress record → 201.
 // Its votes are recorded as POST …/votes records them: ids, times and who
-// recorded them are the service's, and a vote naming a contest must name a
-// round of this congress (so a new congress names none: its rounds come
-// after it).
+// recorded them are the service's; a contest they name may come later, but
+// not be another congress's (checkVote).
 func (s *Server) createCongress(c *fiber.Ctx) error {
 	body, err := requestBody(c)
 	if err != nil {
@@ -79,7 +78,7 @@ func (s *Server) createCongress(c *fiber.Ctx) error {
 	}
 	s.stampVotes(c, rec, &tally.CongressRecord{})
 	for i, v := range rec.Votes {
-		if err := rounds.checkVote(rec, v, fmt.Sprintf("votes[%d]", i)); err != nil {
+		if err := rounds.checkVote(rec, v, fmt.Sprintf("votes[%d]", i), true); err != nil {
 			return err
 		}
 	}
@@ -130,7 +129,7 @@ func (s *Server) putCongress(c *fiber.Ctx) error {
 		next.LastVote = max(next.LastVote, old.LastVote) // ids are never given twice
 		s.stampVotes(c, &next, old)
 		for _, i := range newVotes(old, &next) {
-			if err := rounds.checkVote(&next, next.Votes[i], fmt.Sprintf("votes[%d]", i)); err != nil {
+			if err := rounds.checkVote(&next, next.Votes[i], fmt.Sprintf("votes[%d]", i), true); err != nil {
 				return err
 			}
 		}

@@ -79,8 +79,9 @@ func TestMinutesOfCertifiedRound(t *testing.T) {
 		"ĐẢNG BỘ QUẬN 3 ĐẢNG BỘ PHƯỜNG 4 BAN KIỂM PHIẾU * ĐẢNG CỘNG SẢN VIỆT NAM Phường 4, ngày",
 		"BIÊN BẢN KIỂM PHIẾU Bầu Ban Chấp hành Chi bộ 3, nhiệm kỳ 2025–2027 (Lần 1) Đại hội đại biểu Đảng bộ Phường 4 lần thứ XII, nhiệm kỳ 2025–2030",
 		// The congress's votes on this contest, then its general ones.
-		"Số lượng cần bầu: có mặt 120; tán thành 100 (83,33%)",
-		"Ban Kiểm phiếu: có mặt 120; tán thành 120 (100,00%), không tán thành 0 (0,00%), ý kiến khác 0 (0,00%) — 100% tán thành",
+		// Each on D: the contest's (8) for its own, the congress's (120).
+		"Số lượng cần bầu: có mặt 8; tán thành 7 (87,50% của D), không tán thành 1 (12,50%), ý kiến khác 0 (0,00%); D = 8 — thông qua",
+		"Ban Kiểm phiếu: có mặt 120; tán thành 120 (100,00% của D), không tán thành 0 (0,00%), ý kiến khác 0 (0,00%); D = 120 — thông qua; 100% đại biểu có mặt tán thành",
 		"1. Võ Thị Hoa — Trưởng ban 2. Đặng Văn Long — Thành viên",
 		"Số để tính tỷ lệ bầu cử (D): 8 (9 - 0 - 0 - 0 - 1)",
 		"Trúng cử phải được quá một nửa so với D: từ 5 phiếu trở lên",

@@ -108,7 +108,7 @@ var (
 	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
 		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
 		tally.KindAlternates, tally.KindOther}
-	setupRoles    = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
+	setupRoles = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
 )
 
 type congressPageData struct {

@@ -176,9 +176,11 @@ func congressRecord() map[string]any {
 			map[string]any{"name": "Võ Thị Hoa", "role": "head"},
 			map[string]any{"name": "Đặng Văn Long", "role": "member"},
 		},
+		// The congress's own D (its votes naming no contest are decided on it).
+		"electorate": map[string]any{"congress": "delegates", "convened": 120},
 		"votes": []any{
 			map[string]any{"subject": "counting_committee", "present": 120, "approve": 120, "disapprove": 0, "other": 0},
-			map[string]any{"subject": "seats", "contest": "bch", "present": 120, "approve": 100, "disapprove": 15, "other": 5},
+			map[string]any{"subject": "seats", "contest": "bch", "present": 8, "approve": 7, "disapprove": 1, "other": 0}, // bch's D = 8
 			map[string]any{"subject": "other", "title": "Cho rút tên", "present": 120, "approve": 60, "disapprove": 60, "other": 0},
 		},
 	}
@@ -195,8 +197,8 @@ func TestCongressSetupPageRendersRecord(t *testing.T) {
 		`value="Đảng bộ Phường 4"`, `value="Đảng bộ Quận 3"`, `value="2025–2030"`, `value="2025-05-20"`,
 		`value="Võ Thị Hoa"`, `value="Đặng Văn Long"`,
 		`<option value="head" selected>Trưởng ban</option>`,
-		// The shares and outcomes are the engine's: 100/120 = 83,33%, 5/120 = 4,17%.
-		"83,33%", "12,50%", "4,17%", "50,00%",
+		// The shares and outcomes are the engine's, of D: 7/8 = 87,50%, 1/8 = 12,50%, 60/120 = 50,00%.
+		"87,50%", "12,50%", "50,00%",
 		`href="/contests/bch/setup"`, `href="/contests/new?congress=dh-p4"`,
 		`src="/static/setup.js?v=`,
 	} {
@@ -204,7 +206,7 @@ func TestCongressSetupPageRendersRecord(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	// Three votes: one unanimous, two passed (120/120, 100/120), one not (60/120 is not more than half).
+	// Three votes: one unanimous, two passed (120 of D = 120, 7 of bch's D = 8), one not (60 of 120 is not more than half).
 	if n := strings.Count(body, `class="unanimous">100% tán thành`); n != 1 {
 		t.Errorf("%d unanimous marks, want 1", n)
 	}

@@ -63,18 +63,24 @@ func (s *Server) updateCongress(ctx context.Context, id string, fn func(rec *tal
 	return nil, errorf(tally.Unavailable, "", "the congress %q changed %d times while this change was made; try again", id, maxSwaps)
 }
 
-// congressRounds are the rounds of a congress by id.
-type congressRounds map[string]*tally.Record
+// congressRounds are the rounds of a congress by id; others the ids of
+// the rounds of other congresses or none (a vote may not name them).
+type congressRounds struct {
+	rounds map[string]*tally.Record
+	others map[string]struct{}
+}
 
 func (s *Server) congressRounds(ctx context.Context, congress string) (congressRounds, error) {
 	recs, err := s.store.Contests(ctx)
 	if err != nil {
-		return nil, err
+		return congressRounds{}, err
 	}
-	out := congressRounds{}
+	out := congressRounds{rounds: map[string]*tally.Record{}, others: map[string]struct{}{}}
 	for _, r := range recs {
 		if r.Congress == congress {
-			out[r.Contest.ID] = r
+			out.rounds[r.Contest.ID] = r
+		} else {
+			out.others[r.Contest.ID] = struct{}{}
 		}
 	}
 	return out, nil
@@ -83,7 +89,7 @@ func (s *Server) congressRounds(ctx context.Context, congress string) (congressR
 // denominator is D of a round of the congress, as the vote naming it is
 // decided on.
 func (rs congressRounds) denominator(id string) (int, bool) {
-	r, ok := rs[id]
+	r, ok := rs.rounds[id]
 	if !ok {
 		return 0, false
 	}
@@ -103,7 +109,12 @@ func (rs congressRounds) decided(cg *tally.CongressRecord) []tally.HandsResult {
 // it names is a round of this congress, a withdrawal's candidate is on
 // that round's list, and no more are present than its D (the contest's,
 // else the congress's; tally checks the congress's own on parse).
-func (rs congressRounds) checkVote(cg *tally.CongressRecord, v tally.ShowOfHands, field string) error {
+//
+// A whole congress record (POST or PUT /congresses) may name a contest not
+// made yet — a congress file is written before its rounds, and such a vote
+// is figures only until the round exists; one recorded by POST …/votes
+// must name a round there is (ahead: the contest is required).
+func (rs congressRounds) checkVote(cg *tally.CongressRecord, v tally.ShowOfHands, field string, ahead bool) error {
 	at := func(f string) string {
 		if field == "" {
 			return f
@@ -118,7 +129,12 @@ func (rs congressRounds) checkVote(cg *tally.CongressRecord, v tally.ShowOfHands
 		}
 		return nil
 	}
-	r, ok := rs[v.Contest]
+	r, ok := rs.rounds[v.Contest]
+	if !ok && ahead {
+		if _, other := rs.others[v.Contest]; !other {
+			return nil
+		}
+	}
 	if !ok {
 		return refused(errorf(tally.Invalid, at("contest"), "no contest %q in the congress %q: a vote names a round of its own congress", v.Contest, cg.ID), "hands.refused.contest", v.Contest)
 	}
@@ -142,7 +158,7 @@ func (s *Server) recordVote(ctx context.Context, c *fiber.Ctx, congress string, 
 		if len(cg.Votes) >= tally.MaxVotes {
 			return errorf(tally.Conflict, "votes", "the congress has %d show-of-hands records, the most one keeps", len(cg.Votes))
 		}
-		if err := rounds.checkVote(cg, v, ""); err != nil {
+		if err := rounds.checkVote(cg, v, "", false); err != nil {
 			return err
 		}
 		s.stampVotes(c, cg, cg)
@@ -318,7 +334,7 @@ type certifiedRound struct {
 
 func (s *Server) certifiedRounds(ctx context.Context, rounds congressRounds) ([]certifiedRound, error) {
 	var out []certifiedRound
-	for _, r := range rounds {
+	for _, r := range rounds.rounds {
 		if r.State != tally.StateCertified {
 			continue
 		}
@@ -328,7 +344,9 @@ func (s *Server) certifiedRounds(ctx context.Context, rounds congressRounds) ([]
 		}
 		out = append(out, certifiedRound{Record: r, ids: append([]string{r.Contest.ID}, earlier...)})
 	}
-	slices.SortFunc(out, func(a, b certifiedRound) int { return cmpString(a.Record.Certified+a.Record.Contest.ID, b.Record.Certified+b.Record.Contest.ID) })
+	slices.SortFunc(out, func(a, b certifiedRound) int {
+		return cmpString(a.Record.Certified+a.Record.Contest.ID, b.Record.Certified+b.Record.Contest.ID)
+	})
 	return out, nil
 }
 

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +71,7 @@ func (s *Server) congressHands(ctx context.Context, l web.Lang, cg *tally.Congre
 	if err != nil {
 		return nil, err
 	}
-	h := &congressHands{Votes: rounds.decided(cg), Subjects: tally.Subjects, HasContests: len(rounds) > 0,
+	h := &congressHands{Votes: rounds.decided(cg), Subjects: tally.Subjects, HasContests: len(rounds.rounds) > 0,
 		Congresses: []tally.Congress{tally.CongressMembers, tally.CongressDelegates, tally.CongressBody},
 		Electorate: tally.Electorate{Congress: tally.CongressMembers}}
 	for _, v := range cg.Votes {
@@ -98,7 +100,8 @@ func (s *Server) congressHands(ctx context.Context, l web.Lang, cg *tally.Congre
 		{"suspended_or_detained", tally.CongressMembers, x.SuspendedOrDetained}, {"absent_with_leave", tally.CongressMembers, x.AbsentWithLeave},
 		{"committee_absent", tally.CongressDelegates, x.CommitteeAbsent}, {"delegates_absent_unreplaced", tally.CongressDelegates, x.DelegatesAbsentUnreplaced},
 	}
-	for _, r := range rounds {
+	for _, id := range slices.Sorted(maps.Keys(rounds.rounds)) {
+		r := rounds.rounds[id]
 		for _, c := range r.Contest.Candidates {
 			h.Candidates = append(h.Candidates, candidateOption{Contest: r.Contest.ID, ID: c.ID, Name: c.Name})
 		}

@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -238,7 +240,9 @@ func TestVotesFreeze(t *testing.T) {
 	}{
 		{"header", func(r map[string]any) { r["place"] = "Nơi khác" }, "place"},
 		{"organization", func(r map[string]any) { r["organization"] = "Chi bộ 4" }, "organization"},
-		{"counting committee", func(r map[string]any) { r["counting_committee"] = []any{map[string]string{"name": "Ai Đó", "role": "head"}} }, "counting_committee"},
+		{"counting committee", func(r map[string]any) {
+			r["counting_committee"] = []any{map[string]string{"name": "Ai Đó", "role": "head"}}
+		}, "counting_committee"},
 		{"the congress's D", func(r map[string]any) { r["electorate"] = map[string]any{"congress": "members", "convened": 30} }, "electorate"},
 		{"a printed vote changed", func(r map[string]any) { r["votes"].([]any)[0].(map[string]any)["approve"] = 19 }, "votes"},
 		{"a printed vote removed", func(r map[string]any) { r["votes"] = r["votes"].([]any)[1:] }, "votes"},
@@ -308,5 +312,60 @@ func TestVotesConcurrent(t *testing.T) {
 				t.Errorf("%d votes with %d ids, want %d of each", len(list.Votes), len(ids), n)
 			}
 		})
+	}
+}
+
+// The congress page records and deletes votes and sets the congress's D
+// with plain forms; a refusal is said in Vietnamese, naming the field by
+// its label.
+func TestVotesPageForms(t *testing.T) {
+	h := newHarness(t)
+	cg := congressDef("dh-p")
+	delete(cg, "votes")
+	mustStatus(t, h.do("POST", "/api/v1/congresses", cg, asAdmin), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=dh-p", contestDef("bch-p"), asAdmin), http.StatusCreated)
+	h.seedUser("thuky", "mat-khau-dai-du", "admin")
+	s := h.login("thuky", "mat-khau-dai-du")
+	form := func(path string, v url.Values) *response {
+		v.Set("_csrf", s.csrf)
+		return h.page("POST", path, v.Encode(), withCookie(s), withHeader("Content-Type", "application/x-www-form-urlencoded"))
+	}
+	r := form("/congresses/dh-p/electorate", url.Values{"congress": {"members"}, "convened": {"23"}, "absent_with_leave": {"2"}, "committee_absent": {"5"}})
+	mustStatus(t, r, http.StatusSeeOther)
+	r = form("/congresses/dh-p/votes", url.Values{"subject": {"presidium"}, "present": {"17"}, "approve": {"10"}, "disapprove": {"7"}})
+	mustStatus(t, r, http.StatusSeeOther)
+	page := h.page("GET", "/congresses/dh-p/setup", nil, withCookie(s))
+	body := html.UnescapeString(string(page.body))
+	for _, want := range []string{"D = 21", "23 − 0 − 0 − 0 − 2 = 21", "47,62%", `class="failed">không thông qua`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, tt := range []struct {
+		name   string
+		path   string
+		v      url.Values
+		status int
+		want   string
+	}{
+		{"present over D", "/congresses/dh-p/votes", url.Values{"subject": {"presidium"}, "present": {"22"}, "approve": {"12"}}, 400, "Có mặt: số có mặt (22) nhiều hơn D (21)"},
+		{"withdrawal without candidate", "/congresses/dh-p/votes", url.Values{"subject": {"withdrawal"}, "contest": {"bch-p"}, "present": {"8"}, "approve": {"5"}}, 400, "Người xin rút (chỉ khi cho rút tên): biểu quyết cho rút tên phải chọn người xin rút"},
+		{"other without title", "/congresses/dh-p/votes", url.Values{"subject": {"other"}, "present": {"8"}, "approve": {"5"}}, 400, "Ghi chú: với “Quyết định khác”"},
+		{"no convened type", "/congresses/dh-p/electorate", url.Values{"congress": {"party"}, "convened": {"20"}}, 400, "Loại đại hội: chọn loại đại hội"},
+		{"unknown vote", "/congresses/dh-p/votes/v9/delete", url.Values{}, 404, "không có biểu quyết v9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := form(tt.path, tt.v)
+			mustStatus(t, r, tt.status)
+			if got := text(r.body); !strings.Contains(got, tt.want) {
+				t.Errorf("the refusal lacks %q", tt.want)
+			}
+		})
+	}
+	mustStatus(t, form("/congresses/dh-p/votes/v1/delete", url.Values{}), http.StatusSeeOther)
+	var list struct{ Votes []handsResult }
+	decode(t, h.do("GET", "/api/v1/congresses/dh-p/votes", nil, asAdmin), &list)
+	if len(list.Votes) != 0 {
+		t.Errorf("votes after the deletion: %+v", list.Votes)
 	}
 }

@@ -68,8 +68,8 @@ const (
 	maxCommittee = 50
 	maxVotes     = 200
 	// MaxVotes is the most show-of-hands records a congress keeps.
-	MaxVotes = maxVotes
-	maxPeople    = 10_000_000
+	MaxVotes  = maxVotes
+	maxPeople = 10_000_000
 )
 
 // ParseCongress decodes a congress record strictly, cleans its text (NFC,

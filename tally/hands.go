@@ -180,3 +180,15 @@ func (v ShowOfHands) Result(d *int, policy PercentPolicy) HandsResult {
 	}
 	return r
 }
+
+// Outcome names the decision: "passed", "not_passed", or "" without D
+// (figures only), for the pages and the minutes.
+func (r HandsResult) Outcome() string {
+	switch {
+	case r.Passed == nil:
+		return ""
+	case *r.Passed:
+		return "passed"
+	}
+	return "not_passed"
+}

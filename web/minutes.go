@@ -429,14 +429,14 @@ func minutesVote(r tally.HandsResult, rec *tally.Record) MinutesLine {
 		minutesCount(r.Present), minutesCount(r.Approve), r.ApproveShare.Text, base, minutesCount(r.Disapprove), r.DisapproveShare.Text,
 		minutesCount(r.Other), r.OtherShare.Text)
 	var marks []string
-	if r.Denominator != nil {
+	switch r.Outcome() {
+	case "passed":
 		value += "; D = " + minutesCount(*r.Denominator)
-		if *r.Passed {
-			marks = append(marks, "thông qua")
-		} else {
-			marks = append(marks, "không thông qua")
-		}
-	} else {
+		marks = append(marks, "thông qua")
+	case "not_passed":
+		value += "; D = " + minutesCount(*r.Denominator)
+		marks = append(marks, "không thông qua")
+	default:
 		value += "; chưa có số để tính tỷ lệ (D), chỉ ghi số liệu"
 	}
 	if r.Unanimous {

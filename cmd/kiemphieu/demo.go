@@ -162,12 +162,12 @@ func loadDemo(ctx context.Context, base, token string, log *slog.Logger, pace ti
 		{"id": "demo-daihoi", "organization": "Đảng bộ quận Ba Đình", "superior": "Đảng bộ thành phố Hà Nội",
 			"name": "Đại hội đại biểu Đảng bộ quận Ba Đình", "ordinal": 23, "term": "2025–2030",
 			"place": "Hội trường Quận ủy Ba Đình", "date": "2025-06-20", "counting_committee": committee,
-			"votes": []any{hands("counting_committee", "", 295, 295), hands("seats", "demo-bch", 295, 295),
-				hands("list", "demo-bch", 295, 291), hands("seats", "demo-daibieu", 295, 295), hands("list", "demo-daibieu", 295, 295)}},
+			"electorate": congress, "votes": []any{hands("counting_committee", "", 295, 295)}},
 		{"id": "demo-hoinghi", "organization": "Đảng bộ quận Ba Đình", "superior": "Đảng bộ thành phố Hà Nội",
 			"name": "Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ quận Ba Đình", "term": "2025–2030",
 			"place": "Hội trường Quận ủy Ba Đình", "date": "2025-06-21", "counting_committee": committee[:3],
-			"votes": []any{hands("counting_committee", "", 41, 41), hands("list", "demo-bithu", 41, 41)}},
+			"electorate": map[string]any{"congress": "body", "convened": 41},
+			"votes":      []any{hands("counting_committee", "", 41, 41)}},
 	} {
 		if _, err := d.do(ctx, "POST", "/api/v1/congresses", cg, nil); err != nil {
 			return err
@@ -182,6 +182,18 @@ func loadDemo(ctx context.Context, base, token string, log *slog.Logger, pace ti
 			return err
 		}
 		if _, err := d.do(ctx, "POST", "/api/v1/contests/"+id+"/open", nil, nil); err != nil {
+			return err
+		}
+	}
+	// The votes on each list, once its contest exists (a vote names a
+	// round of its own congress).
+	for _, v := range []struct {
+		congress string
+		vote     map[string]any
+	}{{"demo-daihoi", hands("seats", "demo-bch", 295, 295)}, {"demo-daihoi", hands("list", "demo-bch", 295, 291)},
+		{"demo-daihoi", hands("seats", "demo-daibieu", 295, 295)}, {"demo-daihoi", hands("list", "demo-daibieu", 295, 295)},
+		{"demo-hoinghi", hands("list", "demo-bithu", 41, 41)}} {
+		if _, err := d.do(ctx, "POST", "/api/v1/congresses/"+v.congress+"/votes", v.vote, nil); err != nil {
 			return err
 		}
 	}
