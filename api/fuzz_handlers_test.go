@@ -32,6 +32,8 @@ var fuzzRoutes = []string{
 	"/api/v1/contests/{id}/ballots", "/api/v1/contests/{id}/ballots/{b}/void",
 	"/api/v1/contests/{id}/result", "/api/v1/contests/{id}/log?after={b}&limit={b}", "/api/v1/contests/{id}/notes",
 	"/api/v1/congresses", "/api/v1/congresses/{id}",
+	"/api/v1/congresses/{id}/votes", "/api/v1/congresses/{id}/votes/{b}",
+	"/congresses/{id}/votes", "/congresses/{id}/votes/{b}/delete", "/congresses/{id}/electorate",
 	"/", "/login", "/logout", "/contests/{id}/desk", "/contests/{id}/screen",
 	"/contests/{id}/export.csv", "/contests/{id}/export.xlsx", "/contests/{id}/export.jsonl",
 	"/congresses/new", "/congresses/{id}/setup", "/contests/new", "/contests/{id}/setup",

@@ -173,8 +173,9 @@ func (s *Server) recordVote(ctx context.Context, c *fiber.Ctx, congress string, 
 	return rec.Decide(last, rounds.denominator, votesPolicy), nil
 }
 
-// stampVotes gives the votes of cg that have no id one ("v<n>"), and a
-// recorded time and author to those that are not in old. A vote of old
+// stampVotes gives the votes of cg that have no id, or one old does not
+// hold, the next id ("v<n>"), and a recorded time and author to those that
+// are not in old. A vote of old
 // keeps its time and author, whatever the body says: they tell when it
 // was taken into the record, which a later PUT does not change, and they
 // decide which certified minutes print it.
@@ -201,14 +202,14 @@ func (s *Server) stampVotes(c *fiber.Ctx, cg, old *tally.CongressRecord) {
 	}
 	for i := range cg.Votes {
 		v := &cg.Votes[i]
-		if v.ID != "" {
-			if k, ok := known[v.ID]; ok {
-				v.Recorded, v.By = k.Recorded, k.By
-			} else {
-				v.Recorded, v.By = s.stamp(), principalName(c)
-			}
+		if k, ok := known[v.ID]; ok && v.ID != "" {
+			v.Recorded, v.By = k.Recorded, k.By
 			continue
 		}
+		// An id the record does not hold is not the body's to give: ids
+		// are the service's and never given twice (a list change may name
+		// a vote deleted since).
+		v.ID = ""
 		if j := slices.IndexFunc(pool, func(u tally.ShowOfHands) bool { return sameVote(u, *v) }); j >= 0 {
 			v.ID, v.Recorded, v.By = pool[j].ID, pool[j].Recorded, pool[j].By
 			pool = slices.Delete(pool, j, j+1)

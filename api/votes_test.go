@@ -166,6 +166,27 @@ func TestVotes(t *testing.T) {
 	if v := list.Votes[0]; v.Recorded != v1.Recorded || v.By != "admin" {
 		t.Errorf("PUT changed the time or author of v1: %+v", v)
 	}
+	// A PUT that sends the votes without their ids keeps each one's id
+	// and time; an id the record does not hold is replaced by the next.
+	var bare map[string]any
+	decode(t, h.do("GET", "/api/v1/congresses/dh-v", nil, asAdmin), &bare)
+	vs := bare["votes"].([]any)
+	for _, v := range vs {
+		delete(v.(map[string]any), "id")
+		delete(v.(map[string]any), "recorded")
+	}
+	bare["votes"] = append(vs, map[string]any{"id": "v1000", "subject": "secretariat", "present": 8, "approve": 8})
+	r = h.do("PUT", "/api/v1/congresses/dh-v", bare, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	var kept struct {
+		Votes []struct{ ID, Recorded string }
+	}
+	decode(t, r, &kept)
+	if len(kept.Votes) != 9 || kept.Votes[0].ID != "v1" || kept.Votes[0].Recorded != v1.Recorded || kept.Votes[7].ID != "v8" || kept.Votes[8].ID != "v9" {
+		t.Errorf("votes after a PUT without ids = %+v; want v1…v8 kept with their times, the new one v9", kept.Votes)
+	}
+	mustStatus(t, h.do("DELETE", "/api/v1/congresses/dh-v/votes/v9", nil, asAdmin), http.StatusNoContent)
+	decode(t, h.do("GET", "/api/v1/congresses/dh-v", nil, asAdmin), &cg)
 	// present > the congress's D is refused on PUT as on POST.
 	cg["electorate"] = map[string]any{"congress": "members", "convened": 7}
 	mustError(t, h.do("PUT", "/api/v1/congresses/dh-v", cg, asAdmin), 400, "votes[0].present")
@@ -177,8 +198,8 @@ func TestVotes(t *testing.T) {
 	r = h.do("POST", "/api/v1/congresses/dh-v/votes", map[string]any{"subject": "presidium", "present": 8, "approve": 8}, asAdmin)
 	var next handsResult
 	decode(t, r, &next)
-	if next.ID != "v9" {
-		t.Errorf("next id = %s, want v9", next.ID)
+	if next.ID != "v10" {
+		t.Errorf("next id = %s, want v10 (v9 was given and deleted)", next.ID)
 	}
 	// A viewer reads; only an admin records or deletes.
 	var issued struct{ Token string }
@@ -186,7 +207,7 @@ func TestVotes(t *testing.T) {
 	tok := issued.Token
 	mustStatus(t, h.do("GET", "/api/v1/congresses/dh-v/votes", nil, bearer(tok)), http.StatusOK)
 	mustStatus(t, h.do("POST", "/api/v1/congresses/dh-v/votes", map[string]any{"subject": "presidium", "present": 8, "approve": 8}, bearer(tok)), http.StatusForbidden)
-	mustStatus(t, h.do("DELETE", "/api/v1/congresses/dh-v/votes/v9", nil, bearer(tok)), http.StatusForbidden)
+	mustStatus(t, h.do("DELETE", "/api/v1/congresses/dh-v/votes/v10", nil, bearer(tok)), http.StatusForbidden)
 }
 
 // Once a round is certified, what its minutes print cannot change — the
