@@ -174,9 +174,6 @@ func init() {
 
 		"setup.ballot.title": {"Phiếu bầu: %s", "Ballot paper: %s"},
 
-		"setup.js.unanimous":     {"100% tán thành", "100% approve"},
-		"setup.js.passed":        {"thông qua", "passed"},
-		"setup.js.failed":        {"không thông qua", "not passed"},
 		"setup.js.valid":         {"Hợp lệ: có thể tạo.", "Valid: ready to create."},
 		"setup.js.invalid":       {"Chưa hợp lệ: xem các lỗi.", "Not valid yet: see the problems."},
 		"setup.js.check_failed":  {"Không kiểm tra được: xem lỗi.", "Could not check: see the error."},
