@@ -141,17 +141,17 @@ func Decide(seats, d int, votes []int) Decision {
 // Result is the outcome of a round as DESIGN §5.3 fixes it: the JSON of
 // `kiemphieu recount`, of GET …/result and of every SSE tally event.
 type Result struct {
-	Contest     string             `json:"contest"`
-	Round       int                `json:"round"`
-	Seats       int                `json:"seats"`
-	Denominator int                `json:"denominator"`
-	Threshold   int                `json:"threshold"`
-	Ballots     BallotCounts       `json:"ballots"`
-	Candidates  []CandidateResult  `json:"candidates"`
-	Elected     []string           `json:"elected"`
-	Tied        []string           `json:"tied"`
-	RevoteSeats int                `json:"revote_seats"`
-	Vacant      int                `json:"vacant"`
+	Contest     string            `json:"contest"`
+	Round       int               `json:"round"`
+	Seats       int               `json:"seats"`
+	Denominator int               `json:"denominator"`
+	Threshold   int               `json:"threshold"`
+	Ballots     BallotCounts      `json:"ballots"`
+	Candidates  []CandidateResult `json:"candidates"`
+	Elected     []string          `json:"elected"`
+	Tied        []string          `json:"tied"`
+	RevoteSeats int               `json:"revote_seats"`
+	Vacant      int               `json:"vacant"`
 	// RankTies are groups of elected candidates with equal votes, each in
 	// ballot order, in the order of their rank, where the order of the
 	// elected matters: alternates, whose order is the order of

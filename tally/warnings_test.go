@@ -159,7 +159,9 @@ func TestBodyExclusions(t *testing.T) {
 // Audit B11: each share is exact under the policy; the report says when
 // the shown shares do not add up.
 func TestBandsSumTo100(t *testing.T) {
-	band := func(p string) tally.Band { return tally.Band{Share: tally.Share{Percentage: tally.Percentage{Percent: p}}} }
+	band := func(p string) tally.Band {
+		return tally.Band{Share: tally.Share{Percentage: tally.Percentage{Percent: p}}}
+	}
 	for _, tt := range []struct {
 		bands []tally.Band
 		want  bool
