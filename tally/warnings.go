@@ -14,9 +14,10 @@ type Warning struct {
 	Code    WarningCode `json:"code"`
 	Message string      `json:"message"`
 	// Args are the names and figures (counts written the Vietnamese way,
-	// FormatCount) the message is made of, in the order the Vietnamese text
-	// (web/i18n_warnings.go, "warning.<code>") takes them.
-	Args []any `json:"-"`
+	// FormatCount) the message is made of, in the order the translated text
+	// (web/i18n_warnings.go, "warning.<code>", one %s each) takes them: a
+	// page's script words a warning of the live check in its own language.
+	Args []string `json:"args,omitempty"`
 }
 
 // WarningCode names a warning; the codes cross the wire and never change.
@@ -41,7 +42,7 @@ const (
 	WarnCountingMemberOnList WarningCode = "counting_member_on_list"
 )
 
-func warn(code WarningCode, args []any, format string, a ...any) Warning {
+func warn(code WarningCode, args []string, format string, a ...any) Warning {
 	return Warning{Code: code, Message: fmt.Sprintf(format, a...), Args: args}
 }
 
@@ -82,14 +83,14 @@ func (c *Contest) ListWarnings(committee []CommitteeMember) []Warning {
 			ids[k] = c.Candidates[i].ID
 		}
 		name := c.Candidates[g[0]].Name
-		out = append(out, warn(WarnDuplicateName, []any{name, FormatCount(len(g))},
+		out = append(out, warn(WarnDuplicateName, []string{FormatCount(len(g)), name},
 			"%d candidates are named %q (%s): check it is not one person entered twice; the ballot paper prints their birth years",
 			len(g), name, strings.Join(ids, ", ")))
 	}
 	for _, m := range committee {
 		for _, cand := range c.Candidates {
 			if sameName(m.Name, cand.Name) {
-				out = append(out, warn(WarnCountingMemberOnList, []any{cand.Name},
+				out = append(out, warn(WarnCountingMemberOnList, []string{cand.Name},
 					"%s is on the counting committee and on this list (%s): a member of the counting committee may not be a candidate (190-QĐ/TW Điều 8.1)",
 					cand.Name, cand.ID))
 				break
@@ -108,12 +109,12 @@ func ResultWarnings(r *Result) []Warning {
 		return out
 	}
 	if r.Ballots.Total > d {
-		out = append(out, warn(WarnCollectedOverD, []any{FormatCount(r.Ballots.Total), FormatCount(d)},
+		out = append(out, warn(WarnCollectedOverD, []string{FormatCount(r.Ballots.Total), FormatCount(d)},
 			"%d ballots collected for D = %d: check D and its exclusions (members attending temporarily elsewhere who came count in D) and that every ballot was issued by the committee",
 			r.Ballots.Total, d))
 	}
 	if r.Ballots.Valid > d {
-		out = append(out, warn(WarnValidOverD, []any{FormatCount(r.Ballots.Valid), FormatCount(d)},
+		out = append(out, warn(WarnValidOverD, []string{FormatCount(r.Ballots.Valid), FormatCount(d)},
 			"%d valid ballots for D = %d: more voters than D cannot be; check D and its exclusions",
 			r.Ballots.Valid, d))
 	}
@@ -125,7 +126,7 @@ func ResultWarnings(r *Result) []Warning {
 	}
 	if len(over) > 0 {
 		names := strings.Join(over, ", ")
-		out = append(out, warn(WarnVotesOverD, []any{names, FormatCount(d)},
+		out = append(out, warn(WarnVotesOverD, []string{names, FormatCount(d)},
 			"votes above D = %d (shares over 100%%) for %s: check D and its exclusions", d, names))
 	}
 	return out

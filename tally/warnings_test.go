@@ -87,15 +87,15 @@ func TestResultWarnings(t *testing.T) {
 	}
 }
 
-// The wire shape is {"code", "message"}: the Vietnamese arguments stay
-// server-side.
+// The wire shape is {"code", "message"} and the arguments a page's script
+// words the warning with.
 func TestWarningJSON(t *testing.T) {
-	w := tally.Warning{Code: tally.WarnValidOverD, Message: "m", Args: []any{"15", "10"}}
+	w := tally.Warning{Code: tally.WarnValidOverD, Message: "m", Args: []string{"15", "10"}}
 	data, err := json.Marshal(w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := string(data), `{"code":"valid_over_d","message":"m"}`; got != want {
+	if got, want := string(data), `{"code":"valid_over_d","message":"m","args":["15","10"]}`; got != want {
 		t.Errorf("JSON = %s, want %s", got, want)
 	}
 }
