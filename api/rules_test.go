@@ -211,3 +211,39 @@ func TestVoidAnotherReason(t *testing.T) {
 		})
 	}
 }
+
+// The round's page words each warning in Vietnamese, beside the D it
+// concerns; the screen carries the words its script checks the figures
+// with; the form offers truncation (audit B12) and says who
+// temporary_elsewhere counts (B3).
+func TestWarningsOnPages(t *testing.T) {
+	h := newHarness(t)
+	const id = "w-page"
+	h.createContest(contestDef(id))
+	h.transition(id, "open", nil)
+	h.castStrike(id, strikes(id, 9, "c4")...) // 9 ballots for D = 8
+	r := h.page("GET", "/contests/"+id+"/setup", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	got := text(r.body)
+	for _, want := range []string{"Cần kiểm tra", "Số phiếu hợp lệ (9) lớn hơn số để tính tỷ lệ D = 8", "Số phiếu thu vào (9) lớn hơn D = 8"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the round's page does not say %q:\n%s", want, got)
+		}
+	}
+	r = h.page("GET", "/contests/"+id+"/screen", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `"warning.valid_over_d"`) || !strings.Contains(string(r.body), `id="warnings"`) {
+		t.Error("the screen carries no warning words or no place for them")
+	}
+	r = h.page("GET", "/contests/new", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	got = text(r.body)
+	for _, want := range []string{"Sinh hoạt tạm thời nơi khác, không về dự", "Cắt bỏ phần thừa", "12,19%"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the contest form does not say %q", want)
+		}
+	}
+	if !strings.Contains(string(r.body), `class="exclusion" data-for="members body"`) {
+		t.Error("the form does not offer suspended_or_detained to a committee meeting")
+	}
+}

@@ -12,7 +12,7 @@ func (r Reason) Vietnamese() string {
 	case ReasonOverVote:
 		return "Bầu quá số lượng cần bầu"
 	case ReasonNoVote:
-		return "Không bầu ai (gạch hết tên)"
+		return "Không bầu ai (gạch hết tên, hoặc không đồng ý với người nào)"
 	case ReasonAmbiguousSingle:
 		return "Đánh dấu cả hai ô hoặc không ô nào (danh sách một người)"
 	case ReasonNotIssued:
