@@ -17,6 +17,28 @@ type ballotPaperData struct {
 	// the round belongs to no congress record.
 	Superior, Organization, Congress string
 	Approve                          bool // đồng ý / không đồng ý columns; else names to strike
+	// Names are the names as printed, in ballot order: a name two
+	// candidates share carries each one's birth year (audit B14).
+	Names []string
+}
+
+// ballotNames are the contest's names as the paper prints them: with the
+// year of birth ("Nguyễn Văn An (sinh năm 1970)") for candidates whose
+// full name another candidate shares and whose birth date is known. The
+// year alone tells them apart without printing a whole date of birth.
+func ballotNames(c *tally.Contest) []string {
+	names := make([]string, len(c.Candidates))
+	for i, cand := range c.Candidates {
+		names[i] = cand.Name
+	}
+	for _, g := range c.DuplicateNames() {
+		for _, i := range g {
+			if b := c.Candidates[i].BirthDate; len(b) >= 4 {
+				names[i] += " (sinh năm " + b[:4] + ")"
+			}
+		}
+	}
+	return names
 }
 
 // ballotPaperPage: /contests/:id/ballot-paper, an A4 print view of the
@@ -30,7 +52,7 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := ballotPaperData{Contest: rec.Contest, Approve: rec.Contest.Ballot == tally.StyleApprove}
+	d := ballotPaperData{Contest: rec.Contest, Approve: rec.Contest.Ballot == tally.StyleApprove, Names: ballotNames(rec.Contest)}
 	if rec.Congress != "" {
 		cg, err := s.congress(ctx, rec.Congress)
 		switch {

@@ -68,7 +68,8 @@ func TestBallotPaperApprove(t *testing.T) {
 	h := newHarness(t)
 	def := with(approveDef("bt"), "kind", "inspection_committee", "seats", 2, "round", 2, "candidates", []any{
 		map[string]any{"id": "x", "name": "Võ Thị Xuân"}, map[string]any{"id": "y", "name": "Hồ Văn Bảo"}})
-	h.createContest(def)
+	// A round 2 is made by /next, never by POST /contests (audit B13).
+	h.storeDraft(def)
 	r := h.page("GET", "/contests/bt/ballot-paper", nil, asAdmin)
 	mustStatus(t, r, http.StatusOK)
 	got := text(r.body)

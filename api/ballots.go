@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,6 +47,13 @@ func (s *Server) postBallot(c *fiber.Ctx) error {
 // and answers with the receipt: 201 when it was appended, 200 when it is a
 // retry of an entry already there.
 func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tally.Append) error {
+	return s.appendChecked(ctx, c, contest, a, nil)
+}
+
+// appendChecked is append with a check of a retry: when the store answers
+// with the receipt of an entry already in the log, retried (if not nil)
+// may refuse it.
+func (s *Server) appendChecked(ctx context.Context, c *fiber.Ctx, contest string, a tally.Append, retried func(tally.Receipt) error) error {
 	p := principalOf(c)
 	a.Desk, a.DeskID, a.Time = p.Name, p.ID, s.stamp()
 	s.appending.Add(1)
@@ -53,6 +61,11 @@ func (s *Server) append(ctx context.Context, c *fiber.Ctx, contest string, a tal
 	s.appending.Add(-1)
 	if err != nil {
 		return err
+	}
+	if !created && retried != nil {
+		if err := retried(receipt); err != nil {
+			return err
+		}
 	}
 	if created {
 		s.broker.Notify(contest)
@@ -108,7 +121,23 @@ func (s *Server) voidBallot(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return s.append(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: id, Reason: req.Reason}})
+	// The store keeps the first void of a ballot and answers a second
+	// with its receipt: the same reason is a retry (200), another reason
+	// is a different decision, which must not pass for recorded (audit
+	// B14): 409 naming the reason on the log.
+	return s.appendChecked(ctx, c, cc.ID, tally.Append{Void: &tally.Void{Ballot: id, Reason: req.Reason}}, func(r tally.Receipt) error {
+		entries, err := s.store.Entries(ctx, cc.ID, r.Seq-1, 1)
+		if err != nil {
+			return err
+		}
+		if len(entries) != 1 || entries[0].Void == nil {
+			return fmt.Errorf("void of %s: entry %d of %s is not a void", id, r.Seq, cc.ID)
+		}
+		if first := entries[0].Void.Reason; first != req.Reason {
+			return errorf(tally.Conflict, "reason", "ballot %s was already voided (entry %d) with another reason: %q; a void is not changed", id, r.Seq, first)
+		}
+		return nil
+	})
 }
 
 // mayVoid lets a counter void a ballot only its own desk keyed. Desks are

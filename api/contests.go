@@ -59,21 +59,31 @@ func (s *Server) contest(ctx context.Context, id string) (*cachedContest, *tally
 type contestView struct {
 	*tally.Record
 	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one not yet built
+	// Warnings name what to check (api/warnings.go); [] when nothing.
+	Warnings []tally.Warning `json:"warnings"`
 }
 
 func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, error) {
 	v := contestView{Record: rec}
+	var res *tally.Result
+	if rec.State != tally.StateDraft {
+		snap, err := s.broker.Snapshot(ctx, rec.Contest.ID)
+		if err != nil {
+			return v, err
+		}
+		res = snap.Result
+	}
+	var err error
+	if v.Warnings, err = s.roundWarnings(ctx, rec, res); err != nil {
+		return v, err
+	}
 	if rec.State != tally.StateClosed && rec.State != tally.StateCertified || rec.Next != "" {
 		return v, nil // not decided yet, or the next round already exists
 	}
-	snap, err := s.broker.Snapshot(ctx, rec.Contest.ID)
-	if err != nil {
-		return v, err
-	}
 	switch {
-	case snap.Result.RevoteSeats > 0:
+	case res.RevoteSeats > 0:
 		v.NextRound = "revote"
-	case snap.Result.Vacant > 0:
+	case res.Vacant > 0:
 		v.NextRound = "further"
 	}
 	return v, nil
@@ -87,6 +97,9 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 	contest, err := tally.ParseContest(body)
 	if err != nil {
 		return err
+	}
+	if e := firstRound(contest); e != nil {
+		return e
 	}
 	rec := &tally.Record{Contest: contest, State: tally.StateDraft, Created: s.stamp()}
 	ctx, cancel := storeCtx()
@@ -102,8 +115,23 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 	if err := s.store.CreateContest(ctx, rec); err != nil {
 		return err
 	}
+	v, err := s.view(ctx, rec)
+	if err != nil {
+		return err
+	}
 	c.Location("/api/v1/contests/" + contest.ID)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec})
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+// firstRound refuses a contest created with a round number above 1: the
+// surplus rule of 190-QĐ/TW Điều 14 is waived only for a round really
+// linked to the one before it (audit B13), and only POST …/next makes
+// such a link. The offline recount keeps taking later rounds' files.
+func firstRound(c *tally.Contest) *tally.Error {
+	if c.Round > 1 {
+		return errorf(tally.Invalid, "round", "a new contest is round 1; a later round (%d) is made by POST /api/v1/contests/{id}/next on the closed round before it", c.Round)
+	}
+	return nil
 }
 
 func (s *Server) getContest(c *fiber.Ctx) error {
@@ -383,6 +411,10 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
+	v, err := s.view(ctx, nrec)
+	if err != nil {
+		return err
+	}
 	c.Location("/api/v1/contests/" + next.ID)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: nrec})
+	return c.Status(fiber.StatusCreated).JSON(v)
 }

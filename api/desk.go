@@ -20,11 +20,14 @@ type deskCandidate struct {
 
 // deskData is the page's JSON data block (the CSP forbids inline scripts).
 type deskData struct {
-	Contest    string          `json:"contest"`
-	Title      string          `json:"title"`
-	Round      int             `json:"round"`
-	Ballot     string          `json:"ballot"` // strike | approve
-	Seats      int             `json:"seats"`
+	Contest string `json:"contest"`
+	Title   string `json:"title"`
+	Round   int    `json:"round"`
+	Ballot  string `json:"ballot"` // strike | approve
+	Seats   int    `json:"seats"`
+	// Elects: the kind elects (tally.ContestKind.Elects), so a ballot of
+	// several names that agrees with nobody is invalid (no_vote).
+	Elects     bool            `json:"elects"`
 	State      tally.State     `json:"state"`
 	Candidates []deskCandidate `json:"candidates"` // in ballot order
 	// Entry and Required: a verified round (double, triple) is keyed by
@@ -46,7 +49,7 @@ func (s *Server) deskPage(c *fiber.Ctx) error {
 	}
 	ct := rec.Contest
 	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Seats: ct.Seats,
-		State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks()}
+		Elects: ct.Kind.Elects(), State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks()}
 	for i, cand := range ct.Candidates {
 		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
 	}

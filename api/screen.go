@@ -26,6 +26,9 @@ type screenData struct {
 	Collected *int              `json:"collected,omitempty"`
 	Result    json.RawMessage   `json:"result"`
 	Messages  map[string]string `json:"messages"`
+	// Warnings are the words of the figures' warnings (tally.Warning,
+	// web/i18n_warnings.go), which the script checks on every result.
+	Warnings map[string]string `json:"warnings"`
 }
 
 // screenPage serves GET /contests/:id/screen.
@@ -50,7 +53,8 @@ func (s *Server) screenPage(c *fiber.Ctx) error {
 	// The snapshot's state is the one its result was computed in; the
 	// record's may be newer (closed since), and the badges depend on it.
 	d := screenData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Seats: ct.Seats, Ballot: string(ct.Ballot),
-		State: rec.State, Collected: notes.Collected, Result: snap.JSON, Messages: p.Lang.Messages("screen.")}
+		State: rec.State, Collected: notes.Collected, Result: snap.JSON, Messages: p.Lang.Messages("screen."),
+		Warnings: p.Lang.Messages("warning.")}
 	p.Wide = true
 	p.Data = d
 	return s.render(c, fiber.StatusOK, "screen", p)

@@ -41,6 +41,8 @@ type checkResult struct {
 	// committee (Điều 14); null for every other list.
 	SurplusLimit *int      `json:"surplus_limit"`
 	Problems     []problem `json:"problems"`
+	// Warnings name what to check without refusing (api/warnings.go).
+	Warnings []tally.Warning `json:"warnings"`
 }
 
 // checkContest: POST /api/v1/contests/check with a contest definition →
@@ -56,11 +58,33 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(checkOf(contest))
+	// ?congress= as on create: the list is checked against that
+	// congress's counting committee.
+	ctx, cancel := storeCtx()
+	defer cancel()
+	congress := c.Query("congress")
+	if congress != "" {
+		if _, err := s.congress(ctx, congress); err != nil {
+			return err
+		}
+	}
+	committee, err := s.countingCommittee(ctx, congress)
+	if err != nil {
+		return err
+	}
+	res := checkOf(contest, committee)
+	// What create refuses, the check says (a draft's own setup page shows
+	// checkOf of a round that /next may have made, which is no problem).
+	if e := firstRound(contest); e != nil {
+		res.Problems = append(res.Problems, problem{Field: e.Field, Message: e.Message})
+		res.Valid = false
+	}
+	return c.JSON(res)
 }
 
-func checkOf(contest *tally.Contest) checkResult {
-	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{}}
+func checkOf(contest *tally.Contest, committee []tally.CommitteeMember) checkResult {
+	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{},
+		Warnings: contest.ListWarnings(committee)}
 	electorateOK := true
 	for _, p := range tally.Problems(contest.Validate()) {
 		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
@@ -95,6 +119,12 @@ func formulaOf(e tally.Electorate, d int) string {
 		terms = append(terms, ex.TemporaryElsewhere, ex.ExemptAbsent, ex.SuspendedOrDetained, ex.AbsentWithLeave)
 	case tally.CongressDelegates:
 		terms = append(terms, ex.CommitteeAbsent, ex.DelegatesAbsentUnreplaced)
+	case tally.CongressBody:
+		// Only when someone is excluded: a meeting's D is usually all its
+		// members, "15 = 15".
+		if ex.SuspendedOrDetained > 0 {
+			terms = append(terms, ex.SuspendedOrDetained)
+		}
 	}
 	parts := make([]string, len(terms))
 	for i, t := range terms {
@@ -234,7 +264,11 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 		return err
 	}
 	rec := v.Record
-	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest)}
+	committee, err := s.countingCommittee(ctx, rec.Congress)
+	if err != nil {
+		return err
+	}
+	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest, committee)}
 	if rec.Congress != "" {
 		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {
 			return err
@@ -258,6 +292,8 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 			{"suspended_or_detained", ex.SuspendedOrDetained}, {"absent_with_leave", ex.AbsentWithLeave}}
 	case tally.CongressDelegates:
 		d.Exclusion = []exclusionLine{{"committee_absent", ex.CommitteeAbsent}, {"delegates_absent_unreplaced", ex.DelegatesAbsentUnreplaced}}
+	case tally.CongressBody:
+		d.Exclusion = []exclusionLine{{"suspended_or_detained", ex.SuspendedOrDetained}}
 	}
 	return s.render(c, fiber.StatusOK, "contest-setup", s.page(c, "setup.round.title", d, rec.Contest.Title))
 }

@@ -73,6 +73,10 @@ func TestCheckContestFigures(t *testing.T) {
 		{"ex6 inspection committee", with(approveDef("ex6"), "kind", "inspection_committee", "seats", 3,
 			"electorate", map[string]any{"congress": "body", "convened": 15}, "candidates", names(3)),
 			true, 15, 8, 0, nil, "15 = 15", nil},
+		// Audit B8: a committee meeting of 16 with one member detained, D = 15.
+		{"committee meeting, one detained", with(approveDef("b8"), "kind", "inspection_committee", "seats", 3,
+			"electorate", map[string]any{"congress": "body", "convened": 16, "exclusions": map[string]any{"suspended_or_detained": 1}},
+			"candidates", names(3)), true, 15, 8, 0, nil, "16 − 1 = 15", nil},
 		// An exclusion of the other congress type is an error; no D is shown.
 		{"exclusion of the other type", with(contestDef("bad"), "electorate", map[string]any{"congress": "delegates", "convened": 30,
 			"exclusions": map[string]any{"absent_with_leave": 1}}), false, nil, nil, 1, 1, "",

@@ -69,7 +69,7 @@ const (
 	ReasonOther           // another ground, explained in the note
 	// Decided by the engine.
 	ReasonOverVote        // more kept or agreed than seats, including an untouched strike ballot (I2)
-	ReasonNoVote          // every name struck (I3)
+	ReasonNoVote          // every name struck (I3); on an approve ballot of several names, no đồng ý at all
 	ReasonAmbiguousSingle // single-candidate approve ballot with both boxes or none (I5)
 	numReasons
 )
@@ -294,7 +294,15 @@ func (c *Contest) Classify(m Marking) Reason {
 	if agreed > c.Seats {
 		return ReasonOverVote
 	}
-	// Rows with both boxes or none count for nobody; the ballot stays valid
-	// (190-QĐ/TW Điều 30.1).
+	// A ballot of several names that agrees with nobody is invalid: 244-QĐ/TW
+	// Điều 17.2 lists "không bầu ai trong danh sách nhiều người" among the
+	// invalid ballots (audit A3; 190 Điều 15 [U]). Only for kinds that
+	// elect: on an opinion ballot each row is its own question and
+	// "không đồng ý" to all is a valid opinion.
+	if agreed == 0 && c.Kind.Elects() {
+		return ReasonNoVote
+	}
+	// Other rows with both boxes or none count for nobody; the ballot stays
+	// valid (190-QĐ/TW Điều 30.1).
 	return Valid
 }

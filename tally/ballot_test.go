@@ -1,6 +1,7 @@
 package tally_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -66,6 +67,11 @@ func TestClassifyStrikeMatrix(t *testing.T) {
 func TestClassifyApprove(t *testing.T) {
 	single := newContest(t, 1, 21, lettered(1), nil)
 	multi := newContest(t, 3, 15, lettered(3), nil)
+	// Kind opinion is built on its own (helper D's validation); Classify
+	// reads only the kind, the list and the seats.
+	o := *multi
+	o.Kind = tally.KindOpinion
+	opinion := &o
 	marks := func(ms ...tally.Mark) []tally.Mark { return ms }
 	const (
 		none     = tally.MarkNone
@@ -87,9 +93,16 @@ func TestClassifyApprove(t *testing.T) {
 		// Ex 6: several names; both/none rows count for nobody.
 		{"multi all agree", multi, marks(agree, agree, agree), tally.Valid},
 		{"multi some both/none", multi, marks(agree, both, none), tally.Valid},
-		{"multi all none", multi, marks(none, none, none), tally.Valid},
-		{"multi all both", multi, marks(both, both, both), tally.Valid},
-		{"multi all disagree", multi, marks(disagree, disagree, disagree), tally.Valid},
+		{"multi one agree, rest disagree", multi, marks(disagree, agree, disagree), tally.Valid},
+		// 244-QĐ/TW Điều 17.2: a multi-name ballot that votes for nobody
+		// is invalid, whatever its other rows (audit B7).
+		{"multi all none", multi, marks(none, none, none), tally.ReasonNoVote},
+		{"multi all both", multi, marks(both, both, both), tally.ReasonNoVote},
+		{"multi all disagree", multi, marks(disagree, disagree, disagree), tally.ReasonNoVote},
+		{"multi disagree and both", multi, marks(disagree, both, none), tally.ReasonNoVote},
+		// An opinion ballot is not an election: "không đồng ý" to every
+		// nominee is a valid opinion.
+		{"opinion all disagree", opinion, marks(disagree, disagree, disagree), tally.Valid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +121,7 @@ func TestClassifyApprove(t *testing.T) {
 	}{
 		{"single, no marks at all", single, map[string]tally.Mark{}, tally.ReasonAmbiguousSingle},
 		{"single, explicit none", single, map[string]tally.Mark{"A": none}, tally.ReasonAmbiguousSingle},
-		{"multi, no marks at all", multi, map[string]tally.Mark{}, tally.Valid},
+		{"multi, no marks at all", multi, map[string]tally.Mark{}, tally.ReasonNoVote},
 		{"multi, one row given", multi, map[string]tally.Mark{"B": agree}, tally.Valid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,9 +141,27 @@ func TestClassifyApprove(t *testing.T) {
 func TestApproveCountEx6(t *testing.T) {
 	c := newContest(t, 3, 15, []tally.Candidate{cand("X", "Lê Văn X"), cand("Y", "Lê Văn Y"), cand("Z", "Lê Văn Z")},
 		func(c *tally.Contest) { c.Kind = tally.KindInspectionCommittee })
-	agree := map[string]int{"X": 13, "Y": 9, "Z": 7}
-	disagree := map[string]int{"X": 1, "Y": 5, "Z": 7}
-	ballots := approveBallots(15, agree, disagree)
+	// Each candidate's rows in a run of ballots starting at its own place,
+	// so that every ballot agrees with someone (a ballot that agrees with
+	// nobody is invalid, 244 Điều 17.2): X agrees on 0–12, Y on 13–6, Z on
+	// 0–6; the one row of each left is none.
+	rows := []struct {
+		id                     string
+		start, agree, disagree int
+	}{{"X", 0, 13, 1}, {"Y", 13, 9, 5}, {"Z", 0, 7, 7}}
+	ballots := make([]tally.Ballot, 15)
+	for k := range ballots {
+		ballots[k] = tally.Ballot{ID: fmt.Sprintf("a%04d", k), Marks: map[string]tally.Mark{}}
+	}
+	for _, r := range rows {
+		for j := range r.agree + r.disagree {
+			mk := tally.MarkAgree
+			if j >= r.agree {
+				mk = tally.MarkDisagree
+			}
+			ballots[(r.start+j)%15].Marks[r.id] = mk
+		}
+	}
 	// Make the both/none rows a mix: the last ballot marks both boxes for X.
 	ballots[14].Marks["X"] = tally.MarkBoth
 	res := resultOf(t, c, ballots)

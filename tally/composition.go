@@ -3,6 +3,8 @@ package tally
 import (
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // CompositionReport is the make-up of those elected (cơ cấu, domain-rules
@@ -133,11 +135,40 @@ func tally(attr *bool, yes, unknown *int) {
 	}
 }
 
-// AgeAt is the age in whole years on day ref of someone born on birth.
+// AgeAt is the age in whole years on day ref of someone born on birth. A
+// year of age ends on the birthday's day of the month; where that month
+// lacks the day (29 February in a common year) it ends on the month's last
+// day (Bộ luật Dân sự 2015 Điều 148.1, on periods counted in years): born
+// 29/02/1984, one is 41 on 28/02/2025 (audit B14; docs/architecture.md).
 func AgeAt(birth, ref time.Time) int {
 	age := ref.Year() - birth.Year()
-	if ref.Month() < birth.Month() || ref.Month() == birth.Month() && ref.Day() < birth.Day() {
+	day := min(birth.Day(), daysIn(birth.Month(), ref.Year()))
+	if ref.Month() < birth.Month() || ref.Month() == birth.Month() && ref.Day() < day {
 		age--
 	}
 	return age
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// BandsSumTo100 reports whether the age bands' shown shares add up to
+// exactly 100%. Each share is rounded on its own under the percent policy,
+// so that every figure can be checked against its count; three thirds show
+// as 33,33% each, 99,99% in all, and the minutes then say so (audit B11)
+// rather than bend one figure to make the sum.
+func (r *CompositionReport) BandsSumTo100() bool {
+	if r == nil || len(r.AgeBands) == 0 {
+		return true
+	}
+	sum := decimal.Zero
+	for _, b := range r.AgeBands {
+		v, err := decimal.NewFromString(b.Percent)
+		if err != nil {
+			return false
+		}
+		sum = sum.Add(v)
+	}
+	return sum.Equal(decimal.NewFromInt(100))
 }

@@ -49,6 +49,11 @@ func (k ContestKind) hasSurplusRule() bool {
 	return k == KindCommittee || k == KindStandingCommittee
 }
 
+// Elects reports whether a contest of kind k elects people, so that the
+// election rules bind its ballots; an opinion ballot admits nominees to a
+// list, each row its own question.
+func (k ContestKind) Elects() bool { return k != KindOpinion }
+
 // BallotStyle is the paper the voters mark (domain-rules §3.4).
 type BallotStyle string
 
@@ -66,7 +71,7 @@ type Congress string
 const (
 	CongressMembers   Congress = "members"   // đại hội đảng viên (§5.2)
 	CongressDelegates Congress = "delegates" // đại hội đại biểu (§5.3)
-	CongressBody      Congress = "body"      // a committee meeting: D = members convened (§5.4)
+	CongressBody      Congress = "body"      // a committee meeting: D = members convened − suspended_or_detained (§5.4)
 )
 
 // Visibility says when the public results screen may show a contest.
@@ -360,15 +365,19 @@ func (c *Contest) validateElectorate(p *problems) {
 	type exclusion struct {
 		name  string
 		count int
-		for_  Congress
+		for_  []Congress
 	}
+	members, delegates := []Congress{CongressMembers}, []Congress{CongressDelegates}
 	all := []exclusion{
-		{"temporary_elsewhere", ex.TemporaryElsewhere, CongressMembers},
-		{"exempt_absent", ex.ExemptAbsent, CongressMembers},
-		{"suspended_or_detained", ex.SuspendedOrDetained, CongressMembers},
-		{"absent_with_leave", ex.AbsentWithLeave, CongressMembers},
-		{"committee_absent", ex.CommitteeAbsent, CongressDelegates},
-		{"delegates_absent_unreplaced", ex.DelegatesAbsentUnreplaced, CongressDelegates},
+		{"temporary_elsewhere", ex.TemporaryElsewhere, members},
+		{"exempt_absent", ex.ExemptAbsent, members},
+		// A committee meeting's D is its incumbent members (Quy định
+		// 24-QĐ/TW §9.3.3); one suspended or detained cannot attend and is
+		// not counted (audit A4, [U]: the documented default).
+		{"suspended_or_detained", ex.SuspendedOrDetained, []Congress{CongressMembers, CongressBody}},
+		{"absent_with_leave", ex.AbsentWithLeave, members},
+		{"committee_absent", ex.CommitteeAbsent, delegates},
+		{"delegates_absent_unreplaced", ex.DelegatesAbsentUnreplaced, delegates},
 	}
 	known := oneOf(e.Congress, CongressMembers, CongressDelegates, CongressBody)
 	if !known {
@@ -383,8 +392,8 @@ func (c *Contest) validateElectorate(p *problems) {
 		switch {
 		case x.count < 0:
 			p.add(field, "must not be negative; got %d", x.count)
-		case x.count > 0 && known && x.for_ != e.Congress:
-			p.add(field, "does not apply to a %q congress (it is an exclusion of a %q congress); got %d", e.Congress, x.for_, x.count)
+		case x.count > 0 && known && !oneOf(e.Congress, x.for_...):
+			p.add(field, "does not apply to a %q congress (it is an exclusion of a %s congress); got %d", e.Congress, list(x.for_), x.count)
 		default:
 			sum = addCapped(sum, x.count)
 		}
@@ -416,7 +425,7 @@ func (c *Contest) Denominator() int {
 	case CongressDelegates:
 		return e.Convened - ex.CommitteeAbsent - ex.DelegatesAbsentUnreplaced
 	default:
-		return e.Convened
+		return e.Convened - ex.SuspendedOrDetained
 	}
 }
 

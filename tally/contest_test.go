@@ -290,6 +290,10 @@ func TestDenominator(t *testing.T) {
 			"exclusions": {"committee_absent": 3, "delegates_absent_unreplaced": 2}}`, 195},
 		{"Ex 9: delegates' congress, nobody absent", `{"congress": "delegates", "convened": 150}`, 150},
 		{"Ex 6: committee meeting", `{"congress": "body", "convened": 15}`, 15},
+		// Audit B8: a committee meeting excludes a member suspended or
+		// detained (Quy định 24-QĐ/TW §9.3.3 [U], the documented default).
+		{"committee meeting, one detained", `{"congress": "body", "convened": 16,
+			"exclusions": {"suspended_or_detained": 1}}`, 15},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -141,17 +141,23 @@ func Decide(seats, d int, votes []int) Decision {
 // Result is the outcome of a round as DESIGN §5.3 fixes it: the JSON of
 // `kiemphieu recount`, of GET …/result and of every SSE tally event.
 type Result struct {
-	Contest     string             `json:"contest"`
-	Round       int                `json:"round"`
-	Seats       int                `json:"seats"`
-	Denominator int                `json:"denominator"`
-	Threshold   int                `json:"threshold"`
-	Ballots     BallotCounts       `json:"ballots"`
-	Candidates  []CandidateResult  `json:"candidates"`
-	Elected     []string           `json:"elected"`
-	Tied        []string           `json:"tied"`
-	RevoteSeats int                `json:"revote_seats"`
-	Vacant      int                `json:"vacant"`
+	Contest     string            `json:"contest"`
+	Round       int               `json:"round"`
+	Seats       int               `json:"seats"`
+	Denominator int               `json:"denominator"`
+	Threshold   int               `json:"threshold"`
+	Ballots     BallotCounts      `json:"ballots"`
+	Candidates  []CandidateResult `json:"candidates"`
+	Elected     []string          `json:"elected"`
+	Tied        []string          `json:"tied"`
+	RevoteSeats int               `json:"revote_seats"`
+	Vacant      int               `json:"vacant"`
+	// RankTies are groups of elected candidates with equal votes, each in
+	// ballot order, in the order of their rank, where the order of the
+	// elected matters: alternates, whose order is the order of
+	// substitution (DESIGN §7.2). The congress decides their order; the
+	// engine never does, by name or otherwise. Always a list ([] when none).
+	RankTies    [][]string         `json:"rank_ties"`
 	Composition *CompositionReport `json:"composition,omitempty"`
 	// Version is the log length the result was computed from; nil offline.
 	Version *int64 `json:"version,omitempty"`
@@ -204,6 +210,7 @@ func (t *Count) Result() *Result {
 		Tied:        ids(c, dec.Tied),
 		RevoteSeats: dec.RevoteSeats,
 		Vacant:      dec.Vacant,
+		RankTies:    rankTies(c, dec.Elected, votes),
 		Composition: c.composition(dec.Elected),
 	}
 	for r, n := range t.invalid {
@@ -229,6 +236,32 @@ func (t *Count) Result() *Result {
 	}
 	return res
 }
+
+// rankTies groups the elected (by votes descending, equal votes in ballot
+// order) of a kind whose elected are ranked: a substitution order decided
+// by the alphabet is no order (audit B2; domain-rules §5.8: "flag it for a
+// congress decision or re-vote").
+func rankTies(c *Contest, elected []int, votes []int) [][]string {
+	out := [][]string{}
+	if !c.Kind.Ranked() {
+		return out
+	}
+	for i := 0; i < len(elected); {
+		j := i + 1
+		for j < len(elected) && votes[elected[j]] == votes[elected[i]] {
+			j++
+		}
+		if j-i > 1 {
+			out = append(out, ids(c, elected[i:j]))
+		}
+		i = j
+	}
+	return out
+}
+
+// Ranked reports whether the order of a kind's elected is itself a
+// decision: the alternates' order of substitution (DESIGN §5.1).
+func (k ContestKind) Ranked() bool { return k == KindAlternates }
 
 func ids(c *Contest, idx []int) []string {
 	out := make([]string, len(idx))

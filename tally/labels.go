@@ -12,7 +12,7 @@ func (r Reason) Vietnamese() string {
 	case ReasonOverVote:
 		return "Bầu quá số lượng cần bầu"
 	case ReasonNoVote:
-		return "Không bầu ai (gạch hết tên)"
+		return "Không bầu ai (gạch hết tên, hoặc không đồng ý với người nào)"
 	case ReasonAmbiguousSingle:
 		return "Đánh dấu cả hai ô hoặc không ô nào (danh sách một người)"
 	case ReasonNotIssued:
@@ -82,13 +82,16 @@ type ExclusionLine struct {
 
 // ExclusionLines lists the exclusions that apply to the electorate's
 // congress type (zeros included: the minutes state each one), in the order
-// Denominator subtracts them. A committee meeting has none.
+// Denominator subtracts them.
 func (e Electorate) ExclusionLines() []ExclusionLine {
 	x := e.Exclusions
 	switch e.Congress {
 	case CongressMembers:
 		return []ExclusionLine{
-			{"temporary_elsewhere", "giới thiệu sinh hoạt tạm thời nơi khác", x.TemporaryElsewhere},
+			// Only those who do not come: members attending temporarily
+			// elsewhere who come to the congress count in D (HD 01-HD/TW
+			// 2016 §13.2; audit A2/B3).
+			{"temporary_elsewhere", "sinh hoạt tạm thời nơi khác, không về dự", x.TemporaryElsewhere},
 			{"exempt_absent", "miễn sinh hoạt đảng, vắng mặt", x.ExemptAbsent},
 			{"suspended_or_detained", "bị đình chỉ sinh hoạt, khởi tố, truy tố, tạm giam", x.SuspendedOrDetained},
 			{"absent_with_leave", "vắng mặt suốt đại hội có lý do chính đáng", x.AbsentWithLeave},
@@ -98,8 +101,41 @@ func (e Electorate) ExclusionLines() []ExclusionLine {
 			{"committee_absent", "cấp ủy viên triệu tập vắng mặt suốt đại hội", x.CommitteeAbsent},
 			{"delegates_absent_unreplaced", "đại biểu vắng mặt không có dự khuyết thay thế", x.DelegatesAbsentUnreplaced},
 		}
+	case CongressBody:
+		// A committee meeting's incumbent members less those suspended or
+		// detained (audit A4/B8).
+		return []ExclusionLine{
+			{"suspended_or_detained", "bị đình chỉ sinh hoạt, khởi tố, truy tố, tạm giam", x.SuspendedOrDetained},
+		}
 	}
 	return nil
+}
+
+// VacancyVietnamese is the minutes' sentence for seats left unfilled after
+// a round. Delegates and alternates to the higher congress "bầu tiếp"
+// (244-QĐ/TW Điều 20.2: "Bầu lần thứ nhất chưa đủ số lượng đại biểu thì bầu
+// tiếp"); only after several rounds does the congress decide whether to go
+// on. Every other body: the congress decides (domain-rules §5.7).
+func VacancyVietnamese(k ContestKind, round int, missing string) string {
+	if (k == KindDelegates || k == KindAlternates) && round == 1 {
+		return fmt.Sprintf("Còn thiếu %s so với số lượng cần bầu; bầu tiếp (Quy định 244-QĐ/TW, Điều 20.2).", missing)
+	}
+	if k == KindDelegates || k == KindAlternates {
+		return fmt.Sprintf("Còn thiếu %s so với số lượng cần bầu; đã bầu nhiều lần chưa đủ: đại hội quyết định bầu tiếp hay không.", missing)
+	}
+	return fmt.Sprintf("Còn thiếu %s so với số lượng cần bầu; đại hội quyết định bầu tiếp hay không.", missing)
+}
+
+// RankTieVietnamese is the minutes' sentence for elected who share a rank
+// whose order matters (Result.RankTies): the tied share one place, and the
+// congress decides their order; the list above is never that order.
+func RankTieVietnamese(k ContestKind, votes string, names []string) string {
+	what := "thứ tự"
+	if k == KindAlternates {
+		what = "thứ tự thay thế đại biểu chính thức"
+	}
+	return fmt.Sprintf("Các đồng chí %s bằng phiếu (%s phiếu), cùng một thứ bậc; %s giữa các đồng chí này do đại hội quyết định, không theo thứ tự ghi ở trên.",
+		strings.Join(names, ", "), votes, what)
 }
 
 // CompositionLine is one line of the composition of those elected.

@@ -307,6 +307,8 @@ func checkResult(t testing.TB, c *tally.Contest, ballots []tally.Ballot, res *ta
 				reason = tally.ReasonAmbiguousSingle
 			} else if agreed > c.Seats {
 				reason = tally.ReasonOverVote
+			} else if n > 1 && agreed == 0 {
+				reason = tally.ReasonNoVote // 244 Điều 17.2: a multi-name ballot for nobody
 			}
 		}
 		if reason != tally.Valid {

@@ -87,6 +87,7 @@ func TestResultMatchesDesignExample(t *testing.T) {
   "tied": [],
   "revote_seats": 0,
   "vacant": 0,
+  "rank_ties": [],
   "composition": {"elected": 5,
                   "women": {"count": 2, "percent": "40.00", "percent_text": "40,00%"},
                   "young": {"count": 1, "percent": "20.00", "percent_text": "20,00%"},

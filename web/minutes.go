@@ -307,7 +307,9 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		return tally.RomanOrdinal(part) + ". " + title
 	}
 	m.Setup = minutesSetup(next("SỐ LƯỢNG BẦU, DANH SÁCH BẦU CỬ VÀ BAN KIỂM PHIẾU"), in, res)
+	m.Setup.Lines = append(m.Setup.Lines, minutesListWarnings(in)...)
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
+	m.Count.Lines = append(m.Count.Lines, minutesWarningLines(tally.ResultWarnings(res))...)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
 	m.Elected = minutesElected(next("NGƯỜI TRÚNG CỬ"), c, res, m.Finished)
 	if res.Composition != nil {
@@ -616,7 +618,20 @@ func minutesElected(heading string, c *tally.Contest, res *tally.Result, finishe
 		p.Table = t
 	}
 	if c.Kind == tally.KindAlternates && len(res.Elected) > 1 {
-		p.Notes = append(p.Notes, "Thứ tự trên là thứ tự thay thế đại biểu chính thức khi vắng mặt.")
+		note := "Thứ tự trên là thứ tự thay thế đại biểu chính thức khi vắng mặt."
+		if len(res.RankTies) > 0 {
+			note = "Thứ tự trên, trừ các đồng chí bằng phiếu nêu dưới đây, là thứ tự thay thế đại biểu chính thức khi vắng mặt."
+		}
+		p.Notes = append(p.Notes, note)
+	}
+	// Equal votes share a rank: the table lists them in ballot order, which
+	// is no order of theirs (audit B2).
+	for _, g := range res.RankTies {
+		names := make([]string, len(g))
+		for i, id := range g {
+			names[i] = byID[id].Name
+		}
+		p.Notes = append(p.Notes, tally.RankTieVietnamese(c.Kind, minutesCount(byID[g[0]].Votes), names))
 	}
 	if len(res.Tied) > 0 {
 		names := make([]string, len(res.Tied))
@@ -630,8 +645,7 @@ func minutesElected(heading string, c *tally.Contest, res *tally.Result, finishe
 			strings.Join(names, ", "), minutesCount(first.Votes), first.Text, minutesCount(res.RevoteSeats)))
 	}
 	if res.Vacant > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("Còn thiếu %s so với số lượng cần bầu; đại hội quyết định bầu tiếp hay không.",
-			minutesPeople(res.Vacant)))
+		p.Notes = append(p.Notes, tally.VacancyVietnamese(c.Kind, c.Round, minutesPeople(res.Vacant)))
 	}
 	return p
 }
@@ -644,6 +658,9 @@ func minutesMakeup(heading string, c *tally.Contest, comp *tally.CompositionRepo
 			v += fmt.Sprintf("; không rõ: %s", minutesCount(l.Unknown))
 		}
 		p.Lines = append(p.Lines, MinutesLine{Label: l.Label, Value: v})
+	}
+	if !comp.BandsSumTo100() {
+		p.Lines = append(p.Lines, MinutesLine{Label: "Ghi chú", Value: minutesBandsNote})
 	}
 	return p
 }

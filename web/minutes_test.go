@@ -253,6 +253,30 @@ func minutesCases(t testing.TB) []minutesCase {
 		Result:   r.result,
 		Notes:    tally.RoundNotes{Collected: minutesInt(len(b))},
 	}, r})
+
+	// Alternates, two of them tied inside the seats (audit B2): they share
+	// a rank, and the congress decides their order. A member of the
+	// counting committee is on the list (190 Điều 8.1): a warning.
+	c, b = minutesExample(t, "ex15-alternates-rank-tie")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"alternates-rank-tie", MinutesInput{
+		Congress: minutesCongress(t, `{"id":"dh-q3","organization":"Đảng bộ Quận 3","superior":"Đảng bộ Thành phố",
+			"name":"Đại hội đại biểu Đảng bộ Quận 3","ordinal":12,"term":"2025–2030","place":"Quận 3","date":"2025-06-20",
+			"counting_committee":[{"name":"Phạm Thị Mai","role":"head"},{"name":"Kha Văn Tín","role":"member"}]}`),
+		Record:    minutesSigned(r.record(tally.StateCertified, len(b))),
+		Result:    r.result,
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// A committee meeting whose D was entered too small (audit B10): 15
+	// ballots for D = 16 − 3 = 13; the minutes say what to check.
+	c, b = minutesExample(t, "ex14-committee-meeting-detained")
+	c.Electorate.Exclusions.SuspendedOrDetained = 3
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"committee-meeting-over-d", MinutesInput{
+		Record: r.record(tally.StateClosed, len(b)),
+		Result: r.result,
+	}, r})
 	return cases
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
 )
 
 // writeText prints a result as a plain-text table laid out like the
@@ -80,15 +81,34 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 		p("Bằng phiếu ở vị trí cuối (%s phiếu): %s — bầu lại trong số những người này cho %s chỗ còn lại.",
 			num(byID[r.Tied[0]].Votes), strings.Join(names, ", "), num(r.RevoteSeats))
 	}
+	for _, g := range r.RankTies {
+		names := make([]string, len(g))
+		for i, id := range g {
+			names[i] = byID[id].Name
+		}
+		p("")
+		p("%s", tally.RankTieVietnamese(c.Kind, num(byID[g[0]].Votes), names))
+	}
 	if r.Vacant > 0 {
 		p("")
-		p("Còn thiếu %s người so với số lượng cần bầu; đại hội quyết định bầu tiếp hay không.", num(r.Vacant))
+		p("%s", tally.VacancyVietnamese(c.Kind, c.Round, num(r.Vacant)+" người"))
 	}
 	if comp := r.Composition; comp != nil {
 		p("")
 		p("CƠ CẤU NGƯỜI TRÚNG CỬ (%s người)", num(comp.Elected))
 		for _, line := range comp.Lines(c.Composition) {
 			share(w, line.Label, line.Share)
+		}
+		if !comp.BandsSumTo100() {
+			p("  Ghi chú: tỷ lệ từng độ tuổi được làm tròn riêng nên tổng có thể không đúng 100%%.")
+		}
+	}
+	// Offline there is no congress, hence no counting committee to check.
+	if ws := tally.RoundWarnings(c, nil, r); len(ws) > 0 {
+		p("")
+		p("CẦN KIỂM TRA")
+		for _, wn := range ws {
+			p("  - %s", web.Vietnamese.Warning(wn))
 		}
 	}
 }

@@ -68,7 +68,9 @@
     }
     if (n === 1) return p.marks[0] === "agree" || p.marks[0] === "disagree" ? "" : "ambiguous_single";
     const agreed = p.marks.filter((m) => m === "agree").length;
-    return agreed > D.seats ? "over_vote" : "";
+    if (agreed > D.seats) return "over_vote";
+    // 244-QĐ/TW Điều 17.2: several names and nobody agreed with.
+    return agreed === 0 && D.elects ? "no_vote" : "";
   }
 
   function reasonText(code) { return (M["reason." + code] || code) + " (" + code + ")"; }

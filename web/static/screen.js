@@ -60,6 +60,23 @@
     const vacant = $("vacant");
     vacant.hidden = !(final && r.vacant > 0);
     vacant.textContent = final && r.vacant > 0 ? t("screen.vacant", r.vacant) : "";
+    showWarnings(r);
+  }
+
+  // The figures that cannot be right against D, as the minutes and the
+  // round's page say them (tally.ResultWarnings, whose wording is in
+  // D.warnings): redrawn with every result, as the figures are.
+  function showWarnings(r) {
+    const W = D.warnings || {};
+    const say = (code, ...args) => (W["warning." + code] || code).replace(/%%|%s/g, (m) => (m === "%%" ? "%" : String(args.shift())));
+    const d = r.denominator, out = [];
+    if (d > 0 && r.ballots.total > d) out.push(say("collected_over_d", r.ballots.total, d));
+    if (d > 0 && r.ballots.valid > d) out.push(say("valid_over_d", r.ballots.valid, d));
+    const over = r.candidates.filter((c) => d > 0 && c.votes > d).map((c) => c.name);
+    if (over.length) out.push(say("votes_over_d", over.join(", "), d));
+    const box = $("warnings");
+    box.replaceChildren(...out.map((w) => { const li = document.createElement("li"); li.textContent = w; return li; }));
+    box.hidden = out.length === 0;
   }
 
   function showState() {

@@ -158,7 +158,7 @@
       contestForm.querySelectorAll(".exclusion").forEach(l => {
         // Only the exclusions of the chosen congress type are sent: the
         // engine refuses the others rather than ignoring them.
-        if (l.dataset.for !== congress) return;
+        if (!l.dataset.for.split(" ").includes(congress)) return;
         const input = l.querySelector("input");
         exclusions[input.name.replace("electorate.exclusions.", "")] = intOrNull(input.value) || 0;
       });
@@ -193,7 +193,7 @@
 
     function showType() {
       const congress = val("electorate.congress");
-      contestForm.querySelectorAll(".exclusion").forEach(l => { l.hidden = l.dataset.for !== congress; });
+      contestForm.querySelectorAll(".exclusion").forEach(l => { l.hidden = !l.dataset.for.split(" ").includes(congress); });
       document.querySelectorAll(".formula-help").forEach(l => { l.hidden = l.dataset.for !== congress; });
     }
 
@@ -205,7 +205,10 @@
     }
     async function check() {
       const mine = ++seq;
-      const res = await kp.api("POST", "/api/v1/contests/check", definition());
+      // Under a congress the list is checked against its counting
+      // committee (a warning, never a refusal).
+      const congress = val("congress");
+      const res = await kp.api("POST", "/api/v1/contests/check" + (congress ? "?congress=" + encodeURIComponent(congress) : ""), definition());
       if (mine !== seq) return; // a later check is on its way
       const status = document.getElementById("check-status");
       const list = document.getElementById("check-problems");
@@ -232,7 +235,25 @@
         list.appendChild(li);
       }
       showProblems(contestForm, r.problems, null);
+      showWarnings(r.warnings || []);
       document.getElementById("form-errors").hidden = true;
+    }
+
+    // Warnings in the page's language: the template of each code with the
+    // warning's args, one %s each, in order (web/i18n_warnings.go).
+    const warningMsg = kp.data("warning-messages") || {};
+    function showWarnings(ws) {
+      const box = document.getElementById("check-warnings");
+      const ul = box.querySelector("ul");
+      ul.textContent = "";
+      for (const w of ws) {
+        const tmpl = warningMsg["warning." + w.code];
+        let i = 0;
+        const li = document.createElement("li");
+        li.textContent = tmpl ? tmpl.replace(/%%|%s/g, m => (m === "%%" ? "%" : (w.args || [])[i++] ?? "")) : w.message;
+        ul.appendChild(li);
+      }
+      box.hidden = ws.length === 0;
     }
 
     contestForm.addEventListener("input", () => { showType(); scheduleCheck(); });

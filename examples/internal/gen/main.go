@@ -18,8 +18,10 @@
 //
 // Approve ballots: each candidate's rows (agree, disagree, both, none) are
 // dealt out the same way: the both/none rows to the ballots with the fewest
-// such rows so far (so no ballot has every row unmarked), then the agree
-// rows to the ballots with the fewest agrees so far, the rest disagree.
+// such rows so far, then the agree
+// rows to the ballots with the fewest agrees so far (so every ballot of
+// several names agrees with someone: one that agrees with nobody is
+// invalid, 244-QĐ/TW Điều 17.2), the rest disagree.
 //
 // The invalid ballots of an example are spread evenly among the valid ones.
 // Ballot ids are b-0001, b-0002, … in file order. The output is
@@ -287,8 +289,8 @@ func approveBallots(s spec, ids []string) ([]ballot, error) {
 	}
 	out := make([]ballot, s.valid)
 	for bi, m := range marks {
-		if len(ids) > 1 && nUnmarked[bi] == len(ids) {
-			return nil, fmt.Errorf("valid ballot %d would have every row unmarked (domain-rules Q2): avoid it", bi+1)
+		if len(ids) > 1 && nAgree[bi] == 0 {
+			return nil, fmt.Errorf("valid ballot %d would agree with nobody, which makes it invalid (244-QĐ/TW Điều 17.2): avoid it", bi+1)
 		}
 		for _, id := range s.omitNone {
 			if m[id] == "none" {

@@ -113,4 +113,32 @@ var specs = []spec{
 	{dir: "ex09-alternates", valid: 149,
 		votes:   map[string]int{"c11": 100, "n1": 85, "c12": 60},
 		invalid: []raw{untouched}},
+	// Audit B7: 15 ballots; 3 agree with nobody (all không đồng ý, a blank
+	// paper, không đồng ý and both boxes), invalid no_vote (244 Điều 17.2).
+	{dir: "ex13-approve-votes-for-nobody", valid: 12,
+		rows: map[string]rows{
+			"X": {agree: 11, disagree: 1},
+			"Y": {agree: 9, disagree: 3},
+			"Z": {agree: 6, disagree: 6},
+		},
+		invalid: []raw{
+			{marks: map[string]string{"X": "disagree", "Y": "disagree", "Z": "disagree"}},
+			{marks: map[string]string{}},
+			{marks: map[string]string{"X": "disagree", "Y": "both"}},
+		}},
+	// Audit B8: a committee meeting of 16, 1 detained: D = 15, 15 ballots.
+	{dir: "ex14-committee-meeting-detained", valid: 15,
+		votes: map[string]int{"A": 14, "B": 13, "C": 11, "D": 9, "E": 8, "F": 7}},
+	// Audit B2: two alternates tie at 90 inside the seats; 1 untouched.
+	{dir: "ex15-alternates-rank-tie", valid: 149,
+		votes:   map[string]int{"d": 100, "a": 90, "x": 90, "m": 60},
+		invalid: []raw{untouched}},
+	// Audit B11 and B14: three elected, one in each age band (33,33% each),
+	// one born on 29 February.
+	{dir: "ex16-composition-leap-day-thirds", valid: 9,
+		rows: map[string]rows{
+			"P": {agree: 8, disagree: 1},
+			"Q": {agree: 7, disagree: 2},
+			"R": {agree: 6, disagree: 3},
+		}},
 }
