@@ -24,13 +24,13 @@ func TestNoOverflow(t *testing.T) {
 		}
 	})
 	t.Run("show of hands that wraps around", func(t *testing.T) {
-		v := tally.ShowOfHands{Subject: tally.SubjectList, Present: 10, Approve: math.MaxInt, Disapprove: 1}
+		v := tally.ShowOfHands{Subject: tally.SubjectList, Contest: "bch", Present: 10, Approve: math.MaxInt, Disapprove: 1}
 		if got, want := problemFields(v.Validate()), []string{"present"}; !slices.Equal(got, want) {
 			t.Errorf("fields = %q, want %q", got, want)
 		}
 	})
 	t.Run("huge show of hands", func(t *testing.T) {
-		v := tally.ShowOfHands{Subject: tally.SubjectList, Present: math.MaxInt, Approve: math.MaxInt}
+		v := tally.ShowOfHands{Subject: tally.SubjectList, Contest: "bch", Present: math.MaxInt, Approve: math.MaxInt}
 		if err := v.Validate(); err != nil {
 			t.Fatal(err)
 		}
