@@ -321,6 +321,7 @@ func (s *Server) routes() {
 	v1.Post("/congresses", document, s.require(roleAdmin), s.createCongress)
 	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
 	v1.Put("/congresses/:id", document, s.require(roleAdmin), s.putCongress)
+	s.appointmentRoutes(v1, document)
 	s.rollupRoutes(v1)
 
 	s.pageRoutes()

@@ -59,10 +59,18 @@ func (s *Server) contest(ctx context.Context, id string) (*cachedContest, *tally
 type contestView struct {
 	*tally.Record
 	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one not yet built
+	// Warnings name figures and links to check; they never block
+	// (the first meeting's: api/meeting.go).
+	Warnings []tally.Warning `json:"warnings"`
 }
 
 func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, error) {
-	v := contestView{Record: rec}
+	v := contestView{Record: rec, Warnings: []tally.Warning{}}
+	w, err := s.meetingWarnings(ctx, rec)
+	if err != nil {
+		return v, err
+	}
+	v.Warnings = append(v.Warnings, w...)
 	if rec.State != tally.StateClosed && rec.State != tally.StateCertified || rec.Next != "" {
 		return v, nil // not decided yet, or the next round already exists
 	}
@@ -84,7 +92,7 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	contest, err := tally.ParseContest(body)
+	contest, err := tally.DraftContest(body)
 	if err != nil {
 		return err
 	}
@@ -99,11 +107,16 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 		}
 		rec.Congress = id
 	}
+	// Validated here, after the link (from) fills D's default.
+	warnings, err := s.checkFrom(ctx, rec)
+	if err != nil {
+		return err
+	}
 	if err := s.store.CreateContest(ctx, rec); err != nil {
 		return err
 	}
 	c.Location("/api/v1/contests/" + contest.ID)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec})
+	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec, Warnings: warnings})
 }
 
 func (s *Server) getContest(c *fiber.Ctx) error {

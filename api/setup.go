@@ -40,6 +40,20 @@ type checkResult struct {
 	// committee (Điều 14); null for every other list.
 	SurplusLimit *int      `json:"surplus_limit"`
 	Problems     []problem `json:"problems"`
+	// From is the election a linked contest draws on (Contest.From).
+	From *fromCheck `json:"from,omitempty"`
+	// Warnings never make a definition invalid (api/meeting.go).
+	Warnings []tally.Warning `json:"warnings"`
+}
+
+// fromCheck is a linked contest's election as the check sees it.
+type fromCheck struct {
+	Contest string            `json:"contest"`
+	Kind    tally.ContestKind `json:"kind"`
+	// Elected is how many its rounds elected (introduced); D's default at
+	// a body meeting. ConvenedDefault: the check filled convened with it.
+	Elected         int  `json:"elected"`
+	ConvenedDefault bool `json:"convened_default"`
 }
 
 // checkContest: POST /api/v1/contests/check with a contest definition →
@@ -55,11 +69,53 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(checkOf(contest))
+	ctx, cancel := storeCtx()
+	defer cancel()
+	res, err := s.checkLinked(ctx, &tally.Record{Contest: contest, Congress: c.Query("congress")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+// checkLinked is checkOf with the contest's link (from): the linked
+// election's figures, D's default filled as create fills it, a refused link
+// and the candidates not among those elected as problems, and the
+// warnings. Only the store's own failures are errors.
+func (s *Server) checkLinked(ctx context.Context, rec *tally.Record) (checkResult, error) {
+	contest := rec.Contest
+	var link *fromLink
+	var extra []*tally.Error
+	filled := false
+	if contest.From != "" {
+		var err error
+		switch link, err = s.linkFrom(ctx, rec); tally.ErrorKind(err) {
+		case tally.Invalid, tally.Conflict:
+			extra = tally.Problems(err)
+		default:
+			if err != nil {
+				return checkResult{}, err
+			}
+			filled = contest.DefaultFromConvened(len(link.Elected))
+			extra = tally.Problems(tally.CheckFrom(contest, link.Elected, link.fromWord()))
+		}
+	}
+	res := checkOf(contest)
+	for _, p := range extra {
+		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
+	}
+	res.Valid = len(res.Problems) == 0
+	if link != nil {
+		res.From = &fromCheck{Contest: link.Round.Contest.ID, Kind: link.Round.Contest.Kind, Elected: len(link.Elected), ConvenedDefault: filled}
+	}
+	if link != nil || contest.From == "" { // a refused link is a problem already
+		res.Warnings = append(res.Warnings, fromWarnings(contest, link)...)
+	}
+	return res, nil
 }
 
 func checkOf(contest *tally.Contest) checkResult {
-	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{}}
+	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{}, Warnings: []tally.Warning{}}
 	electorateOK := true
 	for _, p := range tally.Problems(contest.Validate()) {
 		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
@@ -105,7 +161,7 @@ func formulaOf(e tally.Electorate, d int) string {
 // Choices offered by the setup forms, in the order the forms list them.
 var (
 	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
-		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
+		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindInspectionViceChair, tally.KindDelegates,
 		tally.KindAlternates, tally.KindOther}
 	setupSubjects = []tally.Subject{tally.SubjectSeats, tally.SubjectList, tally.SubjectCountingCommittee, tally.SubjectOther}
 	setupRoles    = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
@@ -119,6 +175,7 @@ type congressPageData struct {
 	Congress *tally.CongressRecord // nil on /congresses/new
 	Votes    []tally.HandsResult   // the saved votes, decided by the engine
 	Contests []*tally.Record       // the congress's rounds, in the order made
+	Plan     *meetingPlan          // the order of its elections and the next step (api/meeting.go)
 	Subjects []tally.Subject
 	Roles    []tally.CommitteeRole
 }
@@ -140,6 +197,9 @@ func (s *Server) congressSetupPage(c *fiber.Ctx) error {
 			d.Votes = append(d.Votes, v.Result(handsPolicy))
 		}
 		if d.Contests, err = s.contestsOf(ctx, id); err != nil {
+			return err
+		}
+		if d.Plan, err = s.plan(ctx, rec, d.Contests); err != nil {
 			return err
 		}
 		return s.render(c, fiber.StatusOK, "congress-setup", s.page(c, "setup.congress.title", d, rec.Name))
@@ -194,6 +254,13 @@ func (s *Server) contestNewPage(c *fiber.Ctx) error {
 	def, err := tally.DraftContest([]byte(`{}`))
 	if err != nil {
 		return err
+	}
+	// ?kind=&from= (the congress page's next step): a contest elected
+	// from the body just elected, its candidates and D from that result.
+	if from := c.Query("from"); from != "" && d.Congress != nil {
+		if err := s.prefillFrom(ctx, def, d.Congress.ID, c.Query("kind"), from); err != nil {
+			return err
+		}
 	}
 	d.Defaults = def
 	return s.render(c, fiber.StatusOK, "contest-new", s.page(c, "setup.contest.new", d))

@@ -93,6 +93,9 @@ func (c *CongressRecord) Normalize() {
 		c.Votes[i].Title = CleanText(c.Votes[i].Title)
 		c.Votes[i].Contest = strings.TrimSpace(c.Votes[i].Contest)
 	}
+	for i := range c.Appointments {
+		c.Appointments[i].Normalize() // meeting.go
+	}
 }
 
 // Validate checks a congress record and returns all its problems joined,
@@ -159,6 +162,9 @@ func (c *CongressRecord) Validate() error {
 		if (v.Subject == SubjectSeats || v.Subject == SubjectList) && v.Contest == "" {
 			p.add(field+".contest", "required for a %q vote: name the contest it approves", v.Subject)
 		}
+	}
+	for _, e := range Problems(ValidateAppointments(c.Appointments)) { // meeting.go
+		p.add(e.Field, "%s", e.Message)
 	}
 	return p.err()
 }

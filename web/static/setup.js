@@ -192,6 +192,9 @@
         // it was before the field existed.
         ...(val("entry") && val("entry") !== "single" ? { entry: val("entry") } : {}),
         electorate: { congress, convened: intOrNull(val("electorate.convened")) ?? 0, exclusions },
+        // A contest elected from the body just elected (the congress
+        // page's next step): the server checks its candidates against it.
+        ...(val("from") ? { from: val("from") } : {}),
         percent: { places: intOrNull(val("percent.places")) ?? 2, rounding: val("percent.rounding") },
         composition: {
           young_under: intOrNull(val("composition.young_under")) ?? 40,
@@ -227,7 +230,8 @@
     }
     async function check() {
       const mine = ++seq;
-      const res = await kp.api("POST", "/api/v1/contests/check", definition());
+      const congress = val("congress");
+      const res = await kp.api("POST", "/api/v1/contests/check" + (congress ? "?congress=" + encodeURIComponent(congress) : ""), definition());
       if (mine !== seq) return; // a later check is on its way
       const status = document.getElementById("check-status");
       const list = document.getElementById("check-problems");
@@ -255,6 +259,17 @@
       }
       showProblems(contestForm, r.problems, null);
       document.getElementById("form-errors").hidden = true;
+      // Warnings never block; each is said in the page's language by its
+      // code, the server's English after it.
+      const warnings = document.getElementById("check-warnings");
+      warnings.textContent = "";
+      const said = { from_kind: t("warning_from_kind"), standing_committee_small: t("warning_standing_committee_small") };
+      for (const w of r.warnings || []) {
+        const li = document.createElement("li");
+        li.textContent = (said[w.code] ? said[w.code] + " " : "") + "(" + w.message + ")";
+        warnings.appendChild(li);
+      }
+      document.getElementById("check-warnings-box").hidden = !(r.warnings && r.warnings.length);
     }
 
     contestForm.addEventListener("input", () => { showType(); scheduleCheck(); });
@@ -305,10 +320,34 @@
       contestForm.querySelector('[name="percent.places"]').value = defaults.percent.places;
       contestForm.querySelector('[name="percent.rounding"]').value = defaults.percent.rounding;
     }
-    addCandidate(null);
+    // A pre-filled form (?kind=&from=: the congress page's next step)
+    // starts from the server's definition: those elected, D = their number.
+    for (const k of ["title", "kind", "seats", "ballot"]) {
+      if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
+    }
+    if (defaults.electorate && defaults.electorate.convened) {
+      contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
+      contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
+    }
+    if (defaults.candidates && defaults.candidates.length) {
+      for (const c of defaults.candidates) addCandidate(c);
+    } else {
+      addCandidate(null);
+    }
     renumber();
     showType();
+    if (defaults.from) scheduleCheck();
   }
+
+  // --- appointments on the congress page -------------------------------------
+
+  document.querySelectorAll(".delete-appointment").forEach(b => b.addEventListener("click", async () => {
+    if (!confirm(b.dataset.confirm)) return;
+    const congress = document.getElementById("congress-form").dataset.id;
+    const res = await kp.api("DELETE", "/api/v1/congresses/" + encodeURIComponent(congress) + "/appointments/" + encodeURIComponent(b.dataset.id));
+    if (!res.ok) { alert(kp.errorText(res.body) || res.status); return; }
+    location.reload();
+  }));
 
   // --- a round's control page -------------------------------------------------
 
