@@ -127,7 +127,7 @@ func nextAppointmentID(as []tally.Appointment) string {
 // record has not changed meanwhile (SwapItem), else read again — a vote
 // recorded at the same time (api/votes.go) is not lost.
 func (s *Server) editAppointments(ctx context.Context, id string, edit func(rec *tally.CongressRecord) error) error {
-	for range 8 {
+	for range 32 {
 		old, err := s.store.Item(ctx, itemCongress, id)
 		if tally.ErrorKind(err) == tally.NotFound {
 			return errorf(tally.NotFound, "congress", "no congress %q", id)

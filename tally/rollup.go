@@ -384,7 +384,8 @@ func rollupCongress(cg *CongressRecord, depth int, rounds []RollupRound, elected
 	}
 	rc.Elections = append(rc.Elections, rollupAppointments(cg, rc.Elections, elected)...)
 	slices.SortStableFunc(rc.Elections, func(a, b RollupElection) int {
-		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), strings.Compare(a.ID, b.ID))
+		// Within a kind, appointments after the elections they follow.
+		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), cmp.Compare(b2i(a.Appointed), b2i(b.Appointed)), strings.Compare(a.ID, b.ID))
 	})
 	return rc, nil
 }
@@ -605,4 +606,11 @@ func (ep *electedPeople) addAppointed(a *Appointment) {
 	for i := range a.People {
 		ep.people = append(ep.people, ElectedPerson{Candidate: &a.People[i], Reference: ref})
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
