@@ -265,10 +265,14 @@ func (s *Server) plan(ctx context.Context, cg *tally.CongressRecord, rounds []*t
 func (s *Server) prefillFrom(ctx context.Context, def *tally.Contest, congress, kind, from string) error {
 	k := tally.ContestKind(kind)
 	if !slices.Contains(setupKinds, k) {
-		return errorf(tally.Invalid, "kind", "must be one of the contest kinds; got %q", kind)
+		return refused(errorf(tally.Invalid, "kind", "must be one of the contest kinds; got %q", kind), "meeting.refused.kind", kind)
 	}
 	def.Kind, def.From = k, from
 	link, err := s.linkFrom(ctx, &tally.Record{Contest: def, Congress: congress})
+	var e *tally.Error
+	if errors.As(err, &e) && (e.Kind == tally.Invalid || e.Kind == tally.Conflict) {
+		return refused(e, "meeting.refused.from", from)
+	}
 	if err != nil {
 		return err
 	}

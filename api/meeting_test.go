@@ -412,7 +412,11 @@ func TestCongressPageNextStep(t *testing.T) {
 	if strings.Contains(s, `"id":"c6"`) {
 		t.Error("the pre-filled form lists c6, who was not elected")
 	}
-	mustStatus(t, h.page("GET", "/contests/new?congress="+meetingCongress+"&kind=secretary&from=nope", nil, asAdmin), http.StatusBadRequest)
+	refusal := h.page("GET", "/contests/new?congress="+meetingCongress+"&kind=secretary&from=nope", nil, asAdmin)
+	mustStatus(t, refusal, http.StatusBadRequest)
+	if !strings.Contains(string(refusal.body), "Không bầu từ kết quả của nope được") {
+		t.Errorf("the refusal page does not say it in Vietnamese: %.2000s", refusal.body)
+	}
 	mustStatus(t, h.page("GET", "/contests/new?congress="+meetingCongress+"&kind=mayor&from=bch", nil, asAdmin), http.StatusBadRequest)
 
 	// Once the secretary is held, the deputies are next.

@@ -218,8 +218,12 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 	for _, cg := range r.Congresses {
 		for _, e := range cg.Elections {
 			for _, p := range e.People {
+				var round any = p.Round
+				if p.Appointment != "" {
+					round = nil // appointed: no round
+				}
 				if err := row(sheetRollupElected, n, cg.Organization, cg.Name, e.Title, e.Kind.Vietnamese(), p.Name, p.ID,
-					p.Contest, p.Round, p.Head, p.Appointment); err != nil {
+					p.Contest, round, p.Head, p.Appointment); err != nil {
 					return err
 				}
 				n++

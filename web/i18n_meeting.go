@@ -29,12 +29,17 @@ func init() {
 		"meeting.appointment.confirm":   {"Xóa chỉ định này?", "Delete this appointment?"},
 
 		"setup.contest.from":                        {"Bầu từ kết quả của %s: danh sách chỉ gồm những người đã trúng cử ở đó; D mặc định là số người trúng cử.", "Elected from the result of %s: the list holds only those elected there; D defaults to the number elected."},
+		"setup.round.from":                          {"Bầu từ kết quả của", "Elected from the result of"},
 		"setup.checks.warnings":                     {"Cần kiểm tra", "To check"},
 		"setup.js.warning_from_kind":                {"Liên kết \"bầu từ\" còn thiếu hoặc khác loại: Ban Thường vụ bầu từ Ban Chấp hành; Bí thư, Phó Bí thư từ Ban Thường vụ (hoặc Chi ủy); Chủ nhiệm, Phó Chủ nhiệm từ Ủy ban Kiểm tra.", "The \"elected from\" link is missing or of another kind: the standing committee from the committee; the secretary and deputies from the standing committee (or branch committee); the inspection chair and vice-chairs from the inspection committee."},
 		"setup.js.warning_standing_committee_small": {"Ban Chấp hành dưới 9 ủy viên: chỉ bầu Ban Thường vụ khi Ban Chấp hành có từ 9 ủy viên trở lên (Điều lệ Đảng, Điều 22.5).", "The committee has fewer than 9 members: a standing committee is elected only where it has 9 or more (Party Charter, Article 22.5)."},
 
-		"rollup.outcome.appointed": {"Chỉ định", "Appointed"},
-		"rollup.appointed":         {"Chỉ định", "Appointed"},
-		"rollup.appointed_by":      {"sau đó chỉ định: %s", "then appointed: %s"},
+		"meeting.refused.kind":       {"Không có loại cuộc bầu %q.", "There is no contest kind %q."},
+		"meeting.refused.from":       {"Không bầu từ kết quả của %s được: cuộc bầu đó phải thuộc cùng đại hội và đã kết thúc kiểm phiếu.", "Cannot elect from the result of %s: that election must be of the same congress and closed."},
+		"setup.js.from_refused":      {"Cuộc bầu ở ô \"bầu từ\" không dùng được: phải thuộc cùng đại hội và đã kết thúc kiểm phiếu.", "The election in \"elected from\" cannot be used: it must be of the same congress and closed."},
+		"setup.js.not_among_elected": {"Người này không có trong số người trúng cử của cuộc bầu trước (hoặc họ tên khác).", "This person is not among those elected by the election before (or the name differs)."},
+		"rollup.outcome.appointed":   {"Chỉ định", "Appointed"},
+		"rollup.appointed":           {"Chỉ định", "Appointed"},
+		"rollup.appointed_by":        {"sau đó chỉ định: %s", "then appointed: %s"},
 	})
 }

@@ -40,11 +40,23 @@
     }
   }
 
+  // The first meeting's refusals (api/meeting.go) in the page's language:
+  // a link that cannot be followed beside the "elected from" note, a name
+  // not among those elected beside that row's name; the API's English
+  // after each.
+  function said(problems) {
+    return (problems || []).map(p => {
+      if (p.field === "from") return { field: p.field, message: t("from_refused") + " (" + p.message + ")" };
+      if (/^candidates\[\d+\]$/.test(p.field || "")) return { field: p.field + ".name", message: t("not_among_elected") + " (" + p.message + ")" };
+      return p;
+    });
+  }
+
   function problemsOf(body) {
     if (!body || !body.error) return [];
     const e = body.error;
-    if (e.problems && e.problems.length) return e.problems;
-    return [{ field: e.field || "", message: e.message }];
+    if (e.problems && e.problems.length) return said(e.problems);
+    return said([{ field: e.field || "", message: e.message }]);
   }
 
   function wireRows(addButton, tbody, template, onChange) {
@@ -252,21 +264,22 @@
       status.textContent = r.valid ? t("valid") : t("invalid");
       status.className = r.valid ? "notice" : "warn";
       checksBox.classList.toggle("valid", r.valid);
-      for (const p of r.problems) {
+      const problems = said(r.problems);
+      for (const p of problems) {
         const li = document.createElement("li");
         li.textContent = (p.field ? p.field + ": " : "") + p.message;
         list.appendChild(li);
       }
-      showProblems(contestForm, r.problems, null);
+      showProblems(contestForm, problems, null);
       document.getElementById("form-errors").hidden = true;
       // Warnings never block; each is said in the page's language by its
       // code, the server's English after it.
       const warnings = document.getElementById("check-warnings");
       warnings.textContent = "";
-      const said = { from_kind: t("warning_from_kind"), standing_committee_small: t("warning_standing_committee_small") };
+      const byCode = { from_kind: t("warning_from_kind"), standing_committee_small: t("warning_standing_committee_small") };
       for (const w of r.warnings || []) {
         const li = document.createElement("li");
-        li.textContent = (said[w.code] ? said[w.code] + " " : "") + "(" + w.message + ")";
+        li.textContent = (byCode[w.code] ? byCode[w.code] + " " : "") + "(" + w.message + ")";
         warnings.appendChild(li);
       }
       document.getElementById("check-warnings-box").hidden = !(r.warnings && r.warnings.length);
