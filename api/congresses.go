@@ -99,8 +99,15 @@ func (s *Server) putCongress(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if _, err := s.congress(ctx, id); err != nil {
+	old, err := s.congress(ctx, id)
+	if err != nil {
 		return err
+	}
+	if rec.Appointments == nil {
+		// Appointments have their own routes (api/appointments.go): a
+		// record sent without the field (the congress page's form) keeps
+		// them; "appointments": [] clears them.
+		rec.Appointments = old.Appointments
 	}
 	recs, err := s.store.Contests(ctx)
 	if err != nil {

@@ -116,7 +116,7 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/api/v1/contests/" + contest.ID)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec, Warnings: warnings})
+	return c.Status(fiber.StatusCreated).JSON(contestView{Record: rec, Warnings: append([]tally.Warning{}, warnings...)})
 }
 
 func (s *Server) getContest(c *fiber.Ctx) error {
@@ -397,5 +397,9 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/api/v1/contests/" + next.ID)
-	return c.Status(fiber.StatusCreated).JSON(contestView{Record: nrec})
+	v, err := s.view(ctx, nrec) // a further round keeps its link (from) and its warnings
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(v)
 }

@@ -426,3 +426,26 @@ func TestCongressPageNextStep(t *testing.T) {
 		t.Errorf("after the secretary, the page should suggest the deputies only")
 	}
 }
+
+// The congress page's form sends the record without appointments: a PUT
+// without the field keeps them; an explicit [] clears them.
+func TestPutCongressKeepsAppointments(t *testing.T) {
+	h := newHarness(t)
+	mustStatus(t, h.do("POST", "/api/v1/congresses", congressRecord(), asAdmin), http.StatusCreated)
+	base := "/api/v1/congresses/" + meetingCongress
+	mustStatus(t, h.do("POST", base+"/appointments", map[string]any{"kind": "secretary", "authority": "Ban Thường vụ Quận ủy",
+		"people": []any{map[string]any{"name": "Nguyễn Văn An"}}}, asAdmin), http.StatusCreated)
+	rec := with(congressRecord(), "place", "Hội trường mới")
+	mustStatus(t, h.do("PUT", base, rec, asAdmin), http.StatusOK)
+	var list appointmentsJSON
+	decode(t, h.do("GET", base+"/appointments", nil, asAdmin), &list)
+	if len(list.Appointments) != 1 {
+		t.Errorf("a PUT without appointments left %d, want the 1 kept", len(list.Appointments))
+	}
+	mustStatus(t, h.do("PUT", base, with(rec, "appointments", []any{}), asAdmin), http.StatusOK)
+	decode(t, h.do("GET", base+"/appointments", nil, asAdmin), &list)
+	if len(list.Appointments) != 0 {
+		t.Errorf("a PUT with [] left %d appointments", len(list.Appointments))
+	}
+	mustError(t, h.do("PUT", base, with(rec, "appointments", []any{map[string]any{"id": "a1", "kind": "secretary", "people": []any{}}}), asAdmin), http.StatusBadRequest, "appointments[0].authority")
+}
