@@ -101,21 +101,32 @@ func (l *fromLink) fromWord() string {
 // candidates[i]), and puts the candidates in ballot order. It returns the
 // first meeting's warnings (code from_kind, standing_committee_small).
 func (s *Server) checkFrom(ctx context.Context, rec *tally.Record) ([]tally.Warning, error) {
-	c := rec.Contest
-	var link *fromLink
-	var fromErr error
-	if c.From != "" {
-		if link, fromErr = s.linkFrom(ctx, rec); fromErr != nil {
-			return nil, fromErr
-		}
-		c.DefaultFromConvened(len(link.Elected))
-		fromErr = tally.CheckFrom(c, link.Elected, link.fromWord())
-	}
-	if err := errors.Join(c.Validate(), fromErr); err != nil {
+	link, _, candidates, err := s.applyFrom(ctx, rec)
+	if err != nil {
 		return nil, err
 	}
-	tally.SortBallotOrder(c.Candidates)
-	return fromWarnings(c, link), nil
+	if err := errors.Join(rec.Contest.Validate(), candidates); err != nil {
+		return nil, err
+	}
+	tally.SortBallotOrder(rec.Contest.Candidates)
+	return fromWarnings(rec.Contest, link), nil
+}
+
+// applyFrom follows a draft's link, if it has one (nil link otherwise):
+// it reads the election (linkFrom; err is its refusal, or the store's
+// failure), fills D's default (filled says whether it did) and checks the
+// candidates against those elected (candidates: tally.CheckFrom's
+// problems). Create (checkFrom) and the check (checkLinked) share it.
+func (s *Server) applyFrom(ctx context.Context, rec *tally.Record) (link *fromLink, filled bool, candidates, err error) {
+	c := rec.Contest
+	if c.From == "" {
+		return nil, false, nil, nil
+	}
+	if link, err = s.linkFrom(ctx, rec); err != nil {
+		return nil, false, nil, err
+	}
+	filled = c.DefaultFromConvened(len(link.Elected))
+	return link, filled, tally.CheckFrom(c, link.Elected, link.fromWord()), nil
 }
 
 // fromWarnings are the first meeting's warnings of a contest and its link

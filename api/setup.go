@@ -84,20 +84,14 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 // warnings. Only the store's own failures are errors.
 func (s *Server) checkLinked(ctx context.Context, rec *tally.Record) (checkResult, error) {
 	contest := rec.Contest
-	var link *fromLink
-	var extra []*tally.Error
-	filled := false
-	if contest.From != "" {
-		var err error
-		switch link, err = s.linkFrom(ctx, rec); tally.ErrorKind(err) {
-		case tally.Invalid, tally.Conflict:
-			extra = tally.Problems(err)
-		default:
-			if err != nil {
-				return checkResult{}, err
-			}
-			filled = contest.DefaultFromConvened(len(link.Elected))
-			extra = tally.Problems(tally.CheckFrom(contest, link.Elected, link.fromWord()))
+	link, filled, candidates, err := s.applyFrom(ctx, rec)
+	extra := tally.Problems(candidates)
+	switch tally.ErrorKind(err) {
+	case tally.Invalid, tally.Conflict: // the link refused: a problem of the definition
+		extra = tally.Problems(err)
+	default:
+		if err != nil {
+			return checkResult{}, err
 		}
 	}
 	res := checkOf(contest)

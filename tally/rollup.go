@@ -565,7 +565,6 @@ func (ep *electedPeople) policy() RollupPolicy {
 func rollupAppointments(cg *CongressRecord, elections []RollupElection, elected map[ContestKind]*electedPeople) []RollupElection {
 	var out []RollupElection
 	for _, a := range cg.Appointments {
-		a := a
 		e := RollupElection{ID: a.ID, Title: a.Title, Kind: a.Kind, Seats: len(a.People), Outcome: OutcomeAppointed,
 			Rounds: []RollupLine{}, People: []RollupPerson{}, Appointed: true, Appointment: &a}
 		if e.Title == "" {
