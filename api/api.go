@@ -324,6 +324,7 @@ func (s *Server) routes() {
 	v1.Get("/congresses/:id/votes", s.require(roleViewer), s.getVotes)
 	v1.Post("/congresses/:id/votes", document, s.require(roleAdmin), s.postVote)
 	v1.Delete("/congresses/:id/votes/:vid", s.require(roleAdmin), s.deleteVote)
+	s.appointmentRoutes(v1, document)
 	s.rollupRoutes(v1)
 
 	s.pageRoutes()

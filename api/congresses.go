@@ -126,6 +126,12 @@ func (s *Server) putCongress(c *fiber.Ctx) error {
 	_, err = s.updateCongress(ctx, id, func(old *tally.CongressRecord) error {
 		next := *rec
 		next.Votes = slices.Clone(rec.Votes)
+		if rec.Appointments == nil {
+			// Appointments have their own routes (api/appointments.go): a
+			// record sent without the field (the congress page's form)
+			// keeps them; "appointments": [] clears them.
+			next.Appointments = old.Appointments
+		}
 		next.LastVote = max(next.LastVote, old.LastVote) // ids are never given twice
 		s.stampVotes(c, &next, old)
 		for _, i := range newVotes(old, &next) {

@@ -59,7 +59,8 @@ func (s *Server) contest(ctx context.Context, id string) (*cachedContest, *tally
 type contestView struct {
 	*tally.Record
 	NextRound string `json:"next_round,omitempty"` // "revote" or "further" when the closed round calls for one not yet built
-	// Warnings name what to check (api/warnings.go); [] when nothing.
+	// Warnings name figures and links to check; they never block
+	// (api/warnings.go; the first meeting's: api/meeting.go). [] when none.
 	Warnings []tally.Warning `json:"warnings"`
 }
 
@@ -76,6 +77,14 @@ func (s *Server) view(ctx context.Context, rec *tally.Record) (contestView, erro
 	var err error
 	if v.Warnings, err = s.roundWarnings(ctx, rec, res); err != nil {
 		return v, err
+	}
+	w, err := s.meetingWarnings(ctx, rec)
+	if err != nil {
+		return v, err
+	}
+	v.Warnings = append(v.Warnings, w...)
+	if v.Warnings == nil {
+		v.Warnings = []tally.Warning{}
 	}
 	if rec.State != tally.StateClosed && rec.State != tally.StateCertified || rec.Next != "" {
 		return v, nil // not decided yet, or the next round already exists
@@ -94,7 +103,7 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	contest, err := tally.ParseContest(body)
+	contest, err := tally.DraftContest(body)
 	if err != nil {
 		return err
 	}
@@ -111,6 +120,10 @@ func (s *Server) createContest(c *fiber.Ctx) error {
 			return err
 		}
 		rec.Congress = id
+	}
+	// Validated here, after the link (from) fills D's default.
+	if _, err := s.checkFrom(ctx, rec); err != nil {
+		return err
 	}
 	if err := s.store.CreateContest(ctx, rec); err != nil {
 		return err

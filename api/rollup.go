@@ -148,10 +148,10 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 		{"Số đại hội", len(r.Congresses)}, {"Lần bỏ phiếu đã xác nhận (tính)", r.Counted},
 		{"Lần bỏ phiếu chưa xác nhận (không tính)", r.NotCertified}, {},
 		{"Cuộc bầu", "Số cuộc bầu", "Bầu đủ lần 1", "Bầu đủ sau bầu lại", "Bầu không đủ", "Chưa xác nhận xong",
-			"Số cần bầu", "Trúng cử", "Còn thiếu", "Chưa quyết định", "Loại (mã)"}}
+			"Số cần bầu", "Trúng cử", "Còn thiếu", "Chưa quyết định", "Loại (mã)", "Chỉ định", "Số người được chỉ định"}}
 	for _, t := range r.Totals {
 		rows = append(rows, []any{t.Kind.Vietnamese(), t.Elections, t.FilledFirstRound, t.FilledLaterRound,
-			t.FellShort, t.Pending, t.Seats, t.Elected, t.Vacant, t.Undecided, string(t.Kind)})
+			t.FellShort, t.Pending, t.Seats, t.Elected, t.Vacant, t.Undecided, string(t.Kind), t.Appointed, t.AppointedPeople})
 	}
 	for i, cells := range rows {
 		if err := row(sheetRollupTotals, i+1, cells...); err != nil {
@@ -159,7 +159,7 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 		}
 	}
 	f.SetColWidth(sheetRollupTotals, "A", "A", 36)
-	f.SetColWidth(sheetRollupTotals, "B", "K", 14)
+	f.SetColWidth(sheetRollupTotals, "B", "M", 14)
 
 	// Rounds, with hyperlinks to their sources.
 	head := make([]any, len(rollupRoundsHead))
@@ -172,6 +172,14 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 	n := 2
 	for _, cg := range r.Congresses {
 		for _, e := range cg.Elections {
+			if a := e.Appointment; e.Appointed && a != nil {
+				// An office filled by appointment: no round, no log.
+				if err := row(sheetRollupRounds, n, cg.Organization, cg.Superior, cg.Name, cg.ID, e.Title, e.Kind.Vietnamese(), a.ID,
+					nil, web.AppointedText(a), yesNo(false), e.Seats, nil, nil, e.Outcome.Vietnamese()); err != nil {
+					return err
+				}
+				n++
+			}
 			for _, l := range e.Rounds {
 				cells := []any{cg.Organization, cg.Superior, cg.Name, cg.ID, e.Title, e.Kind.Vietnamese(), l.Contest,
 					l.Round, l.State.Vietnamese(), yesNo(l.Counted), l.Seats, nil, nil, e.Outcome.Vietnamese(), l.Head,
@@ -203,15 +211,19 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 
 	// Everyone elected, with the round and hash each comes from.
 	if err := row(sheetRollupElected, 1, "Tổ chức đảng", "Đại hội", "Cuộc bầu", "Loại", "Họ và tên", "Mã ứng cử viên",
-		"Mã lần bỏ phiếu", "Lần", "Mã băm sổ phiếu"); err != nil {
+		"Mã lần bỏ phiếu", "Lần", "Mã băm sổ phiếu", "Mã chỉ định"); err != nil {
 		return err
 	}
 	n = 2
 	for _, cg := range r.Congresses {
 		for _, e := range cg.Elections {
 			for _, p := range e.People {
+				var round any = p.Round
+				if p.Appointment != "" {
+					round = nil // appointed: no round
+				}
 				if err := row(sheetRollupElected, n, cg.Organization, cg.Name, e.Title, e.Kind.Vietnamese(), p.Name, p.ID,
-					p.Contest, p.Round, p.Head); err != nil {
+					p.Contest, round, p.Head, p.Appointment); err != nil {
 					return err
 				}
 				n++

@@ -329,6 +329,8 @@ type rollupJSON struct {
 		Elected          int    `json:"elected"`
 		Vacant           int    `json:"vacant"`
 		Undecided        int    `json:"undecided"`
+		Appointed        int    `json:"appointed"`
+		AppointedPeople  int    `json:"appointed_people"`
 		Sources          []struct {
 			Contest string `json:"contest"`
 			Head    string `json:"head"`
@@ -562,7 +564,7 @@ func checkRollupXLSX(t *testing.T, e *rollupEnv, q string, got rollupJSON) {
 		row := rows[7+i]
 		want := []string{strconv.Itoa(gt.Elections), strconv.Itoa(gt.FilledFirstRound), strconv.Itoa(gt.FilledLaterRound),
 			strconv.Itoa(gt.FellShort), strconv.Itoa(gt.Pending), strconv.Itoa(gt.Seats), strconv.Itoa(gt.Elected),
-			strconv.Itoa(gt.Vacant), strconv.Itoa(gt.Undecided), gt.Kind}
+			strconv.Itoa(gt.Vacant), strconv.Itoa(gt.Undecided), gt.Kind, strconv.Itoa(gt.Appointed), strconv.Itoa(gt.AppointedPeople)}
 		if !slices.Equal(row[1:], want) {
 			t.Errorf("XLSX totals row %d = %q, want %q", 8+i, row[1:], want)
 		}

@@ -41,8 +41,21 @@ type checkResult struct {
 	// committee (Điều 14); null for every other list.
 	SurplusLimit *int      `json:"surplus_limit"`
 	Problems     []problem `json:"problems"`
-	// Warnings name what to check without refusing (api/warnings.go).
+	// From is the election a linked contest draws on (Contest.From).
+	From *fromCheck `json:"from,omitempty"`
+	// Warnings name what to check without refusing (api/warnings.go,
+	// api/meeting.go).
 	Warnings []tally.Warning `json:"warnings"`
+}
+
+// fromCheck is a linked contest's election as the check sees it.
+type fromCheck struct {
+	Contest string            `json:"contest"`
+	Kind    tally.ContestKind `json:"kind"`
+	// Elected is how many its rounds elected (introduced); D's default at
+	// a body meeting. ConvenedDefault: the check filled convened with it.
+	Elected         int  `json:"elected"`
+	ConvenedDefault bool `json:"convened_default"`
 }
 
 // checkContest: POST /api/v1/contests/check with a contest definition →
@@ -59,7 +72,7 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 		return err
 	}
 	// ?congress= as on create: the list is checked against that
-	// congress's counting committee.
+	// congress's counting committee, and a link (from) within it.
 	ctx, cancel := storeCtx()
 	defer cancel()
 	congress := c.Query("congress")
@@ -68,11 +81,10 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	committee, err := s.countingCommittee(ctx, congress)
+	res, err := s.checkLinked(ctx, &tally.Record{Contest: contest, Congress: congress})
 	if err != nil {
 		return err
 	}
-	res := checkOf(contest, committee)
 	// What create refuses, the check says (a draft's own setup page shows
 	// checkOf of a round that /next may have made, which is no problem).
 	if e := firstRound(contest); e != nil {
@@ -81,10 +93,43 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 	}
 	return c.JSON(res)
 }
+// checkLinked is checkOf with the contest's link (from): the linked
+// election's figures, D's default filled as create fills it, a refused link
+// and the candidates not among those elected as problems, and the
+// warnings. Only the store's own failures are errors.
+func (s *Server) checkLinked(ctx context.Context, rec *tally.Record) (checkResult, error) {
+	contest := rec.Contest
+	link, filled, candidates, err := s.applyFrom(ctx, rec)
+	extra := tally.Problems(candidates)
+	switch tally.ErrorKind(err) {
+	case tally.Invalid, tally.Conflict: // the link refused: a problem of the definition
+		extra = tally.Problems(err)
+	default:
+		if err != nil {
+			return checkResult{}, err
+		}
+	}
+	committee, err := s.countingCommittee(ctx, rec.Congress)
+	if err != nil {
+		return checkResult{}, err
+	}
+	res := checkOf(contest, committee)
+	for _, p := range extra {
+		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
+	}
+	res.Valid = len(res.Problems) == 0
+	if link != nil {
+		res.From = &fromCheck{Contest: link.Round.Contest.ID, Kind: link.Round.Contest.Kind, Elected: len(link.Elected), ConvenedDefault: filled}
+	}
+	if link != nil || contest.From == "" { // a refused link is a problem already
+		res.Warnings = append(res.Warnings, fromWarnings(contest, link)...)
+	}
+	return res, nil
+}
 
 func checkOf(contest *tally.Contest, committee []tally.CommitteeMember) checkResult {
 	res := checkResult{Seats: contest.Seats, Candidates: len(contest.Candidates), Problems: []problem{},
-		Warnings: contest.ListWarnings(committee)}
+		Warnings: append([]tally.Warning{}, contest.ListWarnings(committee)...)}
 	electorateOK := true
 	for _, p := range tally.Problems(contest.Validate()) {
 		res.Problems = append(res.Problems, problem{Field: p.Field, Message: p.Message})
@@ -136,7 +181,7 @@ func formulaOf(e tally.Electorate, d int) string {
 // Choices offered by the setup forms, in the order the forms list them.
 var (
 	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
-		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
+		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindInspectionViceChair, tally.KindDelegates,
 		tally.KindAlternates, tally.KindOther}
 	setupRoles = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
 )
@@ -144,6 +189,7 @@ var (
 type congressPageData struct {
 	Congress *tally.CongressRecord // nil on /congresses/new
 	Contests []*tally.Record       // the congress's rounds, in the order made
+	Plan     *meetingPlan          // the order of its elections and the next step (api/meeting.go)
 	Roles    []tally.CommitteeRole
 	// Hands are the congress's votes and D (nil on /congresses/new:
 	// votes are recorded on a congress once it exists).
@@ -177,6 +223,9 @@ func (s *Server) congressPageData(ctx context.Context, l web.Lang, rec *tally.Co
 		return nil, err
 	}
 	if d.Contests, err = s.contestsOf(ctx, rec.ID); err != nil {
+		return nil, err
+	}
+	if d.Plan, err = s.plan(ctx, rec, d.Contests); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -229,6 +278,13 @@ func (s *Server) contestNewPage(c *fiber.Ctx) error {
 	def, err := tally.DraftContest([]byte(`{}`))
 	if err != nil {
 		return err
+	}
+	// ?kind=&from= (the congress page's next step): a contest elected
+	// from the body just elected, its candidates and D from that result.
+	if from := c.Query("from"); from != "" && d.Congress != nil {
+		if err := s.prefillFrom(ctx, def, d.Congress.ID, c.Query("kind"), from); err != nil {
+			return err
+		}
 	}
 	d.Defaults = def
 	return s.render(c, fiber.StatusOK, "contest-new", s.page(c, "setup.contest.new", d))

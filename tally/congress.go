@@ -98,6 +98,9 @@ func (c *CongressRecord) Normalize() {
 	for i := range c.Votes {
 		c.Votes[i].Normalize()
 	}
+	for i := range c.Appointments {
+		c.Appointments[i].Normalize() // meeting.go
+	}
 }
 
 // Validate checks a congress record and returns all its problems joined,
@@ -185,6 +188,9 @@ func (c *CongressRecord) Validate() error {
 				p.add(field+".present", "%s", Problems(err)[0].Message)
 			}
 		}
+	}
+	for _, e := range Problems(ValidateAppointments(c.Appointments)) { // meeting.go
+		p.add(e.Field, "%s", e.Message)
 	}
 	return p.err()
 }

@@ -41,7 +41,7 @@ const (
 )
 
 var contestKinds = []ContestKind{KindCommittee, KindStandingCommittee, KindSecretary, KindDeputySecretary,
-	KindInspectionCommittee, KindInspectionChair, KindDelegates, KindAlternates, KindOther}
+	KindInspectionCommittee, KindInspectionChair, KindInspectionViceChair, KindDelegates, KindAlternates, KindOther}
 
 // hasSurplusRule reports whether 190-QĐ/TW Điều 14 requires a list longer
 // than the seats: only the committee and its standing committee.

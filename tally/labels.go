@@ -229,6 +229,8 @@ func (k ContestKind) Vietnamese() string {
 		return "Ủy ban Kiểm tra"
 	case KindInspectionChair:
 		return "Chủ nhiệm Ủy ban Kiểm tra"
+	case KindInspectionViceChair:
+		return "Phó Chủ nhiệm Ủy ban Kiểm tra"
 	case KindDelegates:
 		return "Đại biểu dự đại hội cấp trên"
 	case KindAlternates:
@@ -250,6 +252,8 @@ func (o ElectionOutcome) Vietnamese() string {
 		return "Bầu không đủ số lượng"
 	case OutcomePending:
 		return "Chưa xác nhận xong"
+	case OutcomeAppointed:
+		return "Chỉ định"
 	}
 	return string(o)
 }

@@ -88,9 +88,12 @@ const (
 	// OutcomePending: a round is not certified yet, or a round the others
 	// link to is not here (not yet imported): the outcome is not final.
 	OutcomePending ElectionOutcome = "pending"
+	// OutcomeAppointed: the office was filled by the higher committee's
+	// appointment (chỉ định, CongressRecord.Appointments), without a ballot.
+	OutcomeAppointed ElectionOutcome = "appointed"
 )
 
-var outcomes = []ElectionOutcome{OutcomeFilledFirstRound, OutcomeFilledLaterRound, OutcomeFellShort, OutcomePending}
+var outcomes = []ElectionOutcome{OutcomeFilledFirstRound, OutcomeFilledLaterRound, OutcomeFellShort, OutcomePending, OutcomeAppointed}
 
 // RollupElection is one election of a congress: its rounds, linked by
 // Previous and Next (round 1, re-votes, further rounds).
@@ -106,9 +109,22 @@ type RollupElection struct {
 	Unfilled int             `json:"unfilled"`
 	Outcome  ElectionOutcome `json:"outcome"`
 	// Missing names rounds the others link to that are not here.
-	Missing []string       `json:"missing,omitempty"`
-	Rounds  []RollupLine   `json:"rounds"`
-	People  []RollupPerson `json:"elected_people"`
+	Missing []string     `json:"missing,omitempty"`
+	Rounds  []RollupLine `json:"rounds"`
+	// People are those elected by certified rounds or, for an appointment,
+	// those appointed.
+	People []RollupPerson `json:"elected_people"`
+	// Appointed: the line is an appointment (chỉ định), not an election:
+	// no rounds, Outcome "appointed", Seats the people appointed, Elected 0.
+	// Appointment is the record; Fills the seats it fills of the election
+	// its After names when that one fell short (same congress and kind),
+	// which are then not vacant in the totals.
+	Appointed   bool         `json:"appointed"`
+	Appointment *Appointment `json:"appointment,omitempty"`
+	Fills       int          `json:"fills,omitempty"`
+	// AppointedBy names the appointment that followed this election (its
+	// After), e.g. a branch secretary after three failed rounds.
+	AppointedBy string `json:"appointed_by,omitempty"`
 }
 
 // RollupLine is one round of an election, with the source of its figures.
@@ -144,6 +160,9 @@ type RollupPerson struct {
 	Contest string `json:"contest"`
 	Round   int    `json:"round"`
 	Head    string `json:"head"`
+	// Appointment is the id of the appointment, for a person appointed
+	// (then Contest, Round and Head are empty).
+	Appointment string `json:"appointment,omitempty"`
 }
 
 // KindTotals are the figures of one kind of election over the tree.
@@ -155,8 +174,13 @@ type KindTotals struct {
 	FilledLaterRound int `json:"filled_later_round"`
 	FellShort        int `json:"fell_short"`
 	Pending          int `json:"pending"`
-	Seats            int `json:"seats"`
-	Elected          int `json:"elected"`
+	// Appointed counts offices filled by appointment (outcome appointed);
+	// AppointedPeople the people appointed. Seats = Elected + Vacant +
+	// Undecided + AppointedPeople.
+	Appointed       int `json:"appointed"`
+	AppointedPeople int `json:"appointed_people"`
+	Seats           int `json:"seats"`
+	Elected         int `json:"elected"`
 	// Vacant: seats left by elections that fell short; Undecided: seats not
 	// yet filled by certified rounds of pending elections.
 	Vacant    int `json:"vacant"`
@@ -358,8 +382,10 @@ func rollupCongress(cg *CongressRecord, depth int, rounds []RollupRound, elected
 		}
 		rc.Elections = append(rc.Elections, e)
 	}
+	rc.Elections = append(rc.Elections, rollupAppointments(cg, rc.Elections, elected)...)
 	slices.SortStableFunc(rc.Elections, func(a, b RollupElection) int {
-		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), strings.Compare(a.ID, b.ID))
+		// Within a kind, appointments after the elections they follow.
+		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]), cmp.Compare(b2i(a.Appointed), b2i(b.Appointed)), strings.Compare(a.ID, b.ID))
 	})
 	return rc, nil
 }
@@ -456,6 +482,13 @@ func (r *Rollup) total(elected map[ContestKind]*electedPeople) {
 			case OutcomePending:
 				t.Pending++
 				t.Undecided += e.Unfilled
+			case OutcomeAppointed:
+				t.Appointed++
+				t.AppointedPeople += len(e.People)
+				// The seats it fills of an election that fell short are
+				// that election's, already counted: no longer vacant.
+				t.Seats -= e.Fills
+				t.Vacant -= e.Fills
 			}
 			for _, l := range e.Rounds {
 				if l.Counted {
@@ -523,4 +556,60 @@ func (ep *electedPeople) policy() RollupPolicy {
 	}
 	p.AgeBands = slices.Clone(p.AgeBands)
 	return p
+}
+
+// rollupAppointments are a congress's appointments as roll-up lines: each
+// an office filled without a ballot, its people in its kind's composition
+// (their ages at the appointment's date). One that follows an election
+// of its kind that fell short (After) fills that election's vacant seats.
+func rollupAppointments(cg *CongressRecord, elections []RollupElection, elected map[ContestKind]*electedPeople) []RollupElection {
+	var out []RollupElection
+	for _, a := range cg.Appointments {
+		e := RollupElection{ID: a.ID, Title: a.Title, Kind: a.Kind, Seats: len(a.People), Outcome: OutcomeAppointed,
+			Rounds: []RollupLine{}, People: []RollupPerson{}, Appointed: true, Appointment: &a}
+		if e.Title == "" {
+			e.Title = a.Kind.Vietnamese() + " (chỉ định)"
+		}
+		for _, p := range a.People {
+			e.People = append(e.People, RollupPerson{ID: p.ID, Name: p.Name, Appointment: a.ID})
+		}
+		for i := range elections {
+			prev := &elections[i]
+			if a.After == "" || prev.Appointed || !slices.ContainsFunc(prev.Rounds, func(l RollupLine) bool { return l.Contest == a.After }) {
+				continue
+			}
+			prev.AppointedBy = a.ID
+			if prev.Kind == a.Kind && prev.Outcome == OutcomeFellShort {
+				e.Fills = min(prev.Unfilled, len(a.People))
+			}
+		}
+		ep := elected[a.Kind]
+		if ep == nil {
+			ep = &electedPeople{}
+			elected[a.Kind] = ep
+		}
+		ep.addAppointed(&a)
+		out = append(out, e)
+	}
+	return out
+}
+
+// addAppointed takes the people of an appointment, aged at its date.
+func (ep *electedPeople) addAppointed(a *Appointment) {
+	ref, err := time.Parse(time.DateOnly, a.Date)
+	if err == nil {
+		ep.ages = true
+	} else {
+		ref = time.Time{}
+	}
+	for i := range a.People {
+		ep.people = append(ep.people, ElectedPerson{Candidate: &a.People[i], Reference: ref})
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -18,6 +18,10 @@ func init() {
 			"%s candidates are named “%s”: check it is not one person entered twice; the ballot paper prints their birth years."},
 		"warning.counting_member_on_list": {"Đồng chí %s vừa là thành viên Ban kiểm phiếu vừa có tên trong danh sách bầu cử; thành viên Ban kiểm phiếu phải là người không có tên trong danh sách bầu cử (Quy định 190-QĐ/TW, Điều 8.1).",
 			"%s is both on the counting committee and on the list; members of the counting committee must not be on the list (190-QĐ/TW Article 8.1)."},
+		"warning.from_kind": {"Liên kết \"bầu từ\" còn thiếu hoặc khác loại: Ban Thường vụ bầu từ Ban Chấp hành; Bí thư, Phó Bí thư từ Ban Thường vụ (hoặc Chi ủy); Chủ nhiệm, Phó Chủ nhiệm từ Ủy ban Kiểm tra.",
+			"The \"elected from\" link is missing or of another kind: the standing committee from the committee; the secretary and deputies from the standing committee (or branch committee); the inspection chair and vice-chairs from the inspection committee."},
+		"warning.standing_committee_small": {"Ban Chấp hành dưới 9 ủy viên: chỉ bầu Ban Thường vụ khi Ban Chấp hành có từ 9 ủy viên trở lên (Điều lệ Đảng, Điều 22.5).",
+			"The committee has fewer than 9 members: a standing committee is elected only where it has 9 or more (Party Charter, Article 22.5)."},
 	})
 }
 

@@ -52,19 +52,22 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 		rep.Summary = append(rep.Summary, fmt.Sprintf("%s: %s cuộc bầu; %s bầu đủ (%s ngay lần 1, %s sau khi bầu lại), %s bầu không đủ, %s chưa xác nhận xong.",
 			t.Kind.Vietnamese(), tally.FormatCount(t.Elections), tally.FormatCount(t.FilledFirstRound+t.FilledLaterRound),
 			tally.FormatCount(t.FilledFirstRound), tally.FormatCount(t.FilledLaterRound), tally.FormatCount(t.FellShort), tally.FormatCount(t.Pending)))
+		if t.Appointed > 0 {
+			rep.Summary[len(rep.Summary)-1] += fmt.Sprintf(" Chỉ định (không bầu): %s, %s người.", tally.FormatCount(t.Appointed), tally.FormatCount(t.AppointedPeople))
+		}
 	}
 
 	rep.Totals = MinutesTable{Heading: "I. TỔNG HỢP THEO CUỘC BẦU", Columns: []MinutesColumn{
 		{Title: "Cuộc bầu", Align: "L", Width: 33}, {Title: "Số cuộc", Align: "R", Width: 13},
 		{Title: "Đủ lần 1", Align: "R", Width: 14}, {Title: "Đủ sau bầu lại", Align: "R", Width: 17},
 		{Title: "Không đủ", Align: "R", Width: 15}, {Title: "Chưa xác nhận", Align: "R", Width: 17},
-		{Title: "Cần bầu", Align: "R", Width: 14}, {Title: "Trúng cử", Align: "R", Width: 14},
+		{Title: "Chỉ định", Align: "R", Width: 15}, {Title: "Cần bầu", Align: "R", Width: 14}, {Title: "Trúng cử", Align: "R", Width: 14},
 		{Title: "Thiếu", Align: "R", Width: 12}, {Title: "Chưa rõ", Align: "R", Width: 16},
 	}}
 	for _, t := range r.Totals {
 		rep.Totals.Rows = append(rep.Totals.Rows, MinutesRow{Cells: []string{t.Kind.Vietnamese(),
 			tally.FormatCount(t.Elections), tally.FormatCount(t.FilledFirstRound), tally.FormatCount(t.FilledLaterRound),
-			tally.FormatCount(t.FellShort), tally.FormatCount(t.Pending), tally.FormatCount(t.Seats),
+			tally.FormatCount(t.FellShort), tally.FormatCount(t.Pending), tally.FormatCount(t.Appointed), tally.FormatCount(t.Seats),
 			tally.FormatCount(t.Elected), tally.FormatCount(t.Vacant), tally.FormatCount(t.Undecided)}})
 	}
 
@@ -81,6 +84,10 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 		rep.Elections.Rows = append(rep.Elections.Rows, MinutesRow{Strong: true,
 			Cells: []string{indent + cg.Name, "", "", "", "", "", "", ""}})
 		for _, e := range cg.Elections {
+			if a := e.Appointment; e.Appointed && a != nil {
+				rep.Elections.Rows = append(rep.Elections.Rows, MinutesRow{Cells: []string{indent + "  " + e.Title + " (" + a.ID + ")", "—",
+					AppointedText(a), tally.FormatCount(e.Seats), "—", "—", e.Outcome.Vietnamese(), ""}})
+			}
 			for i, l := range e.Rounds {
 				state := l.State.Vietnamese()
 				if l.Imported {
@@ -95,6 +102,9 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 				}
 				if i == len(e.Rounds)-1 {
 					cells[6] = e.Outcome.Vietnamese()
+					if e.AppointedBy != "" {
+						cells[6] += "; sau đó chỉ định (" + e.AppointedBy + ")"
+					}
 				}
 				rep.Elections.Rows = append(rep.Elections.Rows, MinutesRow{Cells: cells})
 			}
@@ -133,6 +143,19 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 		rep.Footer += " — số liệu đến " + minutesDate(rep.Date)
 	}
 	return rep
+}
+
+// AppointedText is an appointment's state cell (PDF, XLSX): who appointed, by which
+// decision, when.
+func AppointedText(a *tally.Appointment) string {
+	s := "Chỉ định: " + a.Authority
+	if a.Decision != "" {
+		s += ", " + a.Decision
+	}
+	if a.Date != "" {
+		s += " (" + a.Date + ")"
+	}
+	return s
 }
 
 func shortHash(h string) string {

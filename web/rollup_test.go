@@ -10,7 +10,7 @@ import (
 // its text in both languages, and the Vietnamese one is tally's wording.
 func TestRollupMessagesDefined(t *testing.T) {
 	for _, k := range []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
-		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindDelegates,
+		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindInspectionViceChair, tally.KindDelegates,
 		tally.KindAlternates, tally.KindOther} {
 		m, ok := messages["rollup.kind."+string(k)]
 		if !ok || m[0] != k.Vietnamese() {
@@ -18,7 +18,7 @@ func TestRollupMessagesDefined(t *testing.T) {
 		}
 	}
 	for _, o := range []tally.ElectionOutcome{tally.OutcomeFilledFirstRound, tally.OutcomeFilledLaterRound,
-		tally.OutcomeFellShort, tally.OutcomePending} {
+		tally.OutcomeFellShort, tally.OutcomePending, tally.OutcomeAppointed} {
 		if _, ok := messages["rollup.outcome."+string(o)]; !ok {
 			t.Errorf("rollup.outcome.%s is not defined", o)
 		}

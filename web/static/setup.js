@@ -40,11 +40,23 @@
     }
   }
 
+  // The first meeting's refusals (api/meeting.go) in the page's language:
+  // a link that cannot be followed beside the "elected from" note, a name
+  // not among those elected beside that row's name; the API's English
+  // after each.
+  function said(problems) {
+    return (problems || []).map(p => {
+      if (p.field === "from") return { field: p.field, message: t("from_refused") + " (" + p.message + ")" };
+      if (/^candidates\[\d+\]$/.test(p.field || "")) return { field: p.field + ".name", message: t("not_among_elected") + " (" + p.message + ")" };
+      return p;
+    });
+  }
+
   function problemsOf(body) {
     if (!body || !body.error) return [];
     const e = body.error;
-    if (e.problems && e.problems.length) return e.problems;
-    return [{ field: e.field || "", message: e.message }];
+    if (e.problems && e.problems.length) return said(e.problems);
+    return said([{ field: e.field || "", message: e.message }]);
   }
 
   function wireRows(addButton, tbody, template, onChange) {
@@ -170,6 +182,9 @@
         // it was before the field existed.
         ...(val("entry") && val("entry") !== "single" ? { entry: val("entry") } : {}),
         electorate: { congress, convened: intOrNull(val("electorate.convened")) ?? 0, exclusions },
+        // A contest elected from the body just elected (the congress
+        // page's next step): the server checks its candidates against it.
+        ...(val("from") ? { from: val("from") } : {}),
         percent: { places: intOrNull(val("percent.places")) ?? 2, rounding: val("percent.rounding") },
         composition: {
           young_under: intOrNull(val("composition.young_under")) ?? 40,
@@ -229,7 +244,8 @@
       status.textContent = r.valid ? t("valid") : t("invalid");
       status.className = r.valid ? "notice" : "warn";
       checksBox.classList.toggle("valid", r.valid);
-      for (const p of r.problems) {
+      const problems = said(r.problems);
+      for (const p of problems) {
         const li = document.createElement("li");
         li.textContent = (p.field ? p.field + ": " : "") + p.message;
         list.appendChild(li);
@@ -304,10 +320,34 @@
       contestForm.querySelector('[name="percent.places"]').value = defaults.percent.places;
       contestForm.querySelector('[name="percent.rounding"]').value = defaults.percent.rounding;
     }
-    addCandidate(null);
+    // A pre-filled form (?kind=&from=: the congress page's next step)
+    // starts from the server's definition: those elected, D = their number.
+    for (const k of ["title", "kind", "seats", "ballot"]) {
+      if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
+    }
+    if (defaults.electorate && defaults.electorate.convened) {
+      contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
+      contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
+    }
+    if (defaults.candidates && defaults.candidates.length) {
+      for (const c of defaults.candidates) addCandidate(c);
+    } else {
+      addCandidate(null);
+    }
     renumber();
     showType();
+    if (defaults.from) scheduleCheck();
   }
+
+  // --- appointments on the congress page -------------------------------------
+
+  document.querySelectorAll(".delete-appointment").forEach(b => b.addEventListener("click", async () => {
+    if (!confirm(b.dataset.confirm)) return;
+    const congress = document.getElementById("congress-form").dataset.id;
+    const res = await kp.api("DELETE", "/api/v1/congresses/" + encodeURIComponent(congress) + "/appointments/" + encodeURIComponent(b.dataset.id));
+    if (!res.ok) { alert(kp.errorText(res.body) || res.status); return; }
+    location.reload();
+  }));
 
   // --- a round's control page -------------------------------------------------
 
