@@ -93,6 +93,7 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 	}
 	return c.JSON(res)
 }
+
 // checkLinked is checkOf with the contest's link (from): the linked
 // election's figures, D's default filled as create fills it, a refused link
 // and the candidates not among those elected as problems, and the

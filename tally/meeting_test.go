@@ -254,7 +254,7 @@ func TestRollupAppointmentWithoutElection(t *testing.T) {
 // election it draws on (its "from"): its candidates must be among those
 // elected there (by the expected result), and its D the number elected.
 var exampleFrom = []struct{ contest, from string }{
-	{"ex13-first-meeting-standing", "ex13-first-meeting-committee"},
+	{"ex17-first-meeting-standing", "ex17-first-meeting-committee"},
 }
 
 func TestExamplesFrom(t *testing.T) {

@@ -28,8 +28,8 @@ func init() {
 		"meeting.appointment.delete":    {"Xóa", "Delete"},
 		"meeting.appointment.confirm":   {"Xóa chỉ định này?", "Delete this appointment?"},
 
-		"setup.contest.from":                        {"Bầu từ kết quả của %s: danh sách chỉ gồm những người đã trúng cử ở đó; D mặc định là số người trúng cử.", "Elected from the result of %s: the list holds only those elected there; D defaults to the number elected."},
-		"setup.round.from":                          {"Bầu từ kết quả của", "Elected from the result of"},
+		"setup.contest.from": {"Bầu từ kết quả của %s: danh sách chỉ gồm những người đã trúng cử ở đó; D mặc định là số người trúng cử.", "Elected from the result of %s: the list holds only those elected there; D defaults to the number elected."},
+		"setup.round.from":   {"Bầu từ kết quả của", "Elected from the result of"},
 
 		"meeting.refused.kind":       {"Không có loại cuộc bầu %q.", "There is no contest kind %q."},
 		"meeting.refused.from":       {"Không bầu từ kết quả của %s được: cuộc bầu đó phải thuộc cùng đại hội và đã kết thúc kiểm phiếu.", "Cannot elect from the result of %s: that election must be of the same congress and closed."},

@@ -70,10 +70,10 @@ var specs = []spec{
 	// of 9 from 11 (D = 30 − 2 = 28; 27 ballots, 1 with a name written in),
 	// then the committee's first meeting elects 3 of its members to the
 	// standing committee, D = the 9 elected, 9 ballots.
-	{dir: "ex13-first-meeting-committee", valid: 26,
+	{dir: "ex17-first-meeting-committee", valid: 26,
 		votes:   map[string]int{"A": 25, "B": 24, "C": 23, "D": 22, "G": 21, "H": 20, "K": 19, "L": 18, "M": 16, "N": 12, "P": 9},
 		invalid: []raw{writeIn}},
-	{dir: "ex13-first-meeting-standing", valid: 9,
+	{dir: "ex17-first-meeting-standing", valid: 9,
 		votes: map[string]int{"A": 8, "B": 7, "C": 6, "G": 3}},
 	// Ex 6: 15 ballots, all valid; one both/none row per person.
 	{dir: "ex06-inspection-committee", valid: 15,
