@@ -41,7 +41,8 @@ const (
 )
 
 var contestKinds = []ContestKind{KindCommittee, KindStandingCommittee, KindSecretary, KindDeputySecretary,
-	KindInspectionCommittee, KindInspectionChair, KindDelegates, KindAlternates, KindOther}
+	KindInspectionCommittee, KindInspectionChair, KindDelegates, KindAlternates, KindOther,
+	KindOpinion, KindIntroduction}
 
 // hasSurplusRule reports whether 190-QĐ/TW Điều 14 requires a list longer
 // than the seats: only the committee and its standing committee.
@@ -351,6 +352,7 @@ func (c *Contest) Validate() error {
 	ref, hasRef := c.validateComposition(&p)
 	c.validateCandidates(&p, ref, hasRef)
 	c.validateList(&p)
+	c.validateBallotKind(&p)
 	return p.err()
 }
 
@@ -407,9 +409,15 @@ func addCapped(a, b int) int {
 // Denominator is D, the number a candidate's votes must exceed half of: not
 // the valid ballots, not those present, but those convened less the
 // exclusions of the congress type (190-QĐ/TW Điều 30; domain-rules §5.2–5.4).
+//
+// An opinion ballot is the exception: its base is those present
+// (Electorate.Present; 190 Điều 14.3, "tổng số đại biểu … dự đại hội").
 func (c *Contest) Denominator() int {
 	e := c.Electorate
 	ex := e.Exclusions
+	if c.Kind == KindOpinion {
+		return e.Present
+	}
 	switch e.Congress {
 	case CongressMembers:
 		return e.Convened - ex.TemporaryElsewhere - ex.ExemptAbsent - ex.SuspendedOrDetained - ex.AbsentWithLeave
@@ -514,8 +522,11 @@ func (c *Contest) validateList(p *problems) {
 		if n > seats {
 			p.add("ballot", "an approve ballot (đồng ý / không đồng ý) is for a list without surplus; %d candidates for %d seats use \"strike\"", n, seats)
 		}
+	case StyleName:
+		// Checked with the kind (validateBallotKind): only an
+		// introduction ballot names people.
 	default:
-		p.add("ballot", `must be "strike" or "approve"; got %q`, c.Ballot)
+		p.add("ballot", `must be "strike", "approve" or "name"; got %q`, c.Ballot)
 	}
 	if c.Kind.hasSurplusRule() && c.Round == 1 {
 		surplus, limit := n-seats, SurplusLimit(seats)
