@@ -519,7 +519,8 @@ func (c *Contest) validateList(p *problems) {
 			p.add("ballot", "a strike ballot needs more candidates than seats (a list with a surplus); %d candidates for %d seats use \"approve\"", n, seats)
 		}
 	case StyleApprove:
-		if n > seats {
+		// An opinion ballot's seats are its nominees (validateBallotKind).
+		if n > seats && c.Kind != KindOpinion {
 			p.add("ballot", "an approve ballot (đồng ý / không đồng ý) is for a list without surplus; %d candidates for %d seats use \"strike\"", n, seats)
 		}
 	case StyleName:
