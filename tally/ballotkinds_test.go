@@ -332,3 +332,25 @@ func TestBallotKindValidation(t *testing.T) {
 		t.Error("an introduction tie is decided by the congress, not re-voted")
 	}
 }
+
+// Opinion and introduction ballots are not elections: the roll-up leaves
+// them out, even certified.
+func TestRollupLeavesOutBallotKinds(t *testing.T) {
+	rounds := []tally.RollupRound{rollupRound(t, "a", "bch", 1, 3, 3, tally.StateCertified, halfUp2)}
+	for _, k := range []tally.ContestKind{tally.KindOpinion, tally.KindIntroduction} {
+		rr := rollupRound(t, "a", string(k), 1, 3, 3, tally.StateCertified, halfUp2)
+		rr.Record.Contest.Kind = k
+		rounds = append(rounds, rr)
+	}
+	cg := &tally.CongressRecord{ID: "a", Organization: "Đảng bộ A", Name: "Đại hội", Term: "2025–2030"}
+	r, err := tally.ComputeRollup(tally.RollupInput{Organization: "Đảng bộ A", Term: "2025–2030", Congresses: []*tally.CongressRecord{cg}, Rounds: rounds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.Congresses[0].Elections); n != 1 || r.Congresses[0].Elections[0].ID != "bch" {
+		t.Errorf("elections %+v; want only bch", r.Congresses[0].Elections)
+	}
+	if len(r.Totals) != 1 || r.Totals[0].Kind != tally.KindCommittee || r.Totals[0].Elected != 3 {
+		t.Errorf("totals %+v; want the committee's alone", r.Totals)
+	}
+}
