@@ -275,7 +275,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		State:      rec.State,
 		Finished:   rec.Head != "" && (rec.State == tally.StateClosed || rec.State == tally.StateCertified),
 		Draft:      rec.State != tally.StateCertified,
-		Title:      minutesHeading,
+		Title:      minutesTitle(c.Kind),
 		Contest:    c.Title,
 		RoundText:  fmt.Sprintf("Lần %d", c.Round),
 		LegalBasis: minutesBasis,
@@ -309,7 +309,11 @@ func BuildMinutes(in MinutesInput) *Minutes {
 	m.Setup = minutesSetup(next("SỐ LƯỢNG BẦU, DANH SÁCH BẦU CỬ VÀ BAN KIỂM PHIẾU"), in, res)
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
-	m.Elected = minutesElected(next("NGƯỜI TRÚNG CỬ"), c, res, m.Finished)
+	if c.Kind.Elects() {
+		m.Elected = minutesElected(next(minutesOutcomeHeading(c.Kind)), c, res, m.Finished)
+	} else {
+		m.Elected = minutesListFormed(next(minutesOutcomeHeading(c.Kind)), c, res, m.Finished)
+	}
 	if res.Composition != nil {
 		p := minutesMakeup(next("CƠ CẤU NGƯỜI TRÚNG CỬ"), c, res.Composition)
 		m.Makeup = &p
@@ -446,8 +450,7 @@ func minutesCounting(heading string, in MinutesInput, res *tally.Result, finishe
 	if len(e.ExclusionLines()) > 0 {
 		d += " (" + formula + ")"
 	}
-	add(MinutesLine{Label: "Số để tính tỷ lệ bầu cử (D)", Value: d})
-	add(MinutesLine{Label: "Trúng cử phải được quá một nửa so với D", Value: "từ " + minutesCount(res.Threshold) + " phiếu trở lên"})
+	p.Lines = append(p.Lines, minutesBaseLines(c, res, d)...)
 	p.Lines = append(p.Lines, minutesEntryLines(c, in.Journal)...)
 
 	var warnings []MinutesLine
@@ -490,7 +493,7 @@ func minutesCounting(heading string, in MinutesInput, res *tally.Result, finishe
 	add(MinutesLine{Label: "Số phiếu không hợp lệ", Value: inv})
 	for _, r := range tally.Reasons() {
 		if n := b.InvalidByReason[r.String()]; n > 0 {
-			add(MinutesLine{Indent: 1, Label: r.Vietnamese(), Value: minutesCount(n)})
+			add(MinutesLine{Indent: 1, Label: c.Kind.ReasonVietnamese(r), Value: minutesCount(n)})
 		}
 	}
 
@@ -516,6 +519,9 @@ func minutesResults(heading string, c *tally.Contest, res *tally.Result) Minutes
 		Heading: heading,
 		Note:    fmt.Sprintf("Theo thứ tự trong danh sách bầu cử; tỷ lệ tính so với D = %s.", minutesCount(res.Denominator)),
 	}
+	if c.Kind == tally.KindOpinion {
+		t.Note = fmt.Sprintf("Theo thứ tự trong danh sách xin ý kiến; tỷ lệ tính so với số đại biểu có mặt = %s.", minutesCount(res.Denominator))
+	}
 	approve := c.Ballot == tally.StyleApprove
 	if approve {
 		t.Note += " Cột “Không rõ”: dòng đánh dấu cả hai ô hoặc không ô nào."
@@ -525,13 +531,16 @@ func minutesResults(heading string, c *tally.Contest, res *tally.Result) Minutes
 		t.Columns = []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 73}, {"Số phiếu", "R", 22},
 			{"Tỷ lệ so với D", "R", 28}, {"Kết quả", "L", 32}}
 	}
+	if c.Kind == tally.KindOpinion {
+		t.Columns[3].Title = "Tỷ lệ so với số có mặt"
+	}
 	for i, cr := range res.Candidates {
 		cells := []string{fmt.Sprint(i + 1), cr.Name, minutesCount(cr.Votes), cr.Text}
 		if approve {
 			cells = append(cells, minutesCount(minutesDeref(cr.Disagree)), minutesCount(minutesDeref(cr.Unmarked)))
 		}
-		cells = append(cells, cr.Status.Vietnamese())
-		t.Rows = append(t.Rows, MinutesRow{Cells: cells, Strong: cr.Status == tally.StatusElected})
+		cells = append(cells, c.Kind.StatusVietnamese(cr.Status))
+		t.Rows = append(t.Rows, MinutesRow{Cells: cells, Strong: minutesChosen(cr.Status)})
 	}
 	return t
 }

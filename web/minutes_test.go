@@ -250,6 +250,28 @@ func minutesCases(t testing.TB) []minutesCase {
 		Result:   r.result,
 		Notes:    tally.RoundNotes{Collected: minutesInt(len(b))},
 	}, r})
+
+	// An opinion ballot (Ex 10): the base is those present; 36 of 120 is
+	// not more than 30%, 37 is.
+	c, b = minutesExample(t, "ex10-opinion-30-percent")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"opinion-certified", MinutesInput{
+		Record:    r.record(tally.StateCertified, len(b)),
+		Result:    r.result,
+		Notes:     tally.RoundNotes{Present: minutesInt(120)},
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// An introduction ballot with a tie at the cut-off, and one without.
+	for name, dir := range map[string]string{"introduction-tie": "ex12b-introduction-tie-at-cutoff", "introduction-secretary": "ex12a-introduction-secretary"} {
+		c, b = minutesExample(t, dir)
+		r = countBallots(t, c, b)
+		cases = append(cases, minutesCase{name, MinutesInput{
+			Record:    r.record(tally.StateClosed, len(b)),
+			Result:    r.result,
+			VerifyURL: minutesVerifyBase + r.head,
+		}, r})
+	}
 	return cases
 }
 
@@ -638,7 +660,8 @@ func TestMinutesPDF(t *testing.T) {
 				t.Error("the PDF's text is not NFC")
 			}
 			musts := []string{"BIÊN BẢN KIỂM PHIẾU", "ĐẢNG CỘNG SẢN VIỆT NAM", tc.r.contest.Title,
-				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(tc.r.result.Denominator),
+				// The base of the percentages, as the kind names it.
+				minutesBaseLines(tc.r.contest, tc.r.result, "")[0].Label + ": " + tally.FormatCount(tc.r.result.Denominator),
 				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC THÀNH VIÊN"}
 			if h := tc.in.Record.Head; h != "" {
 				musts = append(musts, h)
