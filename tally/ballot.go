@@ -25,7 +25,7 @@ type Ballot struct {
 	// by candidate id, in any order (DESIGN §5.2 extension, issue 12).
 	Named   []string `json:"named,omitempty"`
 	Invalid Reason   `json:"invalid,omitempty"`
-	Note    string          `json:"note,omitempty"`
+	Note    string   `json:"note,omitempty"`
 }
 
 // Mark is what a voter did in one row of an approve ballot.
