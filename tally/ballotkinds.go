@@ -55,15 +55,15 @@ func (c *Contest) decideKind(d int, votes []int) Decision {
 	return Decide(c.Seats, d, votes)
 }
 
-// threshold is the result's threshold: the least number of đồng ý that
-// admits a nominee on an opinion ballot, else the least vote over half of D
-// (on an introduction ballot, for information only: the list is formed
-// from the top, not by a majority).
-func (c *Contest) threshold(d int) int {
+// Threshold is the result's threshold for this contest: the least number
+// of đồng ý that admits a nominee on an opinion ballot, else the least vote
+// over half of D (on an introduction ballot, for information only: the
+// list is formed from the top, not by a majority).
+func (c *Contest) Threshold() int {
 	if c.Kind == KindOpinion {
 		return OpinionThreshold(c.Electorate.Present)
 	}
-	return Threshold(d)
+	return Threshold(c.Denominator())
 }
 
 // DecideOpinion admits every nominee with 10·agree > 3·present, each on

@@ -207,7 +207,7 @@ func (t *Count) Result() *Result {
 		Round:       c.Round,
 		Seats:       c.Seats,
 		Denominator: d,
-		Threshold:   c.threshold(d),
+		Threshold:   c.Threshold(),
 		Ballots: BallotCounts{
 			Total:           t.total,
 			Valid:           t.valid,
