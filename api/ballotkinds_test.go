@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/kiemphieu/kiemphieu/api"
@@ -159,5 +161,44 @@ func TestOpinionAndIntroductionRefusals(t *testing.T) {
 	decode(t, r, &res)
 	if res.Denominator != 25 || res.Threshold != 8 {
 		t.Errorf("opinion result D %d threshold %d; want 25 and 8 (10·8 > 3·25)", res.Denominator, res.Threshold)
+	}
+}
+
+// The papers of the two kinds: their titles, instructions and boxes.
+func TestBallotPaperOpinionAndIntroduction(t *testing.T) {
+	h := newHarness(t)
+	h.createContest(opinionDef("yk"))
+	h.createContest(introductionDef("gt"))
+	tests := []struct {
+		id    string
+		want  []string
+		not   []string
+		boxes int // boxes per row
+	}{
+		{"yk", []string{"PHIẾU XIN Ý KIẾN", "Số người được xin ý kiến: 2 đồng chí", "đồng ý đưa người nào vào danh sách bầu cử", "Đồng ý", "Không đồng ý"},
+			[]string{"PHIẾU BẦU CỬ", "Số lượng cần bầu", "Đồng chí đồng ý bầu người nào"}, 2},
+		{"gt", []string{"PHIẾU GIỚI THIỆU", "Số người giới thiệu: không quá 1 đồng chí", "ô «Giới thiệu»", "Nguyễn Văn An", "Lê Văn Cường"},
+			[]string{"PHIẾU BẦU CỬ", "gạch", "Đồng ý"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			r := h.in(t).page("GET", "/contests/"+tc.id+"/ballot-paper", nil, asAdmin)
+			mustStatus(t, r, http.StatusOK)
+			got := text(r.body)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("the paper lacks %q:\n%s", w, got)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(got, n) {
+					t.Errorf("the paper shows %q:\n%s", n, got)
+				}
+			}
+			row := regexp.MustCompile(`(?s)<tbody><tr>(.*?)</tr>`).FindSubmatch(r.body)
+			if row == nil || strings.Count(string(row[1]), `class="box"`) != tc.boxes {
+				t.Errorf("first row %q: want %d boxes", row, tc.boxes)
+			}
+		})
 	}
 }

@@ -17,6 +17,21 @@ type ballotPaperData struct {
 	// the round belongs to no congress record.
 	Superior, Organization, Congress string
 	Approve                          bool // đồng ý / không đồng ý columns; else names to strike
+	// Named: an introduction ballot, a box "Giới thiệu" per name; Opinion:
+	// the approve paper of an opinion ballot (xin ý kiến).
+	Named, Opinion bool
+	Heading        string // PHIẾU BẦU CỬ, PHIẾU XIN Ý KIẾN, PHIẾU GIỚI THIỆU
+}
+
+// ballotPaperHeading is the title printed on a kind's paper.
+func ballotPaperHeading(k tally.ContestKind) string {
+	switch k {
+	case tally.KindOpinion:
+		return "PHIẾU XIN Ý KIẾN"
+	case tally.KindIntroduction:
+		return "PHIẾU GIỚI THIỆU"
+	}
+	return "PHIẾU BẦU CỬ"
 }
 
 // ballotPaperPage: /contests/:id/ballot-paper, an A4 print view of the
@@ -30,7 +45,9 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := ballotPaperData{Contest: rec.Contest, Approve: rec.Contest.Ballot == tally.StyleApprove}
+	cc := rec.Contest
+	d := ballotPaperData{Contest: cc, Approve: cc.Ballot == tally.StyleApprove, Named: cc.Ballot == tally.StyleName,
+		Opinion: cc.Kind == tally.KindOpinion, Heading: ballotPaperHeading(cc.Kind)}
 	if rec.Congress != "" {
 		cg, err := s.congress(ctx, rec.Congress)
 		switch {
