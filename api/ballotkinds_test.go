@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/kiemphieu/kiemphieu/api"
 )
 
@@ -50,6 +52,55 @@ func TestOpinionAndIntroductionExamples(t *testing.T) {
 					delete(got, "rank_ties") // helper A's field, not in these files yet
 					if !reflect.DeepEqual(got, want) {
 						t.Errorf("result of %s:\n%s\nwant %s", dir, r.body, readExample(t, path, "result.json"))
+					}
+					// The export and the minutes say what the kind decided.
+					words := map[string][]string{
+						"ex10-opinion-30-percent":          {"Tỷ lệ so với số có mặt", "Không đưa vào danh sách", "37,\"30,83%\",Được đưa vào danh sách"},
+						"ex12a-introduction-secretary":     {"4,\"44,44%\",Được giới thiệu", "Không được giới thiệu"},
+						"ex12b-introduction-tie-at-cutoff": {"Bằng phiếu ở vị trí cuối: đại hội (người chủ trì) quyết định"},
+					}[dir]
+					csv := c.do("GET", "/contests/"+id+"/export.csv", nil, asAdmin)
+					mustStatus(t, csv, http.StatusOK)
+					flat := strings.Join(strings.Fields(strings.ReplaceAll(string(csv.body), "\r\n", " ")), " ")
+					for _, w := range words {
+						if !strings.Contains(flat, w) {
+							t.Errorf("export.csv of %s lacks %q:\n%s", dir, w, csv.body)
+						}
+					}
+					if strings.Contains(flat, "Trúng cử") {
+						t.Errorf("export.csv of %s says Trúng cử:\n%s", dir, csv.body)
+					}
+					// The workbook's summary names the base and those chosen as the kind does.
+					x := c.do("GET", "/contests/"+id+"/export.xlsx", nil, asAdmin)
+					mustStatus(t, x, http.StatusOK)
+					f, err := excelize.OpenReader(bytes.NewReader(x.body))
+					if err != nil {
+						t.Fatal(err)
+					}
+					summary, _ := f.GetRows("Tổng hợp")
+					f.Close()
+					labels := map[string]string{}
+					for _, row := range summary {
+						if len(row) == 2 {
+							labels[row[0]] = row[1]
+						}
+					}
+					wantRows := map[string]map[string]string{
+						"ex10-opinion-30-percent": {"Số đại biểu có mặt (cơ sở tính tỷ lệ)": "120",
+							"Được đưa vào danh sách khi trên 30% số có mặt đồng ý, từ (phiếu)": "37", "Được đưa vào danh sách 1": "Lê Minh Khánh"},
+						"ex12a-introduction-secretary": {"Số để tính tỷ lệ (D)": "9", "Được giới thiệu 1": "Nguyễn Văn An",
+							"Danh sách giới thiệu: số người có số phiếu cao nhất": "1"},
+						"ex12b-introduction-tie-at-cutoff": {"Bằng phiếu ở vị trí cuối, đại hội quyết định": "Trần Thị Bình, Lê Văn Cường", "Số chỗ còn lại": "1"},
+					}[dir]
+					for k, v := range wantRows {
+						if labels[k] != v {
+							t.Errorf("summary %q = %q, want %q (%v)", k, labels[k], v, summary)
+						}
+					}
+					minutes := c.do("GET", "/contests/"+id+"/minutes", nil, asAdmin, withHeader("Accept", "text/html"))
+					mustStatus(t, minutes, http.StatusOK)
+					if title := map[bool]string{true: "BIÊN BẢN KIỂM PHIẾU XIN Ý KIẾN", false: "BIÊN BẢN KIỂM PHIẾU GIỚI THIỆU"}[def["kind"] == "opinion"]; !strings.Contains(string(minutes.body), title) {
+						t.Errorf("the minutes of %s lack %q", dir, title)
 					}
 					// Neither kind has a next round.
 					mustError(t, c.do("POST", "/api/v1/contests/"+id+"/next", map[string]any{}, asAdmin), http.StatusConflict, "")

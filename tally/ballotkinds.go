@@ -188,3 +188,70 @@ func (k ContestKind) ReasonVietnamese(r Reason) string {
 	}
 	return r.Vietnamese()
 }
+
+// CountTitle is the heading of a round's counting minutes and of the CLI's
+// text table: biên bản kiểm phiếu, of an election, an opinion ballot or an
+// introduction ballot.
+func (k ContestKind) CountTitle() string {
+	switch k {
+	case KindOpinion:
+		return "BIÊN BẢN KIỂM PHIẾU XIN Ý KIẾN"
+	case KindIntroduction:
+		return "BIÊN BẢN KIỂM PHIẾU GIỚI THIỆU"
+	}
+	return "BIÊN BẢN KIỂM PHIẾU"
+}
+
+// PercentColumn heads the column of percentages: of D, or of those present
+// on an opinion ballot.
+func (k ContestKind) PercentColumn() string {
+	if k == KindOpinion {
+		return "Tỷ lệ so với số có mặt"
+	}
+	return "Tỷ lệ so với D"
+}
+
+// OutcomeHeading names the part of the minutes (and of the CLI's text)
+// listing those a round's Result.Elected lists.
+func (k ContestKind) OutcomeHeading() string {
+	switch k {
+	case KindOpinion:
+		return "NGƯỜI ĐƯỢC ĐƯA VÀO DANH SÁCH BẦU CỬ"
+	case KindIntroduction:
+		return "NGƯỜI ĐƯỢC GIỚI THIỆU"
+	}
+	return "NGƯỜI TRÚNG CỬ"
+}
+
+// ChosenVietnamese names those a round's Result.Elected lists: elected
+// (trúng cử), admitted to the list, or introduced.
+func (k ContestKind) ChosenVietnamese() string {
+	switch k {
+	case KindOpinion:
+		return "Được đưa vào danh sách"
+	case KindIntroduction:
+		return "Được giới thiệu"
+	}
+	return "Trúng cử"
+}
+
+// BaseLine is a labelled figure: the base of a round's percentages or the
+// mark to reach.
+type BaseLine struct {
+	Label string
+	Count int
+}
+
+// BaseVietnamese words the base of a round's percentages and the mark to
+// reach, as the CLI's text and the export's summary print them.
+func (k ContestKind) BaseVietnamese(r *Result) []BaseLine {
+	switch k {
+	case KindOpinion:
+		return []BaseLine{{"Số đại biểu có mặt (cơ sở tính tỷ lệ)", r.Denominator},
+			{"Được đưa vào danh sách khi trên 30% số có mặt đồng ý, từ (phiếu)", r.Threshold}}
+	case KindIntroduction:
+		return []BaseLine{{"Số để tính tỷ lệ (D)", r.Denominator},
+			{"Danh sách giới thiệu: số người có số phiếu cao nhất", r.Seats}}
+	}
+	return []BaseLine{{"Số để tính tỷ lệ (D)", r.Denominator}, {"Trúng cử từ (phiếu)", r.Threshold}}
+}

@@ -202,10 +202,9 @@ type MinutesVerification struct {
 
 // Fixed wording of the minutes.
 const (
-	minutesParty   = "ĐẢNG CỘNG SẢN VIỆT NAM"
-	minutesHeading = "BIÊN BẢN KIỂM PHIẾU"
-	minutesIssuer  = "BAN KIỂM PHIẾU"
-	minutesDraft   = "DỰ THẢO"
+	minutesParty  = "ĐẢNG CỘNG SẢN VIỆT NAM"
+	minutesIssuer = "BAN KIỂM PHIẾU"
+	minutesDraft  = "DỰ THẢO"
 )
 
 // minutesBasis is the legal basis of every counting: the Party Charter and
@@ -275,7 +274,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		State:      rec.State,
 		Finished:   rec.Head != "" && (rec.State == tally.StateClosed || rec.State == tally.StateCertified),
 		Draft:      rec.State != tally.StateCertified,
-		Title:      minutesTitle(c.Kind),
+		Title:      c.Kind.CountTitle(),
 		Contest:    c.Title,
 		RoundText:  fmt.Sprintf("Lần %d", c.Round),
 		LegalBasis: minutesBasis,
@@ -310,9 +309,9 @@ func BuildMinutes(in MinutesInput) *Minutes {
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
 	if c.Kind.Elects() {
-		m.Elected = minutesElected(next(minutesOutcomeHeading(c.Kind)), c, res, m.Finished)
+		m.Elected = minutesElected(next(c.Kind.OutcomeHeading()), c, res, m.Finished)
 	} else {
-		m.Elected = minutesListFormed(next(minutesOutcomeHeading(c.Kind)), c, res, m.Finished)
+		m.Elected = minutesListFormed(next(c.Kind.OutcomeHeading()), c, res, m.Finished)
 	}
 	if res.Composition != nil {
 		p := minutesMakeup(next("CƠ CẤU NGƯỜI TRÚNG CỬ"), c, res.Composition)
@@ -531,9 +530,7 @@ func minutesResults(heading string, c *tally.Contest, res *tally.Result) Minutes
 		t.Columns = []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 73}, {"Số phiếu", "R", 22},
 			{"Tỷ lệ so với D", "R", 28}, {"Kết quả", "L", 32}}
 	}
-	if c.Kind == tally.KindOpinion {
-		t.Columns[3].Title = "Tỷ lệ so với số có mặt"
-	}
+	t.Columns[3].Title = c.Kind.PercentColumn()
 	for i, cr := range res.Candidates {
 		cells := []string{fmt.Sprint(i + 1), cr.Name, minutesCount(cr.Votes), cr.Text}
 		if approve {

@@ -13,28 +13,6 @@ import (
 // more than 30% of those present; an introduction ballot (phiếu giới
 // thiệu, 04-HD/TW 2024 item 8) forms a list from the top.
 
-// minutesTitle is the heading of a round's minutes.
-func minutesTitle(k tally.ContestKind) string {
-	switch k {
-	case tally.KindOpinion:
-		return "BIÊN BẢN KIỂM PHIẾU XIN Ý KIẾN"
-	case tally.KindIntroduction:
-		return "BIÊN BẢN KIỂM PHIẾU GIỚI THIỆU"
-	}
-	return minutesHeading
-}
-
-// minutesOutcomeHeading names the part listing who the round decided for.
-func minutesOutcomeHeading(k tally.ContestKind) string {
-	switch k {
-	case tally.KindOpinion:
-		return "NGƯỜI ĐƯỢC ĐƯA VÀO DANH SÁCH BẦU CỬ"
-	case tally.KindIntroduction:
-		return "NGƯỜI ĐƯỢC GIỚI THIỆU"
-	}
-	return "NGƯỜI TRÚNG CỬ"
-}
-
 // minutesBaseLines are the lines of part II that give the base of the
 // percentages and the mark to reach, after those convened and exclusions.
 func minutesBaseLines(c *tally.Contest, res *tally.Result, d string) []MinutesLine {
@@ -73,12 +51,11 @@ func minutesListFormed(heading string, c *tally.Contest, res *tally.Result, fini
 	if !finished {
 		provisional = " (kết quả tạm thời)"
 	}
-	base := "Tỷ lệ so với D"
+	base := c.Kind.PercentColumn()
 	switch {
 	case c.Kind == tally.KindOpinion && len(res.Elected) == 0:
 		p.Intro = "Không có đồng chí nào được trên 30% số đại biểu có mặt đồng ý" + provisional + "."
 	case c.Kind == tally.KindOpinion:
-		base = "Tỷ lệ so với số có mặt"
 		p.Intro = fmt.Sprintf("Căn cứ kết quả kiểm phiếu, các đồng chí được trên 30%% số đại biểu có mặt (%s) đồng ý, "+
 			"xếp theo số phiếu đồng ý từ cao đến thấp, được đưa vào danh sách để đại hội xem xét, quyết định%s: %s/%s.",
 			minutesCount(res.Denominator), provisional, minutesCount(len(res.Elected)), minutesCount(len(res.Candidates)))
