@@ -253,3 +253,29 @@ func TestBallotPaperOpinionAndIntroduction(t *testing.T) {
 		})
 	}
 }
+
+// The desk and the screen hand the kind to their scripts, which word the
+// mark (giới thiệu, trên 30% số có mặt) by it.
+func TestDeskAndScreenDataBallotKinds(t *testing.T) {
+	h := newHarness(t)
+	h.openContest(introductionDef("gt"))
+	h.openContest(opinionDef("yk"))
+	for id, want := range map[string][2]string{"gt": {"introduction", "name"}, "yk": {"opinion", "approve"}} {
+		for _, page := range []struct{ path, block string }{{"/desk", "desk-data"}, {"/screen", "screen-data"}} {
+			r := h.page("GET", "/contests/"+id+page.path, nil, asAdmin)
+			mustStatus(t, r, http.StatusOK)
+			d := dataBlock(t, r, page.block)
+			if d["kind"] != want[0] || d["ballot"] != want[1] {
+				t.Errorf("%s%s: kind %v ballot %v, want %v", id, page.path, d["kind"], d["ballot"], want)
+			}
+			msgs := d["messages"].(map[string]any)
+			key := map[string]string{"/desk": "desk.named_mark", "/screen": "screen.threshold_opinion"}[page.path]
+			if msgs[key] == nil {
+				t.Errorf("%s%s: no message %s", id, page.path, key)
+			}
+		}
+	}
+	if r := h.page("GET", "/contests/gt/desk", nil, asAdmin); !strings.Contains(string(r.body), "Gõ số thứ tự những người được giới thiệu") {
+		t.Error("the introduction desk does not say how to key the names introduced")
+	}
+}
