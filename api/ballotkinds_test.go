@@ -3,18 +3,21 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kiemphieu/kiemphieu/api"
+	"github.com/kiemphieu/kiemphieu/tally"
 )
 
 // Opinion and introduction ballots through the API, on both stores: the
@@ -277,5 +280,39 @@ func TestDeskAndScreenDataBallotKinds(t *testing.T) {
 	}
 	if r := h.page("GET", "/contests/gt/desk", nil, asAdmin); !strings.Contains(string(r.body), "Gõ số thứ tự những người được giới thiệu") {
 		t.Error("the introduction desk does not say how to key the names introduced")
+	}
+}
+
+// Verified entry of introduction ballots: two desks naming the same people
+// in another order agree (the body is canonical, in ballot order); a desk
+// naming someone else disputes the paper.
+func TestVerifiedIntroduction(t *testing.T) {
+	h := newHarness(t)
+	h.createContest(with(introductionDef("gt"), "seats", 2, "entry", "double"))
+	mustStatus(t, h.do("PUT", "/api/v1/contests/gt/stacks/1", map[string]int{"ballots": 2}, asAdmin), http.StatusOK)
+	h.transition("gt", "open", nil)
+	keyings := "/api/v1/contests/gt/keyings"
+	desk1, desk2 := bearer(h.issueToken("counter", "bàn 1")), bearer(h.issueToken("counter", "bàn 2"))
+	status := func(r *response, want int) string {
+		t.Helper()
+		mustStatus(t, r, want)
+		var a struct {
+			Status string `json:"status"`
+		}
+		decode(t, r, &a)
+		return a.Status
+	}
+	status(h.do("POST", keyings, keyingBody("a", 1, 1, tally.Ballot{Named: []string{"c3", "c1"}}), desk1), http.StatusCreated)
+	if s := status(h.do("POST", keyings, keyingBody("b", 1, 1, tally.Ballot{Named: []string{"c1", "c3"}}), desk2), http.StatusCreated); s != "accepted" {
+		t.Errorf("the same names in another order: %s, want accepted", s)
+	}
+	status(h.do("POST", keyings, keyingBody("c", 1, 2, tally.Ballot{Named: []string{"c2"}}), desk1), http.StatusCreated)
+	if s := status(h.do("POST", keyings, keyingBody("d", 1, 2, tally.Ballot{Named: []string{}}), desk2), http.StatusCreated); s != "disputed" {
+		t.Errorf("c2 against nobody: %s, want disputed", s)
+	}
+	mustError(t, h.do("POST", keyings, keyingBody("e", 1, 2, tally.Ballot{Named: []string{"c9"}}), desk1), http.StatusBadRequest, "ballot.named[0]")
+	entries, err := h.store.Entries(context.Background(), "gt", 0, 0)
+	if err != nil || len(entries) != 1 || !slices.Equal(entries[0].Ballot.Named, []string{"c1", "c3"}) {
+		t.Fatalf("log %+v, %v; want the one agreed paper naming c1, c3 in ballot order", entries, err)
 	}
 }
