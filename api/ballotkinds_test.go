@@ -316,3 +316,41 @@ func TestVerifiedIntroduction(t *testing.T) {
 		t.Fatalf("log %+v, %v; want the one agreed paper naming c1, c3 in ballot order", entries, err)
 	}
 }
+
+// The setup form offers both kinds, the name ballot and the number
+// present; the check answers an opinion's base and mark; the draft's page
+// shows the number present.
+func TestSetupBallotKinds(t *testing.T) {
+	h := newHarness(t)
+	r := h.page("GET", "/contests/new", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	for _, want := range []string{`<option value="opinion">Phiếu xin ý kiến`, `<option value="introduction">Phiếu giới thiệu`,
+		`<option value="name">Ghi tên người được giới thiệu`, `name="electorate.present"`, "Số đại biểu có mặt (phiếu xin ý kiến"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("the contest form lacks %s", want)
+		}
+	}
+	r = h.do("POST", "/api/v1/contests/check", opinionDef("yk"), asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	var check struct {
+		Valid       bool    `json:"valid"`
+		Denominator *int    `json:"denominator"`
+		Threshold   *int    `json:"threshold"`
+		Formula     *string `json:"formula"`
+	}
+	decode(t, r, &check)
+	if !check.Valid || check.Denominator == nil || *check.Denominator != 25 || *check.Threshold != 8 || check.Formula != nil {
+		t.Errorf("check of an opinion ballot: %s; want valid, D 25 (those present), threshold 8, no formula", r.body)
+	}
+	r = h.do("POST", "/api/v1/contests/check", introductionDef("gt"), asAdmin)
+	decode(t, r, &check)
+	if !check.Valid || *check.Denominator != 5 || *check.Threshold != 3 {
+		t.Errorf("check of an introduction ballot: %s", r.body)
+	}
+	h.createContest(opinionDef("yk"))
+	r = h.page("GET", "/contests/yk/setup", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	if got := text(r.body); !strings.Contains(got, "Số đại biểu có mặt (phiếu xin ý kiến: cơ sở tính trên 30%) 25") {
+		t.Errorf("the draft's page does not show those present:\n%s", got)
+	}
+}
