@@ -173,7 +173,7 @@ func (s *Server) exportXLSX(c *fiber.Ctx) error {
 		return err
 	}
 	table := exportTable(snap.Result, cc.Kind, cc.Ballot == tally.StyleApprove)
-	table[0][4] = "Tỷ lệ so với D (%)"
+	table[0][4] = cc.Kind.PercentColumn() + " (%)"
 	for r, row := range table {
 		cells := make([]any, len(row))
 		for i, v := range row {

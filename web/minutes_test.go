@@ -429,9 +429,19 @@ func TestBuildMinutesContent(t *testing.T) {
 				t.Errorf("elected = %q, want %q (Result.elected)", elected, want)
 			}
 			text := minutesText(m)
+			c := tc.r.contest
+			// The base and the mark as the kind words them: D and over half
+			// for an election; those present and more than 30% for an
+			// opinion ballot; D and the list's length for an introduction.
+			base := minutesBaseLines(c, res, "")
+			mark := "từ " + tally.FormatCount(res.Threshold) + " phiếu"
+			if c.Kind == tally.KindIntroduction {
+				mark = tally.FormatCount(res.Seats) + " người có số phiếu giới thiệu cao nhất"
+			}
 			for _, s := range []string{
-				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(res.Denominator),
-				"từ " + tally.FormatCount(res.Threshold) + " phiếu trở lên",
+				base[0].Label + ": " + tally.FormatCount(res.Denominator),
+				base[1].Label + ": ",
+				mark,
 				"Số phiếu hợp lệ: " + tally.FormatCount(res.Ballots.Valid),
 				"Số phiếu không hợp lệ: " + tally.FormatCount(res.Ballots.Invalid),
 			} {
@@ -441,11 +451,11 @@ func TestBuildMinutesContent(t *testing.T) {
 			}
 			for reason, n := range res.Ballots.InvalidByReason {
 				r := minutesReason(t, reason)
-				if s := r.Vietnamese() + ": " + tally.FormatCount(n); !strings.Contains(text, s) {
+				if s := c.Kind.ReasonVietnamese(r) + ": " + tally.FormatCount(n); !strings.Contains(text, s) {
 					t.Errorf("minutes do not give the invalid reason %q", s)
 				}
 			}
-			for _, x := range tc.r.contest.Electorate.ExclusionLines() {
+			for _, x := range c.Electorate.ExclusionLines() {
 				if s := x.Vietnamese + ": " + tally.FormatCount(x.Count); !strings.Contains(text, s) {
 					t.Errorf("minutes do not state the exclusion %q", s)
 				}
