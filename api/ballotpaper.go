@@ -20,6 +20,21 @@ type ballotPaperData struct {
 	// Names are the names as printed, in ballot order: a name two
 	// candidates share carries each one's birth year (audit B14).
 	Names []string
+	// Named: an introduction ballot, a box "Giới thiệu" per name; Opinion:
+	// the approve paper of an opinion ballot (xin ý kiến).
+	Named, Opinion bool
+	Heading        string // PHIẾU BẦU CỬ, PHIẾU XIN Ý KIẾN, PHIẾU GIỚI THIỆU
+}
+
+// ballotPaperHeading is the title printed on a kind's paper.
+func ballotPaperHeading(k tally.ContestKind) string {
+	switch k {
+	case tally.KindOpinion:
+		return "PHIẾU XIN Ý KIẾN"
+	case tally.KindIntroduction:
+		return "PHIẾU GIỚI THIỆU"
+	}
+	return "PHIẾU BẦU CỬ"
 }
 
 // ballotNames are the contest's names as the paper prints them: with the
@@ -52,7 +67,9 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := ballotPaperData{Contest: rec.Contest, Approve: rec.Contest.Ballot == tally.StyleApprove, Names: ballotNames(rec.Contest)}
+	cc := rec.Contest
+	d := ballotPaperData{Contest: cc, Approve: cc.Ballot == tally.StyleApprove, Named: cc.Ballot == tally.StyleName,
+		Opinion: cc.Kind == tally.KindOpinion, Heading: ballotPaperHeading(cc.Kind), Names: ballotNames(cc)}
 	if rec.Congress != "" {
 		cg, err := s.congress(ctx, rec.Congress)
 		switch {

@@ -23,7 +23,8 @@ type deskData struct {
 	Contest string `json:"contest"`
 	Title   string `json:"title"`
 	Round   int    `json:"round"`
-	Ballot  string `json:"ballot"` // strike | approve
+	Ballot  string `json:"ballot"` // strike | approve | name
+	Kind    string `json:"kind"`   // opinion: each row its own question
 	Seats   int    `json:"seats"`
 	// Elects: the kind elects (tally.ContestKind.Elects), so a ballot of
 	// several names that agrees with nobody is invalid (no_vote).
@@ -48,7 +49,7 @@ func (s *Server) deskPage(c *fiber.Ctx) error {
 		return err
 	}
 	ct := rec.Contest
-	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Seats: ct.Seats,
+	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Kind: string(ct.Kind), Seats: ct.Seats,
 		Elects: ct.Kind.Elects(), State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks()}
 	for i, cand := range ct.Candidates {
 		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}

@@ -18,14 +18,14 @@ import (
 // candidates in ballot order with votes, % of D and the outcome. The
 // columns numericColumn names hold figures the service formats itself;
 // the others are text.
-func exportTable(res *tally.Result, approve bool) [][]string {
-	head := []string{"TT", "Mã", "Họ và tên", "Số phiếu", "Tỷ lệ so với D", "Kết quả"}
+func exportTable(res *tally.Result, kind tally.ContestKind, approve bool) [][]string {
+	head := []string{"TT", "Mã", "Họ và tên", "Số phiếu", kind.PercentColumn(), "Kết quả"}
 	if approve {
 		head = append(head, "Đồng ý", "Không đồng ý", "Không rõ")
 	}
 	rows := [][]string{head}
 	for i, cr := range res.Candidates {
-		row := []string{strconv.Itoa(i + 1), cr.ID, cr.Name, strconv.Itoa(cr.Votes), cr.Text, cr.Status.Vietnamese()}
+		row := []string{strconv.Itoa(i + 1), cr.ID, cr.Name, strconv.Itoa(cr.Votes), cr.Text, kind.StatusVietnamese(cr.Status)}
 		if approve {
 			row = append(row, strconv.Itoa(*cr.Agree), strconv.Itoa(*cr.Disagree), strconv.Itoa(*cr.Unmarked))
 		}
@@ -66,15 +66,18 @@ func exportSummary(c *tally.Contest, res *tally.Result) [][]string {
 		{"Cuộc bầu", c.Title},
 		{"Lần bỏ phiếu", strconv.Itoa(res.Round)},
 		{"Số lượng cần bầu", strconv.Itoa(res.Seats)},
-		{"Số để tính tỷ lệ (D)", strconv.Itoa(res.Denominator)},
-		{"Trúng cử từ (phiếu)", strconv.Itoa(res.Threshold)},
+	}
+	for _, l := range c.Kind.BaseVietnamese(res) {
+		rows = append(rows, []string{l.Label, strconv.Itoa(l.Count)})
+	}
+	rows = append(rows, [][]string{
 		{"Số phiếu thu vào", strconv.Itoa(res.Ballots.Total)},
 		{"Số phiếu hợp lệ", strconv.Itoa(res.Ballots.Valid)},
 		{"Số phiếu không hợp lệ", strconv.Itoa(res.Ballots.Invalid)},
-	}
+	}...)
 	for _, r := range tally.Reasons() {
 		if n := res.Ballots.InvalidByReason[r.String()]; n > 0 {
-			rows = append(rows, []string{"  " + r.Vietnamese(), strconv.Itoa(n)})
+			rows = append(rows, []string{"  " + c.Kind.ReasonVietnamese(r), strconv.Itoa(n)})
 		}
 	}
 	names := map[string]string{}
@@ -82,15 +85,20 @@ func exportSummary(c *tally.Contest, res *tally.Result) [][]string {
 		names[cr.ID] = cr.Name
 	}
 	for i, id := range res.Elected {
-		rows = append(rows, []string{fmt.Sprintf("Trúng cử %d", i+1), names[id]})
+		rows = append(rows, []string{fmt.Sprintf("%s %d", c.Kind.ChosenVietnamese(), i+1), names[id]})
 	}
 	if len(res.Tied) > 0 {
 		tied := make([]string, len(res.Tied))
 		for i, id := range res.Tied {
 			tied[i] = names[id]
 		}
-		rows = append(rows, []string{"Bằng phiếu, bầu lại", strings.Join(tied, ", ")},
-			[]string{"Số chỗ bầu lại", strconv.Itoa(res.RevoteSeats)})
+		if c.Kind == tally.KindIntroduction {
+			rows = append(rows, []string{"Bằng phiếu ở vị trí cuối, đại hội quyết định", strings.Join(tied, ", ")},
+				[]string{"Số chỗ còn lại", strconv.Itoa(res.RevoteSeats)})
+		} else {
+			rows = append(rows, []string{"Bằng phiếu, bầu lại", strings.Join(tied, ", ")},
+				[]string{"Số chỗ bầu lại", strconv.Itoa(res.RevoteSeats)})
+		}
 	}
 	if res.Vacant > 0 {
 		rows = append(rows, []string{"Còn thiếu", strconv.Itoa(res.Vacant)})
@@ -124,7 +132,7 @@ func (s *Server) exportCSV(c *fiber.Ctx) error {
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	table := exportTable(snap.Result, cc.Ballot == tally.StyleApprove)
+	table := exportTable(snap.Result, cc.Kind, cc.Ballot == tally.StyleApprove)
 	for _, row := range table {
 		for i := range row {
 			if !numericColumn(i) {
@@ -164,8 +172,8 @@ func (s *Server) exportXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	table := exportTable(snap.Result, cc.Ballot == tally.StyleApprove)
-	table[0][4] = "Tỷ lệ so với D (%)"
+	table := exportTable(snap.Result, cc.Kind, cc.Ballot == tally.StyleApprove)
+	table[0][4] = cc.Kind.PercentColumn() + " (%)"
 	for r, row := range table {
 		cells := make([]any, len(row))
 		for i, v := range row {

@@ -22,6 +22,7 @@ type screenData struct {
 	Round     int               `json:"round"`
 	Seats     int               `json:"seats"`
 	Ballot    string            `json:"ballot"`
+	Kind      string            `json:"kind"` // opinion and introduction say what they decide
 	State     tally.State       `json:"state"`
 	Collected *int              `json:"collected,omitempty"`
 	Result    json.RawMessage   `json:"result"`
@@ -53,7 +54,7 @@ func (s *Server) screenPage(c *fiber.Ctx) error {
 	// The snapshot's state is the one its result was computed in; the
 	// record's may be newer (closed since), and the badges depend on it.
 	d := screenData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Seats: ct.Seats, Ballot: string(ct.Ballot),
-		State: rec.State, Collected: notes.Collected, Result: snap.JSON, Messages: p.Lang.Messages("screen."),
+		Kind: string(ct.Kind), State: rec.State, Collected: notes.Collected, Result: snap.JSON, Messages: p.Lang.Messages("screen."),
 		Warnings: p.Lang.Messages("warning.")}
 	p.Wide = true
 	p.Data = d

@@ -140,9 +140,12 @@ func checkOf(contest *tally.Contest, committee []tally.CommitteeMember) checkRes
 	}
 	res.Valid = len(res.Problems) == 0
 	if electorateOK {
-		d := contest.Denominator()
-		t := tally.Threshold(d)
-		res.Denominator, res.Threshold, res.Formula = &d, &t, formulaOf(contest.Electorate, d)
+		d, t := contest.Denominator(), contest.Threshold()
+		res.Denominator, res.Threshold = &d, &t
+		if contest.Kind != tally.KindOpinion {
+			// An opinion ballot's D is those present: no arithmetic.
+			res.Formula = formulaOf(contest.Electorate, d)
+		}
 	}
 	if contest.Seats >= 1 {
 		surplus := len(contest.Candidates) - contest.Seats
@@ -183,7 +186,7 @@ func formulaOf(e tally.Electorate, d int) string {
 var (
 	setupKinds = []tally.ContestKind{tally.KindCommittee, tally.KindStandingCommittee, tally.KindSecretary,
 		tally.KindDeputySecretary, tally.KindInspectionCommittee, tally.KindInspectionChair, tally.KindInspectionViceChair, tally.KindDelegates,
-		tally.KindAlternates, tally.KindOther}
+		tally.KindAlternates, tally.KindOther, tally.KindOpinion, tally.KindIntroduction}
 	setupRoles = []tally.CommitteeRole{tally.RoleHead, tally.RoleDeputyHead, tally.RoleMember}
 )
 

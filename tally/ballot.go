@@ -15,13 +15,17 @@ const (
 
 // Ballot is one paper ballot as keyed at a desk (DESIGN §5.2). Exactly one of
 // Struck (strike contests; may be empty: an untouched ballot), Marks (approve
-// contests; may be empty: no box marked) or Invalid is set.
+// contests; may be empty: no box marked), Named (introduction ballots, style
+// "name"; may be empty: nobody named) or Invalid is set.
 type Ballot struct {
-	ID      string          `json:"id"`
-	Struck  []string        `json:"struck,omitempty"`
-	Marks   map[string]Mark `json:"marks,omitempty"`
-	Invalid Reason          `json:"invalid,omitempty"`
-	Note    string          `json:"note,omitempty"`
+	ID     string          `json:"id"`
+	Struck []string        `json:"struck,omitempty"`
+	Marks  map[string]Mark `json:"marks,omitempty"`
+	// Named are the people an introduction ballot (phiếu giới thiệu) names,
+	// by candidate id, in any order (DESIGN §5.2 extension, issue 12).
+	Named   []string `json:"named,omitempty"`
+	Invalid Reason   `json:"invalid,omitempty"`
+	Note    string   `json:"note,omitempty"`
 }
 
 // Mark is what a voter did in one row of an approve ballot.
@@ -68,8 +72,8 @@ const (
 	ReasonIdentifyingMark // a signature or identifying mark (I7)
 	ReasonOther           // another ground, explained in the note
 	// Decided by the engine.
-	ReasonOverVote        // more kept or agreed than seats, including an untouched strike ballot (I2)
-	ReasonNoVote          // every name struck (I3); on an approve ballot of several names, no đồng ý at all
+	ReasonOverVote        // more kept, agreed or named than seats, including an untouched strike ballot (I2)
+	ReasonNoVote          // every name struck (I3); on an approve ballot of several names, no đồng ý at all; on an introduction ballot, nobody named
 	ReasonAmbiguousSingle // single-candidate approve ballot with both boxes or none (I5)
 	numReasons
 )
@@ -173,8 +177,8 @@ func (b *Ballot) Validate() error {
 		return Errorf("note", "too long (at most %d characters)", maxNote)
 	}
 	if b.Invalid != Valid {
-		if b.Struck != nil || b.Marks != nil {
-			return Errorf("invalid", "a ballot ruled invalid on sight carries no struck names or marks")
+		if b.Struck != nil || b.Marks != nil || b.Named != nil {
+			return Errorf("invalid", "a ballot ruled invalid on sight carries no struck names, marks or named")
 		}
 		if b.Invalid == ReasonOther && b.Note == "" {
 			return Errorf("note", `required when invalid is "other": the minutes must say why`)
@@ -184,10 +188,25 @@ func (b *Ballot) Validate() error {
 	if b.Struck != nil && b.Marks != nil {
 		return Errorf("struck", "a ballot has either struck names (strike) or marks (approve), not both")
 	}
-	if b.Struck == nil && b.Marks == nil {
-		return Errorf("struck", `missing: give "struck" (strike ballots; [] for an untouched ballot), "marks" (approve ballots) or "invalid"`)
+	if b.Named != nil && (b.Struck != nil || b.Marks != nil) {
+		return Errorf("named", `a ballot has one of "struck" (strike), "marks" (approve) or "named" (introduction), not two`)
+	}
+	if b.Struck == nil && b.Marks == nil && b.Named == nil {
+		return Errorf("struck", `missing: give "struck" (strike ballots; [] for an untouched ballot), "marks" (approve ballots), "named" (introduction ballots) or "invalid"`)
 	}
 	return nil
+}
+
+// given names the field a ballot marks with: "struck", "marks" or "named"
+// (a validated ballot that is not ruled invalid has exactly one).
+func (b *Ballot) given() string {
+	switch {
+	case b.Struck != nil:
+		return "struck"
+	case b.Marks != nil:
+		return "marks"
+	}
+	return "named"
 }
 
 func printable(s string) bool {
@@ -208,6 +227,7 @@ type Marking struct {
 	Ruling Reason   // the committee's ruling on sight, or Valid
 	Struck []uint16 // strike: the indexes struck, each once
 	Marks  []Mark   // approve: one Mark per candidate, in ballot order
+	Named  []uint16 // name (introduction): the indexes named, each once
 }
 
 // Mark resolves a ballot against the contest: unknown candidate ids, names
@@ -219,25 +239,19 @@ func (c *Contest) Mark(b Ballot, index map[string]int) (Marking, error) {
 	switch c.Ballot {
 	case StyleStrike:
 		if b.Struck == nil {
-			return Marking{}, Errorf("marks", `this contest uses strike ballots: give "struck", the ids of the names struck through`)
+			return Marking{}, Errorf(b.given(), `this contest uses strike ballots: give "struck", the ids of the names struck through`)
 		}
-		m := Marking{Struck: make([]uint16, 0, len(b.Struck))}
-		seen := make(map[int]bool, len(b.Struck))
-		for i, id := range b.Struck {
-			j, ok := index[id]
-			if !ok {
-				return Marking{}, Errorf(fmt.Sprintf("struck[%d]", i), "unknown candidate %q", id)
-			}
-			if seen[j] {
-				return Marking{}, Errorf(fmt.Sprintf("struck[%d]", i), "candidate %q is struck twice", id)
-			}
-			seen[j] = true
-			m.Struck = append(m.Struck, uint16(j))
+		struck, err := indexList("struck", b.Struck, index)
+		return Marking{Struck: struck}, err
+	case StyleName:
+		if b.Named == nil {
+			return Marking{}, Errorf(b.given(), `this contest uses introduction ballots: give "named", the ids of the people the ballot names ([] when it names nobody)`)
 		}
-		return m, nil
+		named, err := indexList("named", b.Named, index)
+		return Marking{Named: named}, err
 	case StyleApprove:
 		if b.Marks == nil {
-			return Marking{}, Errorf("struck", `this contest uses approve ballots: give "marks", one of agree, disagree, both or none per candidate`)
+			return Marking{}, Errorf(b.given(), `this contest uses approve ballots: give "marks", one of agree, disagree, both or none per candidate`)
 		}
 		m := Marking{Marks: make([]Mark, len(c.Candidates))}
 		unknown, anyUnknown := "", false
@@ -261,6 +275,25 @@ func (c *Contest) Mark(b Ballot, index map[string]int) (Marking, error) {
 	return Marking{}, Errorf("ballot", "the contest has no valid ballot style")
 }
 
+// indexList resolves a list of candidate ids (struck or named) to indexes:
+// an unknown id or one listed twice is an error naming field[i].
+func indexList(field string, ids []string, index map[string]int) ([]uint16, error) {
+	out := make([]uint16, 0, len(ids))
+	seen := make(map[int]bool, len(ids))
+	for i, id := range ids {
+		j, ok := index[id]
+		if !ok {
+			return nil, Errorf(fmt.Sprintf("%s[%d]", field, i), "unknown candidate %q", id)
+		}
+		if seen[j] {
+			return nil, Errorf(fmt.Sprintf("%s[%d]", field, i), "candidate %q is %s twice", id, field)
+		}
+		seen[j] = true
+		out = append(out, uint16(j))
+	}
+	return out, nil
+}
+
 // Classify decides a marking's validity (domain-rules §4): Valid, or the
 // reason it is invalid. The committee's ruling on sight comes first.
 func (c *Contest) Classify(m Marking) Reason {
@@ -268,6 +301,19 @@ func (c *Contest) Classify(m Marking) Reason {
 		return m.Ruling
 	}
 	n := len(c.Candidates)
+	switch {
+	case c.Ballot == StyleName:
+		return classifyNamed(len(m.Named), c.Seats)
+	case c.Kind == KindOpinion && n > 1:
+		// Each row of an opinion ballot is its own question (đồng ý / không
+		// đồng ý to admitting that nominee, 190 Điều 14.3): there are as
+		// many seats as nominees, so no count of đồng ý is an over-vote,
+		// and "không đồng ý" to every nominee is a valid opinion, not a
+		// ballot that votes for nobody. A row with both boxes or none
+		// counts for nobody. A single-nominee opinion ballot is decided
+		// as any single-name approve ballot below (one box exactly).
+		return Valid
+	}
 	if c.Ballot == StyleStrike {
 		kept := n - len(m.Struck)
 		switch {

@@ -20,18 +20,11 @@ func (b Ballot) MarshalJSON() ([]byte, error) {
 
 // writeCanonical writes what MarshalJSON returns.
 func (b *Ballot) writeCanonical(buf *bytes.Buffer) {
-	buf.Grow(32 + 8*len(b.Struck) + 16*len(b.Marks) + len(b.Note))
+	buf.Grow(32 + 8*len(b.Struck) + 16*len(b.Marks) + 8*len(b.Named) + len(b.Note))
 	buf.WriteString(`{"id":`)
 	writeString(buf, b.ID)
 	if b.Struck != nil {
-		buf.WriteString(`,"struck":[`)
-		for i, id := range b.Struck {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, id)
-		}
-		buf.WriteByte(']')
+		writeIDs(buf, `,"struck":[`, b.Struck)
 	}
 	if b.Marks != nil {
 		buf.WriteString(`,"marks":{`)
@@ -49,6 +42,13 @@ func (b *Ballot) writeCanonical(buf *bytes.Buffer) {
 		}
 		buf.WriteByte('}')
 	}
+	// "named" (introduction ballots, issue 12) comes after "marks": a
+	// ballot without it writes the bytes it always did, so the hashes of
+	// every log kept before it are unchanged. An empty list is kept: it is
+	// the ballot that names nobody (no_vote).
+	if b.Named != nil {
+		writeIDs(buf, `,"named":[`, b.Named)
+	}
 	if b.Invalid != Valid {
 		buf.WriteString(`,"invalid":"` + b.Invalid.String() + `"`)
 	}
@@ -57,6 +57,18 @@ func (b *Ballot) writeCanonical(buf *bytes.Buffer) {
 		writeString(buf, b.Note)
 	}
 	buf.WriteByte('}')
+}
+
+// writeIDs writes key (`,"struck":[`) and the ids as JSON strings, then ].
+func writeIDs(buf *bytes.Buffer, key string, ids []string) {
+	buf.WriteString(key)
+	for i, id := range ids {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		writeString(buf, id)
+	}
+	buf.WriteByte(']')
 }
 
 // writeString writes s as a JSON string without HTML escaping, so that the

@@ -41,18 +41,14 @@ const (
 )
 
 var contestKinds = []ContestKind{KindCommittee, KindStandingCommittee, KindSecretary, KindDeputySecretary,
-	KindInspectionCommittee, KindInspectionChair, KindInspectionViceChair, KindDelegates, KindAlternates, KindOther}
+	KindInspectionCommittee, KindInspectionChair, KindInspectionViceChair, KindDelegates, KindAlternates, KindOther,
+	KindOpinion, KindIntroduction}
 
 // hasSurplusRule reports whether 190-QĐ/TW Điều 14 requires a list longer
 // than the seats: only the committee and its standing committee.
 func (k ContestKind) hasSurplusRule() bool {
 	return k == KindCommittee || k == KindStandingCommittee
 }
-
-// Elects reports whether a contest of kind k elects people, so that the
-// election rules bind its ballots; an opinion ballot admits nominees to a
-// list, each row its own question.
-func (k ContestKind) Elects() bool { return k != KindOpinion }
 
 // BallotStyle is the paper the voters mark (domain-rules §3.4).
 type BallotStyle string
@@ -356,6 +352,7 @@ func (c *Contest) Validate() error {
 	ref, hasRef := c.validateComposition(&p)
 	c.validateCandidates(&p, ref, hasRef)
 	c.validateList(&p)
+	c.validateBallotKind(&p)
 	return p.err()
 }
 
@@ -416,9 +413,15 @@ func addCapped(a, b int) int {
 // Denominator is D, the number a candidate's votes must exceed half of: not
 // the valid ballots, not those present, but those convened less the
 // exclusions of the congress type (190-QĐ/TW Điều 30; domain-rules §5.2–5.4).
+//
+// An opinion ballot is the exception: its base is those present
+// (Electorate.Present; 190 Điều 14.3, "tổng số đại biểu … dự đại hội").
 func (c *Contest) Denominator() int {
 	e := c.Electorate
 	ex := e.Exclusions
+	if c.Kind == KindOpinion {
+		return e.Present
+	}
 	switch e.Congress {
 	case CongressMembers:
 		return e.Convened - ex.TemporaryElsewhere - ex.ExemptAbsent - ex.SuspendedOrDetained - ex.AbsentWithLeave
@@ -520,11 +523,15 @@ func (c *Contest) validateList(p *problems) {
 			p.add("ballot", "a strike ballot needs more candidates than seats (a list with a surplus); %d candidates for %d seats use \"approve\"", n, seats)
 		}
 	case StyleApprove:
-		if n > seats {
+		// An opinion ballot's seats are its nominees (validateBallotKind).
+		if n > seats && c.Kind != KindOpinion {
 			p.add("ballot", "an approve ballot (đồng ý / không đồng ý) is for a list without surplus; %d candidates for %d seats use \"strike\"", n, seats)
 		}
+	case StyleName:
+		// Checked with the kind (validateBallotKind): only an
+		// introduction ballot names people.
 	default:
-		p.add("ballot", `must be "strike" or "approve"; got %q`, c.Ballot)
+		p.add("ballot", `must be "strike", "approve" or "name"; got %q`, c.Ballot)
 	}
 	if c.Kind.hasSurplusRule() && c.Round == 1 {
 		surplus, limit := n-seats, SurplusLimit(seats)

@@ -17,15 +17,21 @@ type Count struct {
 	struck []int
 	// Approve ballots: agree[i] and disagree[i] over valid ballots.
 	agree, disagree []int
+	// Name (introduction) ballots: named[i] is how many valid ballots
+	// name candidate i, its votes.
+	named []int
 }
 
 // NewCount starts an empty count for a validated contest.
 func NewCount(c *Contest) *Count {
 	t := &Count{contest: c}
 	n := len(c.Candidates)
-	if c.Ballot == StyleStrike {
+	switch c.Ballot {
+	case StyleStrike:
 		t.struck = make([]int, n)
-	} else {
+	case StyleName:
+		t.named = make([]int, n)
+	default:
 		t.agree, t.disagree = make([]int, n), make([]int, n)
 	}
 	return t
@@ -47,6 +53,12 @@ func (t *Count) Add(m Marking) Reason {
 		}
 		return r
 	}
+	if t.named != nil {
+		for _, i := range m.Named {
+			t.named[i]++
+		}
+		return r
+	}
 	for i, mk := range m.Marks {
 		switch mk {
 		case MarkAgree:
@@ -63,9 +75,12 @@ func (t *Count) Votes() []int {
 	n := len(t.contest.Candidates)
 	votes := make([]int, n)
 	for i := range votes {
-		if t.struck != nil {
+		switch {
+		case t.struck != nil:
 			votes[i] = t.valid - t.struck[i]
-		} else {
+		case t.named != nil:
+			votes[i] = t.named[i]
+		default:
 			votes[i] = t.agree[i]
 		}
 	}
@@ -192,13 +207,13 @@ func (t *Count) Result() *Result {
 	c := t.contest
 	d := c.Denominator()
 	votes := t.Votes()
-	dec := Decide(c.Seats, d, votes)
+	dec := c.decideKind(d, votes)
 	res := &Result{
 		Contest:     c.ID,
 		Round:       c.Round,
 		Seats:       c.Seats,
 		Denominator: d,
-		Threshold:   Threshold(d),
+		Threshold:   c.Threshold(),
 		Ballots: BallotCounts{
 			Total:           t.total,
 			Valid:           t.valid,
@@ -211,7 +226,11 @@ func (t *Count) Result() *Result {
 		RevoteSeats: dec.RevoteSeats,
 		Vacant:      dec.Vacant,
 		RankTies:    rankTies(c, dec.Elected, votes),
-		Composition: c.composition(dec.Elected),
+	}
+	if c.Kind.Elects() {
+		// Opinion and introduction ballots elect nobody: no composition
+		// of those elected.
+		res.Composition = c.composition(dec.Elected)
 	}
 	for r, n := range t.invalid {
 		if n > 0 {

@@ -7,8 +7,8 @@ import (
 
 // Counter keys name the running totals a store keeps beside the log, so
 // that a result never needs a replay of the whole log: "total", "valid",
-// "invalid:<reason>", and per candidate id "struck:<id>" (strike) or
-// "agree:<id>" and "disagree:<id>" (approve).
+// "invalid:<reason>", and per candidate id "struck:<id>" (strike),
+// "agree:<id>" and "disagree:<id>" (approve) or "named:<id>" (name).
 const (
 	CounterTotal = "total"
 	CounterValid = "valid"
@@ -22,9 +22,15 @@ func (c *Contest) Effect(m Marking) (Reason, []string) {
 		return r, []string{CounterTotal, "invalid:" + r.String()}
 	}
 	keys := []string{CounterTotal, CounterValid}
-	if c.Ballot == StyleStrike {
+	switch c.Ballot {
+	case StyleStrike:
 		for _, i := range m.Struck {
 			keys = append(keys, "struck:"+c.Candidates[i].ID)
+		}
+		return r, keys
+	case StyleName:
+		for _, i := range m.Named {
+			keys = append(keys, "named:"+c.Candidates[i].ID)
 		}
 		return r, keys
 	}
@@ -53,9 +59,12 @@ func (t *Count) Counters() map[string]int64 {
 		put("invalid:"+Reason(r).String(), n)
 	}
 	for i, cand := range t.contest.Candidates {
-		if t.struck != nil {
+		switch {
+		case t.struck != nil:
 			put("struck:"+cand.ID, t.struck[i])
-		} else {
+		case t.named != nil:
+			put("named:"+cand.ID, t.named[i])
+		default:
 			put("agree:"+cand.ID, t.agree[i])
 			put("disagree:"+cand.ID, t.disagree[i])
 		}
@@ -92,6 +101,8 @@ func CountFromCounters(c *Contest, counters map[string]int64) (*Count, error) {
 				return nil, fmt.Errorf("counter %q names no candidate", k)
 			case kind == "struck" && t.struck != nil:
 				t.struck[i] = n
+			case kind == "named" && t.named != nil:
+				t.named[i] = n
 			case kind == "agree" && t.agree != nil:
 				t.agree[i] = n
 			case kind == "disagree" && t.disagree != nil:

@@ -31,6 +31,17 @@ const decodeApproveContest = `{
   ]
 }`
 
+// decodeNameContest is an introduction ballot (style "name"), which the
+// decoder leaves to the reference path.
+const decodeNameContest = `{
+  "id": "dec-name", "title": "Name", "kind": "introduction", "seats": 2, "ballot": "name",
+  "electorate": {"congress": "body", "convened": 9},
+  "candidates": [
+    {"id": "c1", "name": "Nguyễn Văn An"}, {"id": "c2", "name": "Trần Thị Bình"},
+    {"id": "C1", "name": "Lê Văn Cường"}
+  ]
+}`
+
 func decodeTestContest(tb testing.TB, js string) *Contest {
 	tb.Helper()
 	c, err := ParseContest([]byte(js))
@@ -53,6 +64,10 @@ var decodeSeeds = []string{
 	`{"marks":{"c1":"none"},"id":"b-5"}`,
 	`{"id":"b-6","marks":{}}`,
 	`{"id":"b-7","marks":{"c1":"agree","c1":"disagree"}}`,
+	`{"id":"b-n1","named":["c2","c1"]}`,
+	`{"id":"b-n2","named":[]}`,
+	`{"id":"b-n3","named":["c1","c1"]}`,
+	`{"id":"b-n4","named":["c1"],"struck":[]}`,
 	// Committee rulings and notes.
 	`{"id": "b-0003", "invalid": "write_in", "note": "ghi thêm tên"}`,
 	`{"id":"b-8","invalid":"other"}`,
@@ -154,20 +169,24 @@ func FuzzBallotDecoder(f *testing.F) {
 	}
 	strike := decodeTestContest(f, decodeStrikeContest)
 	approve := decodeTestContest(f, decodeApproveContest)
-	ds, da := NewBallotDecoder(strike), NewBallotDecoder(approve)
+	named := decodeTestContest(f, decodeNameContest)
+	ds, da, dn := NewBallotDecoder(strike), NewBallotDecoder(approve), NewBallotDecoder(named)
 	f.Fuzz(func(t *testing.T, line []byte) {
 		decodeCheck(t, strike, ds, line)
 		decodeCheck(t, approve, da, line)
+		decodeCheck(t, named, dn, line)
 	})
 }
 
 func TestBallotDecoderSeeds(t *testing.T) {
 	strike := decodeTestContest(t, decodeStrikeContest)
 	approve := decodeTestContest(t, decodeApproveContest)
-	ds, da := NewBallotDecoder(strike), NewBallotDecoder(approve)
+	named := decodeTestContest(t, decodeNameContest)
+	ds, da, dn := NewBallotDecoder(strike), NewBallotDecoder(approve), NewBallotDecoder(named)
 	for _, s := range decodeSeeds {
 		decodeCheck(t, strike, ds, []byte(s))
 		decodeCheck(t, approve, da, []byte(s))
+		decodeCheck(t, named, dn, []byte(s))
 	}
 }
 

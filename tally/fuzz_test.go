@@ -26,6 +26,12 @@ var contestSeeds = []string{
 	  "visibility": "live", "composition": {"reference_date": "2025-06-30", "young_under": 35, "age_bands": [35, 55]},
 	  "candidates": [{"id": "c10", "name": "Trần  Văn Mười", "birth_date": "1990-02-28", "ethnic_minority": true},
 	                 {"id": "c11", "name": "Ngô Ơn"}, {"id": "c12", "name": "Bùi Ôn"}]}`,
+	`{"id": "yk", "title": "Xin ý kiến", "kind": "opinion", "seats": 2, "ballot": "approve",
+	  "electorate": {"congress": "delegates", "convened": 125, "present": 120},
+	  "candidates": [{"id": "h", "name": "Trần Thị Hải"}, {"id": "k", "name": "Lê Minh Khánh"}]}`,
+	`{"id": "gt", "title": "Giới thiệu", "kind": "introduction", "seats": 1, "ballot": "name",
+	  "electorate": {"congress": "body", "convened": 9},
+	  "candidates": [{"id": "a", "name": "Nguyễn Văn An"}, {"id": "b", "name": "Trần Thị Bình"}]}`,
 	`{"id": "x", "seats": "5"}`,
 	`{"id": "x", "seat": 5}`,
 	`{"id": "x"} {}`,
@@ -85,6 +91,9 @@ var ballotSeeds = []string{
 	`{"id": "b", "struck": []}}`,
 	`{"id": "b", "marks": {"c1": "yes"}}`,
 	`{"ID": "b", "Struck": ["c3"]}`,
+	`{"id": "b-0009", "named": ["c1", "c3"]}`,
+	`{"id": "b-0010", "named": []}`,
+	`{"id": "b-0011", "named": ["c1"], "marks": {}}`,
 }
 
 // ParseBallot never panics; what it accepts validates and survives a round
@@ -96,6 +105,9 @@ func FuzzParseBallot(f *testing.F) {
 	}
 	strike := newContest(f, 2, 5, []tally.Candidate{cand("c1", "A An"), cand("c2", "B Bình"), cand("c3", "C Cúc"), cand("c5", "D Dũng")}, nil)
 	approve := newContest(f, 3, 5, []tally.Candidate{cand("c1", "A An"), cand("c2", "B Bình"), cand("c3", "C Cúc")}, nil)
+	named := newContest(f, 2, 5, []tally.Candidate{cand("c1", "A An"), cand("c2", "B Bình"), cand("c3", "C Cúc")}, func(c *tally.Contest) {
+		c.Kind, c.Ballot = tally.KindIntroduction, tally.StyleName
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := tally.ParseBallot(data)
 		if err != nil {
@@ -116,7 +128,7 @@ func FuzzParseBallot(f *testing.F) {
 		if !reflect.DeepEqual(b, b2) {
 			t.Fatalf("round trip changed the ballot: %#v → %s → %#v", b, out, b2)
 		}
-		for _, c := range []*tally.Contest{strike, approve} {
+		for _, c := range []*tally.Contest{strike, approve, named} {
 			m, err := c.Mark(b, c.Index())
 			if err != nil {
 				checkProblems(t, err)

@@ -36,6 +36,14 @@ func (s Status) Vietnamese() string {
 		return "Bằng phiếu, bầu lại"
 	case StatusNotElected:
 		return "Không trúng cử"
+	case StatusAdmitted:
+		return "Được đưa vào danh sách"
+	case StatusNotAdmitted:
+		return "Không đưa vào danh sách"
+	case StatusIntroduced:
+		return "Được giới thiệu"
+	case StatusNotIntroduced:
+		return "Không được giới thiệu"
 	}
 	return string(s)
 }
@@ -237,6 +245,10 @@ func (k ContestKind) Vietnamese() string {
 		return "Đại biểu dự khuyết"
 	case KindOther:
 		return "Bầu cử khác"
+	case KindOpinion:
+		return "Lấy phiếu xin ý kiến"
+	case KindIntroduction:
+		return "Phiếu giới thiệu"
 	}
 	return string(k)
 }

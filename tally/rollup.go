@@ -321,6 +321,12 @@ func roundsByCongress(all []RollupRound) map[string][]RollupRound {
 		if rec == nil || rec.Contest == nil || rec.Congress == "" {
 			continue
 		}
+		// Opinion and introduction ballots elect nobody (Elects): they
+		// are not elections, and the roll-up leaves them out altogether
+		// (their own minutes carry them).
+		if !rec.Contest.Kind.Elects() {
+			continue
+		}
 		if rec.Imported != "" && rec.State != StateCertified {
 			continue
 		}

@@ -17,6 +17,12 @@ var roundSuffix = regexp.MustCompile(`-r[0-9]+$`)
 // Normalize, Validate and SortBallotOrder, as ParseContest does. It is an error to ask for a next round when
 // the round filled every seat.
 func NextRound(c *Contest, r *Result) (*Contest, error) {
+	if !c.Kind.Elects() {
+		// An opinion ballot admits or not; an introduction ballot's tie at
+		// the cut-off is decided by the congress or the committee's head
+		// (DecideIntroduction): neither is followed by a round.
+		return nil, &Error{Kind: Conflict, Message: fmt.Sprintf("a %q contest elects nobody: it has no next round", c.Kind)}
+	}
 	var pick map[string]bool
 	var seats int
 	switch {

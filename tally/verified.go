@@ -96,7 +96,7 @@ func CheckPosition(stack, position, size int) error {
 // Body is a ballot as a verified desk keys it, without an id (the
 // position gives it one), resolved and put in canonical form so that two
 // desks keying the same paper produce the same bytes however they typed
-// it: struck names in ballot order, "none" marks left out (a missing
+// it: struck (or named) names in ballot order, "none" marks left out (a missing
 // candidate is "none", DESIGN §5.2). The meaning is unchanged.
 func (c *Contest) Body(b Ballot, stack, position int, index map[string]int) (Ballot, error) {
 	b.ID = PositionID(stack, position)
@@ -111,12 +111,9 @@ func (c *Contest) Body(b Ballot, stack, position int, index map[string]int) (Bal
 	switch {
 	case b.Invalid != Valid:
 	case b.Struck != nil:
-		idx := slices.Clone(m.Struck)
-		slices.Sort(idx)
-		out.Struck = make([]string, len(idx))
-		for i, j := range idx {
-			out.Struck[i] = c.Candidates[j].ID
-		}
+		out.Struck = c.ballotOrderIDs(m.Struck)
+	case b.Named != nil:
+		out.Named = c.ballotOrderIDs(m.Named)
 	default:
 		out.Marks = map[string]Mark{}
 		for j, mk := range m.Marks {
@@ -126,6 +123,17 @@ func (c *Contest) Body(b Ballot, stack, position int, index map[string]int) (Bal
 		}
 	}
 	return out, nil
+}
+
+// ballotOrderIDs returns the ids of the candidates at idx, in ballot order.
+func (c *Contest) ballotOrderIDs(idx []uint16) []string {
+	idx = slices.Clone(idx)
+	slices.Sort(idx)
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = c.Candidates[j].ID
+	}
+	return out
 }
 
 // Keying is one desk's entry of one paper (lần nhập): the entry journal

@@ -202,10 +202,9 @@ type MinutesVerification struct {
 
 // Fixed wording of the minutes.
 const (
-	minutesParty   = "ĐẢNG CỘNG SẢN VIỆT NAM"
-	minutesHeading = "BIÊN BẢN KIỂM PHIẾU"
-	minutesIssuer  = "BAN KIỂM PHIẾU"
-	minutesDraft   = "DỰ THẢO"
+	minutesParty  = "ĐẢNG CỘNG SẢN VIỆT NAM"
+	minutesIssuer = "BAN KIỂM PHIẾU"
+	minutesDraft  = "DỰ THẢO"
 )
 
 // minutesBasis is the legal basis of every counting: the Party Charter and
@@ -275,7 +274,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		State:      rec.State,
 		Finished:   rec.Head != "" && (rec.State == tally.StateClosed || rec.State == tally.StateCertified),
 		Draft:      rec.State != tally.StateCertified,
-		Title:      minutesHeading,
+		Title:      c.Kind.CountTitle(),
 		Contest:    c.Title,
 		RoundText:  fmt.Sprintf("Lần %d", c.Round),
 		LegalBasis: minutesBasis,
@@ -311,7 +310,11 @@ func BuildMinutes(in MinutesInput) *Minutes {
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
 	m.Count.Lines = append(m.Count.Lines, minutesWarningLines(tally.ResultWarnings(res))...)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
-	m.Elected = minutesElected(next("NGƯỜI TRÚNG CỬ"), c, res, m.Finished)
+	if c.Kind.Elects() {
+		m.Elected = minutesElected(next(c.Kind.OutcomeHeading()), c, res, m.Finished)
+	} else {
+		m.Elected = minutesListFormed(next(c.Kind.OutcomeHeading()), c, res, m.Finished)
+	}
 	if res.Composition != nil {
 		p := minutesMakeup(next("CƠ CẤU NGƯỜI TRÚNG CỬ"), c, res.Composition)
 		m.Makeup = &p
@@ -498,8 +501,7 @@ func minutesCounting(heading string, in MinutesInput, res *tally.Result, finishe
 	if len(e.ExclusionLines()) > 0 {
 		d += " (" + formula + ")"
 	}
-	add(MinutesLine{Label: "Số để tính tỷ lệ bầu cử (D)", Value: d})
-	add(MinutesLine{Label: "Trúng cử phải được quá một nửa so với D", Value: "từ " + minutesCount(res.Threshold) + " phiếu trở lên"})
+	p.Lines = append(p.Lines, minutesBaseLines(c, res, d)...)
 	p.Lines = append(p.Lines, minutesEntryLines(c, in.Journal)...)
 
 	var warnings []MinutesLine
@@ -542,7 +544,7 @@ func minutesCounting(heading string, in MinutesInput, res *tally.Result, finishe
 	add(MinutesLine{Label: "Số phiếu không hợp lệ", Value: inv})
 	for _, r := range tally.Reasons() {
 		if n := b.InvalidByReason[r.String()]; n > 0 {
-			add(MinutesLine{Indent: 1, Label: r.Vietnamese(), Value: minutesCount(n)})
+			add(MinutesLine{Indent: 1, Label: c.Kind.ReasonVietnamese(r), Value: minutesCount(n)})
 		}
 	}
 
@@ -568,6 +570,9 @@ func minutesResults(heading string, c *tally.Contest, res *tally.Result) Minutes
 		Heading: heading,
 		Note:    fmt.Sprintf("Theo thứ tự trong danh sách bầu cử; tỷ lệ tính so với D = %s.", minutesCount(res.Denominator)),
 	}
+	if c.Kind == tally.KindOpinion {
+		t.Note = fmt.Sprintf("Theo thứ tự trong danh sách xin ý kiến; tỷ lệ tính so với số đại biểu có mặt = %s.", minutesCount(res.Denominator))
+	}
 	approve := c.Ballot == tally.StyleApprove
 	if approve {
 		t.Note += " Cột “Không rõ”: dòng đánh dấu cả hai ô hoặc không ô nào."
@@ -577,13 +582,14 @@ func minutesResults(heading string, c *tally.Contest, res *tally.Result) Minutes
 		t.Columns = []MinutesColumn{{"TT", "C", 10}, {"Họ và tên", "L", 73}, {"Số phiếu", "R", 22},
 			{"Tỷ lệ so với D", "R", 28}, {"Kết quả", "L", 32}}
 	}
+	t.Columns[3].Title = c.Kind.PercentColumn()
 	for i, cr := range res.Candidates {
 		cells := []string{fmt.Sprint(i + 1), cr.Name, minutesCount(cr.Votes), cr.Text}
 		if approve {
 			cells = append(cells, minutesCount(minutesDeref(cr.Disagree)), minutesCount(minutesDeref(cr.Unmarked)))
 		}
-		cells = append(cells, cr.Status.Vietnamese())
-		t.Rows = append(t.Rows, MinutesRow{Cells: cells, Strong: cr.Status == tally.StatusElected})
+		cells = append(cells, c.Kind.StatusVietnamese(cr.Status))
+		t.Rows = append(t.Rows, MinutesRow{Cells: cells, Strong: minutesChosen(cr.Status)})
 	}
 	return t
 }

@@ -277,6 +277,27 @@ func minutesCases(t testing.TB) []minutesCase {
 		Record: r.record(tally.StateClosed, len(b)),
 		Result: r.result,
 	}, r})
+	// An opinion ballot (Ex 10): the base is those present; 36 of 120 is
+	// not more than 30%, 37 is.
+	c, b = minutesExample(t, "ex10-opinion-30-percent")
+	r = countBallots(t, c, b)
+	cases = append(cases, minutesCase{"opinion-certified", MinutesInput{
+		Record:    r.record(tally.StateCertified, len(b)),
+		Result:    r.result,
+		Notes:     tally.RoundNotes{Present: minutesInt(120)},
+		VerifyURL: minutesVerifyBase + r.head,
+	}, r})
+
+	// An introduction ballot with a tie at the cut-off, and one without.
+	for name, dir := range map[string]string{"introduction-tie": "ex12b-introduction-tie-at-cutoff", "introduction-secretary": "ex12a-introduction-secretary"} {
+		c, b = minutesExample(t, dir)
+		r = countBallots(t, c, b)
+		cases = append(cases, minutesCase{name, MinutesInput{
+			Record:    r.record(tally.StateClosed, len(b)),
+			Result:    r.result,
+			VerifyURL: minutesVerifyBase + r.head,
+		}, r})
+	}
 	return cases
 }
 
@@ -434,9 +455,19 @@ func TestBuildMinutesContent(t *testing.T) {
 				t.Errorf("elected = %q, want %q (Result.elected)", elected, want)
 			}
 			text := minutesText(m)
+			c := tc.r.contest
+			// The base and the mark as the kind words them: D and over half
+			// for an election; those present and more than 30% for an
+			// opinion ballot; D and the list's length for an introduction.
+			base := minutesBaseLines(c, res, "")
+			mark := "từ " + tally.FormatCount(res.Threshold) + " phiếu"
+			if c.Kind == tally.KindIntroduction {
+				mark = tally.FormatCount(res.Seats) + " người có số phiếu giới thiệu cao nhất"
+			}
 			for _, s := range []string{
-				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(res.Denominator),
-				"từ " + tally.FormatCount(res.Threshold) + " phiếu trở lên",
+				base[0].Label + ": " + tally.FormatCount(res.Denominator),
+				base[1].Label + ": ",
+				mark,
 				"Số phiếu hợp lệ: " + tally.FormatCount(res.Ballots.Valid),
 				"Số phiếu không hợp lệ: " + tally.FormatCount(res.Ballots.Invalid),
 			} {
@@ -446,11 +477,11 @@ func TestBuildMinutesContent(t *testing.T) {
 			}
 			for reason, n := range res.Ballots.InvalidByReason {
 				r := minutesReason(t, reason)
-				if s := r.Vietnamese() + ": " + tally.FormatCount(n); !strings.Contains(text, s) {
+				if s := c.Kind.ReasonVietnamese(r) + ": " + tally.FormatCount(n); !strings.Contains(text, s) {
 					t.Errorf("minutes do not give the invalid reason %q", s)
 				}
 			}
-			for _, x := range tc.r.contest.Electorate.ExclusionLines() {
+			for _, x := range c.Electorate.ExclusionLines() {
 				if s := x.Vietnamese + ": " + tally.FormatCount(x.Count); !strings.Contains(text, s) {
 					t.Errorf("minutes do not state the exclusion %q", s)
 				}
@@ -667,7 +698,8 @@ func TestMinutesPDF(t *testing.T) {
 				t.Error("the PDF's text is not NFC")
 			}
 			musts := []string{"BIÊN BẢN KIỂM PHIẾU", "ĐẢNG CỘNG SẢN VIỆT NAM", tc.r.contest.Title,
-				"Số để tính tỷ lệ bầu cử (D): " + tally.FormatCount(tc.r.result.Denominator),
+				// The base of the percentages, as the kind names it.
+				minutesBaseLines(tc.r.contest, tc.r.result, "")[0].Label + ": " + tally.FormatCount(tc.r.result.Denominator),
 				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC THÀNH VIÊN"}
 			if h := tc.in.Record.Head; h != "" {
 				musts = append(musts, h)

@@ -17,7 +17,7 @@ import (
 // of votes, then ties, vacancies and the composition.
 func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	p("BIÊN BẢN KIỂM PHIẾU")
+	p("%s", c.Kind.CountTitle())
 	p("%s", c.Title)
 	p("Lần bỏ phiếu: %d    Số lượng cần bầu: %s    Số người trong danh sách: %s",
 		r.Round, num(r.Seats), num(len(r.Candidates)))
@@ -29,7 +29,12 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 			p("  trừ %s: %s", x.Vietnamese, num(x.Count))
 		}
 	}
-	p("Số để tính tỷ lệ (D): %s    Trúng cử khi được quá một nửa: từ %s phiếu trở lên", num(r.Denominator), num(r.Threshold))
+	if c.Kind.Elects() {
+		p("Số để tính tỷ lệ (D): %s    Trúng cử khi được quá một nửa: từ %s phiếu trở lên", num(r.Denominator), num(r.Threshold))
+	} else {
+		base := c.Kind.BaseVietnamese(r)
+		p("%s: %s    %s: %s", base[0].Label, num(base[0].Count), base[1].Label, num(base[1].Count))
+	}
 	p("")
 	b := r.Ballots
 	p("Số phiếu thu vào: %s", num(b.Total))
@@ -37,13 +42,17 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 	p("Số phiếu không hợp lệ: %s", num(b.Invalid))
 	for _, reason := range tally.Reasons() {
 		if n := b.InvalidByReason[reason.String()]; n > 0 {
-			p("  - %s: %s", reason.Vietnamese(), num(n))
+			p("  - %s: %s", c.Kind.ReasonVietnamese(reason), num(n))
 		}
 	}
 	p("")
-	p("KẾT QUẢ BẦU CỬ (theo thứ tự trong danh sách bầu cử)")
+	if c.Kind.Elects() {
+		p("KẾT QUẢ BẦU CỬ (theo thứ tự trong danh sách bầu cử)")
+	} else {
+		p("KẾT QUẢ KIỂM PHIẾU (theo thứ tự trong danh sách)")
+	}
 	approve := c.Ballot == tally.StyleApprove
-	header := []string{"TT", "Họ và tên", "Số phiếu", "Tỷ lệ so với D"}
+	header := []string{"TT", "Họ và tên", "Số phiếu", c.Kind.PercentColumn()}
 	if approve {
 		header = append(header, "Đồng ý", "Không đồng ý", "Không rõ")
 	}
@@ -53,7 +62,7 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 		if approve {
 			row = append(row, num(*cr.Agree), num(*cr.Disagree), num(*cr.Unmarked))
 		}
-		rows = append(rows, append(row, cr.Status.Vietnamese()))
+		rows = append(rows, append(row, c.Kind.StatusVietnamese(cr.Status)))
 	}
 	// Names and statuses read left to right; numbers line up on the right.
 	left := map[int]bool{1: true, len(rows[0]) - 1: true}
@@ -63,10 +72,17 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 	for _, cr := range r.Candidates {
 		byID[cr.ID] = cr
 	}
-	if len(r.Elected) == 0 {
-		p("Không có người trúng cử.")
-	} else {
-		p("NGƯỜI TRÚNG CỬ (theo số phiếu từ cao đến thấp): %s/%s", num(len(r.Elected)), num(r.Seats))
+	chosen := c.Kind.ChosenVietnamese()
+	switch {
+	case len(r.Elected) == 0:
+		p("Không có người %s.", strings.ToLower(chosen))
+	case c.Kind == tally.KindOpinion:
+		// Each nominee is decided on its own: out of the nominees.
+		p("%s (theo số phiếu từ cao đến thấp): %s/%s", c.Kind.OutcomeHeading(), num(len(r.Elected)), num(len(r.Candidates)))
+	default:
+		p("%s (theo số phiếu từ cao đến thấp): %s/%s", c.Kind.OutcomeHeading(), num(len(r.Elected)), num(r.Seats))
+	}
+	if len(r.Elected) > 0 {
 		for i, id := range r.Elected {
 			cr := byID[id]
 			p("%d. %s — %s phiếu (%s)", i+1, cr.Name, num(cr.Votes), cr.Text)
@@ -78,8 +94,12 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 			names[i] = byID[id].Name
 		}
 		p("")
-		p("Bằng phiếu ở vị trí cuối (%s phiếu): %s — bầu lại trong số những người này cho %s chỗ còn lại.",
-			num(byID[r.Tied[0]].Votes), strings.Join(names, ", "), num(r.RevoteSeats))
+		then := "bầu lại trong số những người này"
+		if c.Kind == tally.KindIntroduction {
+			then = "đại hội (người chủ trì) quyết định trong số những người này"
+		}
+		p("Bằng phiếu ở vị trí cuối (%s phiếu): %s — %s cho %s chỗ còn lại.",
+			num(byID[r.Tied[0]].Votes), strings.Join(names, ", "), then, num(r.RevoteSeats))
 	}
 	for _, g := range r.RankTies {
 		names := make([]string, len(g))
@@ -91,7 +111,11 @@ func writeText(w io.Writer, c *tally.Contest, r *tally.Result) {
 	}
 	if r.Vacant > 0 {
 		p("")
-		p("%s", tally.VacancyVietnamese(c.Kind, c.Round, num(r.Vacant)+" người"))
+		if c.Kind.Elects() {
+			p("%s", tally.VacancyVietnamese(c.Kind, c.Round, num(r.Vacant)+" người"))
+		} else {
+			p("Còn thiếu %s người so với số cần giới thiệu.", num(r.Vacant))
+		}
 	}
 	if comp := r.Composition; comp != nil {
 		p("")

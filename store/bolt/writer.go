@@ -92,7 +92,7 @@ func newRequest(ctx context.Context, contest string, a tally.Append) (*request, 
 		// Copies: a caller that gives up waiting may reuse its ballot while
 		// the writer still encodes it. Clone keeps nil and empty apart.
 		b := *a.Ballot
-		b.Struck, b.Marks = slices.Clone(b.Struck), maps.Clone(b.Marks)
+		b.Struck, b.Marks, b.Named = slices.Clone(b.Struck), maps.Clone(b.Marks), slices.Clone(b.Named)
 		r.a.Keys = slices.Clone(a.Keys)
 		// The log must replay: a ballot that Validate refuses, or an
 		// engine verdict in the committee's "invalid" field (which would

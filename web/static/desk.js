@@ -30,6 +30,20 @@
   function parse(text) {
     const s = text.trim();
     if (s === "") return { empty: true };
+    if (D.ballot === "name") {
+      // An introduction ballot: the numbers of the names introduced; "0"
+      // alone is a ballot that introduces nobody (typed on purpose).
+      if (s === "0") return { ballot: { named: [] }, keyed: "0", named: [] };
+      const named = [], seen = new Set();
+      for (const tok of s.split(/[\s,]+/)) {
+        if (!/^[0-9]+$/.test(tok) || +tok < 1 || +tok > n) return { error: t("desk.bad_number", tok, n) };
+        const i = +tok - 1;
+        if (seen.has(i)) return { error: t("desk.repeated_named", i + 1) };
+        seen.add(i);
+        named.push(i);
+      }
+      return { ballot: { named: named.map((i) => D.candidates[i].id) }, keyed: named.map((i) => i + 1).join(" "), named };
+    }
     if (D.ballot === "strike") {
       // "0" alone is an untouched ballot: typed on purpose, so that an
       // Enter pressed twice does not record an (over-vote) empty ballot.
@@ -60,6 +74,12 @@
 
   // classify is tally.Contest.Classify: "" for valid, or the reason code.
   function classify(p) {
+    if (D.ballot === "name") {
+      if (p.named.length === 0) return "no_vote";
+      return p.named.length > D.seats ? "over_vote" : "";
+    }
+    // An opinion ballot: each row is its own question, never an over-vote.
+    if (D.kind === "opinion" && n > 1) return "";
     if (D.ballot === "strike") {
       const kept = n - p.struck.length;
       if (kept === 0) return "no_vote";
@@ -92,7 +112,10 @@
       return p;
     }
     let count;
-    if (D.ballot === "strike") {
+    if (D.ballot === "name") {
+      p.named.forEach((i) => { rows[i].className = "named"; rows[i].querySelector(".mark").textContent = M["desk.named_mark"]; });
+      count = t("desk.named", p.named.length, D.seats);
+    } else if (D.ballot === "strike") {
       p.struck.forEach((i) => { rows[i].className = "struck"; rows[i].querySelector(".mark").textContent = M["desk.strike_mark"]; });
       count = t("desk.kept", n - p.struck.length, D.seats);
     } else {

@@ -24,7 +24,10 @@
     $("ballots-collected").textContent = D.collected == null ? M["screen.unknown"] : D.collected;
     $("collected-wrap").classList.toggle("mismatch", D.collected != null && r.ballots.total > D.collected);
     $("denominator").textContent = r.denominator;
-    $("threshold-text").textContent = t("screen.threshold", r.threshold);
+    // An opinion ballot admits with more than 30% of those present (D is
+    // those present); an introduction ballot forms its list from the top.
+    $("threshold-text").textContent = D.kind === "opinion" ? t("screen.threshold_opinion", r.threshold)
+      : D.kind === "introduction" ? t("screen.threshold_introduction", r.seats) : t("screen.threshold", r.threshold);
     document.body.dataset.version = r.version;
 
     const bars = $("bars");
@@ -43,15 +46,18 @@
       fill.style.width = (r.denominator > 0 ? Math.min(100, (c.votes * 100) / r.denominator) : 0) + "%";
       const half = document.createElement("span");
       half.className = "half";
+      if (D.kind === "opinion") half.style.left = "30%"; // the mark is 30% of those present
+      if (D.kind === "introduction") half.hidden = true;   // no majority is needed
       track.append(fill, half);
       const fig = document.createElement("span");
       fig.className = "figure";
       fig.textContent = t("screen.votes", c.votes) + " · " + c.percent_text;
       // Every row has the badge cell, so the bars line up in every row.
       const badge = document.createElement("span");
-      if (final && (c.status === "elected" || c.status === "tie")) {
-        badge.className = "badge " + c.status;
-        badge.textContent = c.status === "elected" ? M["screen.elected"] : M["screen.tie"];
+      const chosen = { elected: "screen.elected", admitted: "screen.admitted", introduced: "screen.introduced" }[c.status];
+      if (final && (chosen || c.status === "tie")) {
+        badge.className = "badge " + (chosen ? "elected" : "tie");
+        badge.textContent = chosen ? M[chosen] : M[D.kind === "introduction" ? "screen.tie_introduction" : "screen.tie"];
       }
       li.append(name, track, fig, badge);
       return li;
@@ -59,7 +65,7 @@
     bars.replaceChildren(...items);
     const vacant = $("vacant");
     vacant.hidden = !(final && r.vacant > 0);
-    vacant.textContent = final && r.vacant > 0 ? t("screen.vacant", r.vacant) : "";
+    vacant.textContent = final && r.vacant > 0 ? t(D.kind === "introduction" ? "screen.vacant_introduction" : "screen.vacant", r.vacant) : "";
     showWarnings(r);
   }
 

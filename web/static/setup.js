@@ -201,6 +201,9 @@
         }),
       };
       if (val("composition.reference_date")) def.composition.reference_date = val("composition.reference_date");
+      // Only an opinion ballot takes those present (its base, D); the
+      // engine refuses it on any other kind.
+      if (def.kind === "opinion") def.electorate.present = intOrNull(val("electorate.present")) ?? 0;
       // NaN (a half-typed number) goes to the server as null, which the
       // strict decoder names as the field at fault.
       return JSON.parse(JSON.stringify(def, (k, v) => (typeof v === "number" && isNaN(v) ? null : v)));
@@ -210,6 +213,7 @@
       const congress = val("electorate.congress");
       contestForm.querySelectorAll(".exclusion").forEach(l => { l.hidden = !l.dataset.for.split(" ").includes(congress); });
       document.querySelectorAll(".formula-help").forEach(l => { l.hidden = l.dataset.for !== congress; });
+      contestForm.querySelector(".present-field").hidden = val("kind") !== "opinion";
     }
 
     const checksBox = document.getElementById("checks");

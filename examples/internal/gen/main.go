@@ -84,7 +84,8 @@ func run(dir string, write bool) (stale []string, err error) {
 type spec struct {
 	dir   string
 	valid int // valid ballots
-	// strike: how many valid ballots keep each candidate (its votes).
+	// strike: how many valid ballots keep each candidate (its votes);
+	// name (introduction): how many valid ballots name each candidate.
 	votes map[string]int
 	// approve: each candidate's rows over the valid ballots.
 	rows map[string]rows
@@ -107,7 +108,9 @@ type raw struct {
 	untouched bool     // strike: nothing struck ("struck": [])
 	strikeAll bool     // strike: every name struck
 	marks     map[string]string
-	invalid   string // ruled invalid on sight
+	named     []string // name: these people named ([] when nameNone)
+	nameNone  bool     // name: nobody named ("named": [])
+	invalid   string   // ruled invalid on sight
 	note      string
 }
 
@@ -117,6 +120,7 @@ type ballot struct {
 	ID      string             `json:"id"`
 	Struck  *[]string          `json:"struck,omitempty"`
 	Marks   *map[string]string `json:"marks,omitempty"`
+	Named   *[]string          `json:"named,omitempty"`
 	Invalid string             `json:"invalid,omitempty"`
 	Note    string             `json:"note,omitempty"`
 }
@@ -155,6 +159,8 @@ func generate(dir string, s spec) ([]byte, error) {
 			valid, err = strikeBallots(s, ids, c.Seats)
 		case "approve":
 			valid, err = approveBallots(s, ids)
+		case "name":
+			valid, err = nameBallots(s, ids, c.Seats)
 		default:
 			err = fmt.Errorf("unknown ballot style %q", c.Ballot)
 		}
@@ -197,6 +203,11 @@ func (r raw) ballot(ids []string) ballot {
 	case r.marks != nil:
 		m := r.marks
 		b.Marks = &m
+	case r.nameNone:
+		b.Named = &[]string{}
+	case r.named != nil:
+		n := slices.Clone(r.named)
+		b.Named = &n
 	}
 	b.Note = r.note
 	return b
@@ -252,6 +263,54 @@ func strikeBallots(s spec, ids []string, seats int) ([]ballot, error) {
 		}
 		if n != s.votes[id] {
 			return nil, fmt.Errorf("%s: wrote %d votes, want %d", ids[ci], n, s.votes[id])
+		}
+	}
+	return out, nil
+}
+
+// nameBallots deals each candidate's votes (the ballots naming it) to the
+// valid introduction ballots that name the fewest so far, and checks that
+// every valid ballot names 1..seats people and every candidate is named on
+// exactly its target of ballots.
+func nameBallots(s spec, ids []string, seats int) ([]ballot, error) {
+	if err := sameIDs(ids, keys(s.votes)); err != nil {
+		return nil, err
+	}
+	nnamed := make([]int, s.valid)
+	named := make([][]string, s.valid)
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return s.votes[ids[b]] - s.votes[ids[a]] })
+	for _, ci := range order {
+		v := s.votes[ids[ci]]
+		if v < 0 || v > s.valid {
+			return nil, fmt.Errorf("%s: named on %d of %d valid ballots", ids[ci], v, s.valid)
+		}
+		for _, bi := range fewest(nnamed, v, nil) {
+			named[bi] = append(named[bi], ids[ci])
+			nnamed[bi]++
+		}
+	}
+	out := make([]ballot, s.valid)
+	for bi := range out {
+		if nnamed[bi] < 1 || nnamed[bi] > seats {
+			return nil, fmt.Errorf("valid ballot %d would name %d people (seats %d): the targets cannot be met", bi+1, nnamed[bi], seats)
+		}
+		n := named[bi]
+		out[bi].Named = &n
+	}
+	// Recount what was written.
+	for _, id := range ids {
+		n := 0
+		for _, b := range out {
+			if slices.Contains(*b.Named, id) {
+				n++
+			}
+		}
+		if n != s.votes[id] {
+			return nil, fmt.Errorf("%s: named %d times, want %d", id, n, s.votes[id])
 		}
 	}
 	return out, nil

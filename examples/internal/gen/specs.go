@@ -150,4 +150,16 @@ var specs = []spec{
 			"Q": {agree: 7, disagree: 2},
 			"R": {agree: 6, disagree: 3},
 		}},
+	// Ex 10: 120 present; H 36 đồng ý (30,00%: not admitted), K 37
+	// (30,83%: admitted). Every one present returns a ballot.
+	{dir: "ex10-opinion-30-percent", valid: 120,
+		rows: map[string]rows{"H": {agree: 36, disagree: 84}, "K": {agree: 37, disagree: 83}}},
+	// Introduction of the secretary by the 9 members of the committee:
+	// 9 ballots; one names two people for one place, one names nobody.
+	{dir: "ex12a-introduction-secretary", valid: 7,
+		votes:   map[string]int{"A": 4, "B": 2, "C": 1, "D": 0, "E": 0, "F": 0, "G": 0, "H": 0, "I": 0},
+		invalid: []raw{{named: []string{"A", "B"}}, {nameNone: true}}},
+	// Introduction of two deputies: B and C tie at the cut-off.
+	{dir: "ex12b-introduction-tie-at-cutoff", valid: 9,
+		votes: map[string]int{"A": 7, "B": 4, "C": 4, "D": 2, "E": 0, "F": 0, "G": 0, "H": 0, "I": 0}},
 }
