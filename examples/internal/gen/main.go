@@ -127,6 +127,7 @@ type ballot struct {
 
 // contest is what gen needs of a contest.json.
 type contest struct {
+	Kind       string `json:"kind"`
 	Seats      int    `json:"seats"`
 	Ballot     string `json:"ballot"`
 	Candidates []struct {
@@ -158,7 +159,7 @@ func generate(dir string, s spec) ([]byte, error) {
 		case "strike":
 			valid, err = strikeBallots(s, ids, c.Seats)
 		case "approve":
-			valid, err = approveBallots(s, ids)
+			valid, err = approveBallots(s, ids, c.Kind != "opinion")
 		case "name":
 			valid, err = nameBallots(s, ids, c.Seats)
 		default:
@@ -318,7 +319,9 @@ func nameBallots(s spec, ids []string, seats int) ([]ballot, error) {
 
 // approveBallots deals each candidate's rows out as described in the
 // package comment and checks the result.
-func approveBallots(s spec, ids []string) ([]ballot, error) {
+// elects: the contest elects, so a valid ballot of several names must agree
+// with someone (an opinion ballot's rows are each their own question).
+func approveBallots(s spec, ids []string, elects bool) ([]ballot, error) {
 	if err := sameIDs(ids, keys(s.rows)); err != nil {
 		return nil, err
 	}
@@ -348,7 +351,7 @@ func approveBallots(s spec, ids []string) ([]ballot, error) {
 	}
 	out := make([]ballot, s.valid)
 	for bi, m := range marks {
-		if len(ids) > 1 && nAgree[bi] == 0 {
+		if elects && len(ids) > 1 && nAgree[bi] == 0 {
 			return nil, fmt.Errorf("valid ballot %d would agree with nobody, which makes it invalid (244-QĐ/TW Điều 17.2): avoid it", bi+1)
 		}
 		for _, id := range s.omitNone {
