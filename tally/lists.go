@@ -77,5 +77,3 @@ func NextCandidateID(c *Contest) string {
 		}
 	}
 }
-
-
