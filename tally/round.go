@@ -14,8 +14,8 @@ var roundSuffix = regexp.MustCompile(`-r[0-9]+$`)
 // 2; 190 Điều 28.4: the congress decides) and names added (domain-rules
 // §5.7: "đại hội quyết định … bổ sung").
 type ListEdit struct {
-	Add      []Candidate
-	Withdraw []string
+	Add      []Candidate `json:"add,omitempty"`
+	Withdraw []string    `json:"withdraw,omitempty"`
 }
 
 // NextRound builds the next round of a closed one without changing its
