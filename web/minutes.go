@@ -29,6 +29,9 @@ type MinutesInput struct {
 	// Rounds are the ids of earlier rounds of this election, whose
 	// show-of-hands votes (the number to elect, the list) still apply.
 	Rounds []string
+	// EarlierChanges are the list's changes kept on those earlier rounds,
+	// the first round first (minutes_changes.go).
+	EarlierChanges []MinutesRoundChanges
 	// VerifyURL is where the printed hash can be checked; it becomes the
 	// QR code. Left out when empty or when the round has no head yet.
 	VerifyURL string
@@ -71,6 +74,7 @@ type Minutes struct {
 	Opening    string
 
 	Setup      MinutesPart  // I: seats, list, show-of-hands votes, counting committee
+	Changes    MinutesPart  // II: the list's changes (withdrawals, nominations, additions)
 	Count      MinutesPart  // II: convened, exclusions, D, threshold, attendance, ballots
 	Results    MinutesTable // III: candidates in ballot order
 	Elected    MinutesElected
@@ -307,6 +311,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 		return tally.RomanOrdinal(part) + ". " + title
 	}
 	m.Setup = minutesSetup(next("SỐ LƯỢNG BẦU, DANH SÁCH BẦU CỬ VÀ BAN KIỂM PHIẾU"), in, res)
+	m.Changes = minutesListChanges(next("THAY ĐỔI DANH SÁCH BẦU CỬ"), in)
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)
 	m.Elected = minutesElected(next("NGƯỜI TRÚNG CỬ"), c, res, m.Finished)
