@@ -141,14 +141,14 @@ func draftRound(rec *tally.Record, doing string) error {
 }
 
 // changeDraft applies one change to a draft's list in one store update:
-// apply gets the stored definition and returns the new one and the change
-// to record. A refusal stores nothing.
-func (s *Server) changeDraft(ctx context.Context, c *fiber.Ctx, id string, apply func(*tally.Contest) (*tally.Contest, tally.ListChange, error)) error {
+// apply gets the stored record and returns the new definition and the
+// change to record. A refusal stores nothing.
+func (s *Server) changeDraft(ctx context.Context, c *fiber.Ctx, id string, apply func(*tally.Record) (*tally.Contest, tally.ListChange, error)) error {
 	rec, err := s.store.Update(ctx, id, func(rec *tally.Record, _ int64) error {
 		if err := draftRound(rec, "the list of"); err != nil {
 			return err
 		}
-		next, change, err := apply(rec.Contest)
+		next, change, err := apply(rec)
 		if err != nil {
 			return err
 		}
@@ -199,8 +199,8 @@ func (s *Server) postWithdrawal(c *fiber.Ctx) error {
 	if err := s.checkVote(ctx, rec, req.Vote); err != nil {
 		return err
 	}
-	return s.changeDraft(ctx, c, id, func(def *tally.Contest) (*tally.Contest, tally.ListChange, error) {
-		next, gone, err := tally.WithdrawCandidate(def, req.Candidate)
+	return s.changeDraft(ctx, c, id, func(r *tally.Record) (*tally.Contest, tally.ListChange, error) {
+		next, gone, err := tally.WithdrawCandidate(r.Contest, req.Candidate)
 		return next, tally.ListChange{Action: tally.ChangeWithdraw, Candidate: gone.ID, Name: gone.Name, Reason: reason, Vote: req.Vote}, err
 	})
 }
@@ -251,12 +251,18 @@ func (s *Server) postNomination(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return s.changeDraft(ctx, c, id, func(def *tally.Contest) (*tally.Contest, tally.ListChange, error) {
+	return s.changeDraft(ctx, c, id, func(r *tally.Record) (*tally.Contest, tally.ListChange, error) {
 		cand := req.Candidate
 		if strings.TrimSpace(cand.ID) == "" {
-			cand.ID = tally.NextCandidateID(def)
+			// Never the id of someone who withdrew: the changes name
+			// people by it.
+			taken := make([]string, len(r.Changes))
+			for i, ch := range r.Changes {
+				taken[i] = ch.Candidate
+			}
+			cand.ID = tally.NextCandidateID(r.Contest, taken...)
 		}
-		next, added, err := tally.NominateCandidate(def, cand, req.Source)
+		next, added, err := tally.NominateCandidate(r.Contest, cand, req.Source)
 		return next, tally.ListChange{Action: tally.ChangeNominate, Candidate: added.ID, Name: added.Name, Source: req.Source,
 			Reason: reason, Vote: req.Vote, Opinion: req.Opinion}, err
 	})
@@ -395,4 +401,72 @@ func nextChanges(prev, next *tally.Contest, edit tally.ListEdit, reason, vote, b
 		out = append(out, tally.ListChange{Action: tally.ChangeAdd, Candidate: cand.ID, Name: cand.Name, Source: cand.Nominated, Reason: reason, Vote: vote, By: by, Time: at})
 	}
 	return out
+}
+
+// listSetup is what a round's control page offers to change its list.
+type listSetup struct {
+	Votes    []tally.ShowOfHands // the congress's show-of-hands votes
+	Opinions []*tally.Record     // the congress's counted opinion ballots
+	// Next are the names the next round would carry (the tied, or those
+	// not elected), for the next round's withdrawals.
+	Next []tally.Candidate
+}
+
+func (s *Server) listSetupOf(ctx context.Context, v contestView, cg *tally.CongressRecord) (listSetup, error) {
+	var ls listSetup
+	rec := v.Record
+	if cg != nil {
+		ls.Votes = cg.Votes
+		rounds, err := s.contestsOf(ctx, cg.ID)
+		if err != nil {
+			return ls, err
+		}
+		for _, r := range rounds {
+			if r.Contest.Kind == tally.KindOpinion && (r.State == tally.StateClosed || r.State == tally.StateCertified) {
+				ls.Opinions = append(ls.Opinions, r)
+			}
+		}
+	}
+	if v.NextRound != "" {
+		snap, err := s.broker.Snapshot(ctx, rec.Contest.ID)
+		if err != nil {
+			return ls, err
+		}
+		carried := map[string]bool{}
+		for _, cr := range snap.Result.Candidates {
+			if v.NextRound == "revote" && cr.Status == tally.StatusTie || v.NextRound == "further" && cr.Status == tally.StatusNotElected {
+				carried[cr.ID] = true
+			}
+		}
+		for _, cand := range rec.Contest.Candidates {
+			if carried[cand.ID] {
+				ls.Next = append(ls.Next, cand)
+			}
+		}
+	}
+	return ls, nil
+}
+
+// contestEditPage: /contests/{id}/edit, the contest form filled with a
+// draft's definition; saving it is PUT /api/v1/contests/{id}.
+func (s *Server) contestEditPage(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	rec, err := s.store.Contest(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if err := draftRound(rec, "the form edits"); err != nil {
+		return refused(err.(*tally.Error), "setup.list.not_draft")
+	}
+	d := contestNewData{Kinds: setupKinds, Edit: rec.Contest}
+	if rec.Congress != "" {
+		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {
+			return err
+		}
+	}
+	if d.Defaults, err = tally.DraftContest([]byte(`{}`)); err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "contest-new", s.page(c, "setup.contest.edit", d, rec.Contest.Title))
 }

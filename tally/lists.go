@@ -66,10 +66,14 @@ func copyContest(c *Contest) *Contest {
 	return &next
 }
 
-// NextCandidateID is an id of the form c<n> no candidate of c has: for a
-// nominee typed without one.
-func NextCandidateID(c *Contest) string {
+// NextCandidateID is an id of the form c<n> that no candidate of c has and
+// that is not among taken (the ids of those who withdrew): for a nominee
+// typed without one.
+func NextCandidateID(c *Contest, taken ...string) string {
 	used := c.Index()
+	for _, id := range taken {
+		used[id] = -1
+	}
 	for n := len(c.Candidates) + 1; ; n++ {
 		id := "c" + strconv.Itoa(n)
 		if _, ok := used[id]; !ok {

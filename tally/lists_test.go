@@ -207,4 +207,7 @@ func TestNextCandidateID(t *testing.T) {
 	if got, want := tally.NextCandidateID(c), "c4"; got != want {
 		t.Errorf("NextCandidateID = %q, want %q", got, want)
 	}
+	if got, want := tally.NextCandidateID(c, "c4", "c1"), "c5"; got != want {
+		t.Errorf("NextCandidateID with c4 withdrawn = %q, want %q", got, want)
+	}
 }

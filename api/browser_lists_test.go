@@ -1,0 +1,112 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kiemphieu/kiemphieu/tally"
+)
+
+// TestBrowserListChanges: at setup, the secretary lets a candidate withdraw
+// on a recorded show of hands and adds a nominee from the floor, through
+// the round's page alone; both are seen on the page and in the stored
+// record. A refused change (a vote the congress never took, said in
+// Vietnamese naming the field by its label) stores nothing.
+func TestBrowserListChanges(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t)
+	const user, password = "thuky", "mat-khau-thu-ky-2025"
+	h.seedUser(user, password, "admin")
+	h.listCongress("cg")
+	// Delegates, 3 seats, 4 names (no surplus rule binds a delegates list).
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg", delegatesDef("dbdh"), asAdmin), http.StatusCreated)
+	base := h.listen()
+	admin := newBrowser(t)
+	acceptDialogs(t, admin)
+	jsErrors := consoleErrors(t, admin)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console: %q", jsErrors())
+		}
+	})
+	setup := "/contests/dbdh/setup"
+	signInPassword(t, admin, base, user, password, setup)
+
+	// A withdrawal on a vote not recorded: refused, in Vietnamese, by label.
+	do(t, admin, "adding an unknown vote option", chromedp.Evaluate[chromedp.Void](
+		`(() => { const s = document.querySelector("#withdraw-form [name=vote]"); const o = document.createElement("option"); o.value = "v9"; o.textContent = "v9"; s.append(o); })()`))
+	fill(t, admin, "#withdraw-form [name=candidate]", "c4")
+	fill(t, admin, "#withdraw-form [name=vote]", "v9")
+	click(t, admin, "withdrawing on an unknown vote", "#withdraw-form button[type=submit]")
+	waitFor(t, admin, "the refusal", `!document.getElementById("action-errors").hidden`, stepTimeout)
+	if msg := eval[string](t, admin, `document.getElementById("action-errors").textContent`); !strings.Contains(msg, "Không thực hiện được") || !strings.Contains(msg, "Biểu quyết quyết định") {
+		t.Errorf("the refusal reads %q; want it in Vietnamese naming “Biểu quyết quyết định”", msg)
+	}
+	if got := h.getList("dbdh"); len(got.Changes) != 0 || len(got.Contest.Candidates) != 4 {
+		t.Fatalf("a refused withdrawal was stored: %+v", got)
+	}
+
+	// The withdrawal the congress voted (v1).
+	fill(t, admin, "#withdraw-form [name=candidate]", "c4")
+	typeInto(t, admin, "#withdraw-form [name=reason]", "Vì lý do sức khỏe")
+	fill(t, admin, "#withdraw-form [name=vote]", "v1")
+	reloadAfter(t, admin, "withdrawing", setup, chromedp.Click(chromedp.CSS("#withdraw-form button[type=submit]"), chromedp.NodeVisible))
+
+	// A nominee from the floor, on the congress's vote v2.
+	typeInto(t, admin, "#nominate-form [name=name]", "Võ Văn Em")
+	fill(t, admin, "#nominate-form [name=gender]", "male")
+	fill(t, admin, "#nominate-form [name=birth_date]", "1980-05-01")
+	fill(t, admin, "#nominate-form [name=source]", "floor")
+	fill(t, admin, "#nominate-form [name=vote]", "v2")
+	typeInto(t, admin, "#nominate-form [name=reason]", "Đoàn đại biểu số 2 đề cử")
+	reloadAfter(t, admin, "nominating", setup, chromedp.Click(chromedp.CSS("#nominate-form button[type=submit]"), chromedp.NodeVisible))
+
+	// On the page: the list without Dung and with Em, and both changes.
+	list := eval[[]string](t, admin, `[...document.querySelectorAll("#list li")].map(li => li.dataset.candidate)`)
+	if slices.Contains(list, "c4") || !slices.Contains(list, "c5") || len(list) != 4 {
+		t.Errorf("the page's list = %v, want c4 gone and c5 added", list)
+	}
+	changes := eval[[]string](t, admin, `[...document.querySelectorAll("#changes tr[data-action]")].map(tr => tr.dataset.action + " " + tr.dataset.candidate + " " + tr.innerText.replace(/\s+/g, " "))`)
+	if len(changes) != 2 || !strings.HasPrefix(changes[0], "withdraw c4") || !strings.Contains(changes[0], "Vì lý do sức khỏe") ||
+		!strings.HasPrefix(changes[1], "nominate c5") || !strings.Contains(changes[1], "đề cử tại đại hội") || !strings.Contains(changes[1], "v2") {
+		t.Errorf("the page's changes = %q", changes)
+	}
+	screenshot(t, admin, "setup-list-changes.png")
+
+	// In the store: the record the minutes print from.
+	rec, err := h.store.Contest(context.Background(), "dbdh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Changes) != 2 {
+		t.Fatalf("stored changes = %+v", rec.Changes)
+	}
+	w, n := rec.Changes[0], rec.Changes[1]
+	if w.Action != tally.ChangeWithdraw || w.Candidate != "c4" || w.Vote != "v1" || w.Reason != "Vì lý do sức khỏe" || w.By != user {
+		t.Errorf("stored withdrawal = %+v", w)
+	}
+	if n.Action != tally.ChangeNominate || n.Name != "Võ Văn Em" || n.Source != tally.NominatedFloor || n.Vote != "v2" || n.By != user {
+		t.Errorf("stored nomination = %+v", n)
+	}
+	var em *tally.Candidate
+	for i, c := range rec.Contest.Candidates {
+		if c.ID == n.Candidate {
+			em = &rec.Contest.Candidates[i]
+		}
+	}
+	if em == nil || em.Nominated != tally.NominatedFloor || em.BirthDate != "1980-05-01" || em.Gender != tally.GenderMale {
+		t.Errorf("stored nominee = %+v", em)
+	}
+	for _, e := range jsErrors() {
+		// The refused request is a 400 the browser reports; any other
+		// console error is the script's.
+		if !strings.Contains(e, "status of 400") {
+			t.Errorf("console error: %q", e)
+		}
+	}
+}
