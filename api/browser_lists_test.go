@@ -102,6 +102,28 @@ func TestBrowserListChanges(t *testing.T) {
 	if em == nil || em.Nominated != tally.NominatedFloor || em.BirthDate != "1980-05-01" || em.Gender != tally.GenderMale {
 		t.Errorf("stored nominee = %+v", em)
 	}
+	// Edit (PUT): the form starts from the draft; a corrected title is
+	// saved and the nominee keeps where the name came from.
+	edit := "/contests/dbdh/edit"
+	reloadAfter(t, admin, "editing", edit, chromedp.Click(chromedp.CSS("#edit-link"), chromedp.NodeVisible))
+	if got := eval[string](t, admin, `document.querySelector("#contest-form [name=id]").value + " " + document.querySelectorAll("#candidate-rows tr").length`); got != "dbdh 4" {
+		t.Fatalf("the edit form starts from %q, want the draft's id and its 4 names", got)
+	}
+	typeInto(t, admin, "#contest-form [name=title]", "Bầu đại biểu dự Đại hội Đảng bộ Quận 3")
+	reloadAfter(t, admin, "saving the edit", setup, chromedp.Click(chromedp.CSS("#create-contest"), chromedp.NodeVisible))
+	rec, err = h.store.Contest(context.Background(), "dbdh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Contest.Title != "Bầu đại biểu dự Đại hội Đảng bộ Quận 3" || rec.Congress != "cg" || len(rec.Changes) != 2 {
+		t.Errorf("after the edit: title %q, congress %q, %d changes", rec.Contest.Title, rec.Congress, len(rec.Changes))
+	}
+	for _, c := range rec.Contest.Candidates {
+		if c.ID == "c5" && c.Nominated != tally.NominatedFloor {
+			t.Errorf("the edit lost the nominee's source: %+v", c)
+		}
+	}
+
 	for _, e := range jsErrors() {
 		// The refused request is a 400 the browser reports; any other
 		// console error is the script's.

@@ -365,4 +365,70 @@ func TestNextRoundChanges(t *testing.T) {
 	if !slices.Equal(next.Changes, want) {
 		t.Errorf("changes = %+v\nwant %+v", next.Changes, want)
 	}
+
+	t.Run("the minutes print the changes of every round", func(t *testing.T) {
+		h := h.in(t)
+		mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg", delegatesDef("mx"), asAdmin), http.StatusCreated)
+		mustStatus(t, h.do("POST", "/api/v1/contests/mx/nominations", map[string]any{"candidate": em, "source": "floor", "vote": "v2"}, asAdmin), http.StatusOK)
+		h.transition("mx", "open", nil)
+		h.castStrike("mx", strikes("v", 6, "c3", "c4", "c9")...)
+		h.transition("mx", "close", map[string]int{"issued": 6})
+		mustStatus(t, h.do("POST", "/api/v1/contests/mx/next", map[string]any{"withdraw": []string{"c4"}, "vote": "v1", "reason": "Xin rút"}, asAdmin), http.StatusCreated)
+		r := h.page("GET", "/contests/mx-r2/minutes", nil, asAdmin)
+		mustStatus(t, r, http.StatusOK)
+		html := string(r.body)
+		first, second := strings.Index(html, "Danh sách bầu cử lần 1:"), strings.Index(html, "Danh sách bầu cử lần 2 (lần này):")
+		if first < 0 || second < first {
+			t.Fatalf("the minutes do not list round 1's changes before round 2's (%d, %d)", first, second)
+		}
+		for _, want := range []string{"Bổ sung vào danh sách: đồng chí Võ Văn Em; nguồn: đề cử tại đại hội",
+			"Rút khỏi danh sách: đồng chí Phạm Thị Dung; lý do: Xin rút; quyết định: biểu quyết “Cho đồng chí Dung rút khỏi danh sách” (v1), tán thành 8/8 đại biểu"} {
+			if !strings.Contains(html, want) {
+				t.Errorf("the minutes lack %q", want)
+			}
+		}
+	})
+}
+
+// The pages of the list: the edit form of a draft, refused in Vietnamese
+// once the round is open; a closed round's next-round form lists the names
+// it would carry, to withdraw.
+func TestListPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.listCongress("cg")
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg", contestDef("pg"), asAdmin), http.StatusCreated)
+	r := h.page("GET", "/contests/pg/edit", nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	body := string(r.body)
+	for _, want := range []string{`id="contest-edit"`, `"id":"pg"`, `Lưu thay đổi`, `href="/contests/pg/setup"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the edit page lacks %q", want)
+		}
+	}
+	r = h.page("GET", "/contests/pg/setup", nil, asAdmin)
+	for _, want := range []string{`id="withdraw-form"`, `id="nominate-form"`, `<option value="v1">v1 — Cho đồng chí Dung rút khỏi danh sách (8/9)</option>`, `id="delete-contest"`, `Không có thay đổi.`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("the draft's page lacks %q", want)
+		}
+	}
+
+	h.transition("pg", "open", nil)
+	r = h.page("GET", "/contests/pg/edit", nil, asAdmin)
+	mustStatus(t, r, http.StatusConflict)
+	if !strings.Contains(string(r.body), "không sửa được nữa") {
+		t.Errorf("the refusal is not in Vietnamese: %s", r.body)
+	}
+	h.castStrike("pg", strikes("v", 6, "c3", "c4")...)
+	h.transition("pg", "close", map[string]int{"issued": 6})
+	r = h.page("GET", "/contests/pg/setup", nil, asAdmin)
+	body = string(r.body)
+	for _, want := range []string{`id="next-form"`, `name="withdraw" value="c3"`, `name="withdraw" value="c4"`, `id="add-rows"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the closed round's page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `name="withdraw" value="c1"`) || strings.Contains(body, `id="withdraw-form"`) {
+		t.Error("the closed round's page offers to withdraw the elected, or a draft's withdrawal")
+	}
 }
