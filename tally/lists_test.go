@@ -189,6 +189,12 @@ func TestWithdrawAndNominateOnADraft(t *testing.T) {
 			_, _, err := tally.NominateCandidate(c, cand("G", ""), tally.NominatedFloor)
 			return err
 		}, []string{"candidate.name", "candidates"}},
+		{"a nominee of an unknown source in the definition", func() error {
+			bad := tally.Candidate{ID: "G", Name: "Nguyễn Văn G", Nominated: "cousin"}
+			x := newContest(t, 2, 5, []tally.Candidate{cand("A", "Nguyễn Văn A")}, nil)
+			x.Candidates = append(x.Candidates, bad)
+			return x.Validate()
+		}, []string{"candidates[1].nominated"}},
 		{"nominate from nowhere", func() error {
 			_, _, err := tally.NominateCandidate(c, cand("G", "Nguyễn Văn G"), "committee")
 			return err
