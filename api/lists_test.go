@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -430,5 +431,32 @@ func TestListPages(t *testing.T) {
 	}
 	if strings.Contains(body, `name="withdraw" value="c1"`) || strings.Contains(body, `id="withdraw-form"`) {
 		t.Error("the closed round's page offers to withdraw the elected, or a draft's withdrawal")
+	}
+}
+
+// Audit B6 (case 27): a withdrawal after the list was keyed used to need a
+// second contest, and the abandoned draft counted in the roll-up as a
+// second, pending election. Now the draft takes the withdrawal, or is
+// deleted: the roll-up has one election.
+func TestRollupAfterAWithdrawalAndADeletedDraft(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cg := map[string]any{"id": "cg6", "organization": "Chi bộ 6", "name": "Đại hội Chi bộ 6", "term": "2025–2030",
+		"votes": []any{map[string]any{"id": "v1", "subject": "other", "title": "Cho rút", "present": 9, "approve": 9, "disapprove": 0, "other": 0}}}
+	mustStatus(t, h.do("POST", "/api/v1/congresses", cg, asAdmin), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg6", delegatesDef("keep"), asAdmin), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg6", delegatesDef("abandoned"), asAdmin), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/contests/keep/withdrawals", map[string]any{"candidate": "c4", "vote": "v1"}, asAdmin), http.StatusOK)
+	mustStatus(t, h.do("DELETE", "/api/v1/contests/abandoned", nil, asAdmin), http.StatusNoContent)
+	r := h.do("GET", "/api/v1/rollup?organization="+url.QueryEscape("Chi bộ 6"), nil, asAdmin)
+	mustStatus(t, r, http.StatusOK)
+	var ru struct {
+		Congresses []struct {
+			Elections []struct{ ID string } `json:"elections"`
+		} `json:"congresses"`
+	}
+	decode(t, r, &ru)
+	if len(ru.Congresses) != 1 || len(ru.Congresses[0].Elections) != 1 || ru.Congresses[0].Elections[0].ID != "keep" {
+		t.Errorf("roll-up = %s, want one congress with the one election keep", r.body)
 	}
 }
