@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -457,7 +458,11 @@ func (s *Server) contestEditPage(c *fiber.Ctx) error {
 		return err
 	}
 	if err := draftRound(rec, "the form edits"); err != nil {
-		return refused(err.(*tally.Error), "setup.list.not_draft")
+		var te *tally.Error
+		if errors.As(err, &te) {
+			return refused(te, "setup.list.not_draft")
+		}
+		return err
 	}
 	d := contestNewData{Kinds: setupKinds, Edit: rec.Contest}
 	if rec.Congress != "" {

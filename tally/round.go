@@ -69,7 +69,7 @@ func NextRoundWith(c *Contest, r *Result, edit ListEdit) (*Contest, error) {
 		case withdrawn[id]:
 			p.add(field, "%q is withdrawn twice", id)
 		case !pick[id]:
-			p.add(field, "%q is not on the next round's list (%s)", id, strings.Join(sortedIDs(c, pick), ", "))
+			p.add(field, "%q is not on the next round's list (%s)", id, strings.Join(listed(c, pick), ", "))
 		}
 		withdrawn[id] = true
 	}
@@ -144,7 +144,8 @@ func renameCandidates(err error, from int, name func(j int) string) error {
 	return p.err()
 }
 
-func sortedIDs(c *Contest, pick map[string]bool) []string {
+// listed are the ids of c's candidates in pick, in ballot order.
+func listed(c *Contest, pick map[string]bool) []string {
 	var ids []string
 	for _, cand := range c.Candidates {
 		if pick[cand.ID] {

@@ -75,8 +75,8 @@ type Minutes struct {
 
 	Setup      MinutesPart  // I: seats, list, show-of-hands votes, counting committee
 	Changes    MinutesPart  // II: the list's changes (withdrawals, nominations, additions)
-	Count      MinutesPart  // II: convened, exclusions, D, threshold, attendance, ballots
-	Results    MinutesTable // III: candidates in ballot order
+	Count      MinutesPart  // III: convened, exclusions, D, threshold, attendance, ballots
+	Results    MinutesTable // IV: candidates in ballot order
 	Elected    MinutesElected
 	Makeup     *MinutesPart // composition of those elected; nil when nobody is elected
 	Complaints MinutesPart

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kiemphieu/kiemphieu/tally"
@@ -109,7 +110,7 @@ func voteFigures(id string, in MinutesInput) string {
 		switch {
 		case v.Contest == "" && cg.Electorate != nil:
 			d = (&tally.Contest{Electorate: *cg.Electorate}).Denominator()
-		case v.Contest == "" || v.Contest == in.Record.Contest.ID || contains(in.Rounds, v.Contest):
+		case v.Contest == "" || v.Contest == in.Record.Contest.ID || slices.Contains(in.Rounds, v.Contest):
 			d = in.Record.Contest.Denominator()
 		}
 		if d > 0 {
@@ -122,11 +123,3 @@ func voteFigures(id string, in MinutesInput) string {
 	return "biểu quyết " + id
 }
 
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
