@@ -122,4 +122,3 @@ func voteFigures(id string, in MinutesInput) string {
 	}
 	return "biểu quyết " + id
 }
-
