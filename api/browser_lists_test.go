@@ -132,3 +132,49 @@ func TestBrowserListChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserNextRoundForm: a closed round with a vacant seat; the next
+// round's form lets one of those left withdraw and adds a name, on the
+// congress's vote, and lands on the new round's page.
+func TestBrowserNextRoundForm(t *testing.T) {
+	chromiumPath(t)
+	h := newHarness(t)
+	const user, password = "thuky", "mat-khau-thu-ky-2025"
+	h.seedUser(user, password, "admin")
+	h.listCongress("cg")
+	mustStatus(t, h.do("POST", "/api/v1/contests?congress=cg", contestDef("bch"), asAdmin), http.StatusCreated)
+	h.transition("bch", "open", nil)
+	h.castStrike("bch", strikes("v", 6, "c3", "c4")...) // c1, c2 elected; 1 seat vacant
+	h.transition("bch", "close", map[string]int{"issued": 6})
+	base := h.listen()
+	admin := newBrowser(t)
+	acceptDialogs(t, admin)
+	signInPassword(t, admin, base, user, password, "/contests/bch/setup")
+
+	fill(t, admin, `#next-form [name=withdraw][value=c4]`, "true")
+	click(t, admin, "adding a name", "#add-name")
+	typeInto(t, admin, "#add-rows tr:nth-child(1) [name=name]", "Võ Văn Em")
+	fill(t, admin, "#add-rows tr:nth-child(1) [name=nominated]", "floor")
+	typeInto(t, admin, "#next-form [name=reason]", "Đại hội quyết định bầu tiếp")
+	fill(t, admin, "#next-form [name=vote]", "v2")
+	reloadAfter(t, admin, "making the next round", "/contests/bch-r2/setup", chromedp.Click(chromedp.CSS("#next-form button[type=submit]"), chromedp.NodeVisible))
+
+	rec, err := h.store.Contest(context.Background(), "bch-r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range rec.Contest.Candidates {
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, []string{"Lê Văn Cường", "Võ Văn Em"}) || rec.Contest.Ballot != tally.StyleStrike || rec.Contest.Seats != 1 {
+		t.Errorf("round 2: %v on %s for %d seats", names, rec.Contest.Ballot, rec.Contest.Seats)
+	}
+	if len(rec.Changes) != 2 || rec.Changes[0].Action != tally.ChangeWithdraw || rec.Changes[0].Candidate != "c4" ||
+		rec.Changes[1].Action != tally.ChangeAdd || rec.Changes[1].Source != tally.NominatedFloor || rec.Changes[1].Vote != "v2" || rec.Changes[1].By != user {
+		t.Errorf("round 2 changes = %+v", rec.Changes)
+	}
+	if got := eval[int](t, admin, `document.querySelectorAll("#changes tr[data-action]").length`); got != 2 {
+		t.Errorf("the new round's page shows %d changes, want 2", got)
+	}
+}
