@@ -33,6 +33,8 @@ type Contests interface {
 	Contest(ctx context.Context, id string) (*tally.Record, error)
 	Contests(ctx context.Context) ([]*tally.Record, error)
 	Update(ctx context.Context, id string, fn func(rec *tally.Record, version int64) error) (*tally.Record, error)
+	// DeleteContest removes a draft whose log is empty; Conflict otherwise.
+	DeleteContest(ctx context.Context, id string) error
 }
 
 // BallotLog is the append-only log of each round, with its counters.
@@ -298,6 +300,10 @@ func (s *Server) routes() {
 	v1.Post("/candidates/import", document, s.require(roleAdmin), s.importCandidates)
 	s.importRoutes(v1)
 	v1.Get("/contests/:id", s.require(roleViewer), s.getContest)
+	v1.Put("/contests/:id", document, s.require(roleAdmin), s.putContest)
+	v1.Delete("/contests/:id", s.require(roleAdmin), s.deleteContest)
+	v1.Post("/contests/:id/withdrawals", s.require(roleAdmin), s.postWithdrawal)
+	v1.Post("/contests/:id/nominations", s.require(roleAdmin), s.postNomination)
 	v1.Post("/contests/:id/open", s.require(roleAdmin), s.openContest)
 	v1.Post("/contests/:id/close", s.require(roleAdmin), s.closeContest)
 	v1.Post("/contests/:id/certify", s.require(roleAdmin), s.certifyContest)
@@ -324,6 +330,7 @@ func (s *Server) routes() {
 	v1.Get("/congresses/:id/votes", s.require(roleViewer), s.getVotes)
 	v1.Post("/congresses/:id/votes", document, s.require(roleAdmin), s.postVote)
 	v1.Delete("/congresses/:id/votes/:vid", s.require(roleAdmin), s.deleteVote)
+	v1.Delete("/congresses/:id", s.require(roleAdmin), s.deleteCongress)
 	s.appointmentRoutes(v1, document)
 	s.rollupRoutes(v1)
 

@@ -48,6 +48,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return map[string]any{"id": id, "organization": "Chi bộ 3", "name": "Đại hội Chi bộ 3"}
 	}
 	mustStatus(t, h.do("POST", "/api/v1/congresses", congress("m-cg"), asAdmin), http.StatusCreated)
+	mustStatus(t, h.do("POST", "/api/v1/congresses", congress("m-cg-gone"), asAdmin), http.StatusCreated)
+	h.createContest(contestDef("m-edit"))
 
 	type principal struct {
 		name string
@@ -95,6 +97,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/api/v1/contests/m-close/close", fixed(map[string]int{"issued": 0}), "admin", false},
 		{"POST", "/api/v1/contests/m-certme/certify", none, "admin", false},
 		{"POST", "/api/v1/contests/m-next/next", none, "admin", false},
+		{"PUT", "/api/v1/contests/m-edit", fixed(contestDef("m-edit")), "admin", false},
+		{"POST", "/api/v1/contests/m-edit/withdrawals", fixed(map[string]string{"candidate": "c9"}), "admin", false},
+		{"POST", "/api/v1/contests/m-edit/nominations", fixed(map[string]any{"candidate": map[string]string{"name": "Võ Văn Em"}, "source": "floor"}), "admin", false},
+		{"DELETE", "/api/v1/contests/m-edit", none, "admin", false},
 		{"GET", "/api/v1/contests/m-open/notes", none, "viewer", false},
 		{"PUT", "/api/v1/contests/m-open/notes", fixed(map[string]int{"present": 9}), "admin", false},
 		{"PUT", "/api/v1/contests/m-ver/stacks/2", fixed(map[string]int{"ballots": 5}), "admin", false},
@@ -109,6 +115,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/congresses/m-cg", none, "viewer", false},
 		{"POST", "/api/v1/congresses", func(p int) any { return congress(fmt.Sprintf("m-cg-%d", p)) }, "admin", false},
 		{"PUT", "/api/v1/congresses/m-cg", fixed(congress("m-cg")), "admin", false},
+		{"DELETE", "/api/v1/congresses/m-cg-gone", none, "admin", false},
 		{"POST", "/api/v1/tokens", fixed(map[string]string{"role": "viewer"}), "admin", false},
 		{"POST", "/api/v1/users", fixed(map[string]string{"username": "x", "password": "short", "role": "viewer"}), "admin", false},
 		{"GET", "/api/v1/audit", none, "admin", false},

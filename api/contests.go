@@ -366,11 +366,17 @@ func (s *Server) certifyContest(c *fiber.Ctx) error {
 // nextRound creates the round that follows a closed one with a tie at the
 // last seat (a re-vote among the tied) or vacant seats (a further round
 // among those not elected): POST /contests/{id}/next, optionally with
-// {"add": [candidates]} — names the congress decided to add to a further
-// round (domain-rules §5.7).
+// {"add": [candidates], "withdraw": [ids], "reason": "…", "vote": "v3"} —
+// names the congress decided to add to a further round (domain-rules
+// §5.7) or to let withdraw, and the show-of-hands vote that decided it.
+// The engine applies them before it chooses the ballot
+// (tally.NextRoundWith); each is kept in the new round's Changes.
 func (s *Server) nextRound(c *fiber.Ctx) error {
 	var req struct {
-		Add []tally.Candidate `json:"add"`
+		Add      []tally.Candidate `json:"add"`
+		Withdraw []string          `json:"withdraw"`
+		Reason   string            `json:"reason"`
+		Vote     string            `json:"vote"`
 	}
 	if body, err := requestBody(c); err != nil {
 		return err
@@ -378,6 +384,10 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 		if err := decodeBody(c, &req); err != nil {
 			return err
 		}
+	}
+	reason, err := cleanReason(req.Reason)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
@@ -392,26 +402,20 @@ func (s *Server) nextRound(c *fiber.Ctx) error {
 	if rec.Next != "" {
 		return errorf(tally.Conflict, "", "the next round already exists: %s", rec.Next)
 	}
+	if err := s.checkVote(ctx, rec, req.Vote); err != nil {
+		return err
+	}
 	snap, err := s.broker.Snapshot(ctx, id)
 	if err != nil {
 		return err
 	}
-	next, err := tally.NextRound(rec.Contest, snap.Result)
+	edit := tally.ListEdit{Add: req.Add, Withdraw: req.Withdraw}
+	next, err := tally.NextRoundWith(rec.Contest, snap.Result, edit)
 	if err != nil {
 		return err
 	}
-	if len(req.Add) > 0 {
-		if snap.Result.RevoteSeats > 0 {
-			return errorf(tally.Invalid, "add", "a re-vote is among the tied only; names can be added to a further round")
-		}
-		next.Candidates = append(next.Candidates, req.Add...)
-		next.Normalize()
-		if err := next.Validate(); err != nil {
-			return err
-		}
-		tally.SortBallotOrder(next.Candidates)
-	}
-	nrec := &tally.Record{Contest: next, State: tally.StateDraft, Congress: rec.Congress, Previous: id, Created: s.stamp()}
+	nrec := &tally.Record{Contest: next, State: tally.StateDraft, Congress: rec.Congress, Previous: id, Created: s.stamp(),
+		Changes: nextChanges(rec.Contest, next, edit, reason, req.Vote, principalName(c), s.stamp())}
 	if err := s.store.CreateContest(ctx, nrec); err != nil {
 		return err
 	}

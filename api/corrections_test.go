@@ -116,7 +116,7 @@ func TestCounterFlipIsOnTheRecord(t *testing.T) {
 			t.Errorf("the certified minutes lack the void row %q:\n%s", row, html)
 		}
 	}
-	if !strings.Contains(html, "VII. HỦY PHIẾU ĐÃ NHẬP VÀ GHI CHÚ VỀ PHIẾU") || !strings.Contains(html, "Không có phiếu nào có ghi chú.") {
+	if !strings.Contains(html, "VIII. HỦY PHIẾU ĐÃ NHẬP VÀ GHI CHÚ VỀ PHIẾU") || !strings.Contains(html, "Không có phiếu nào có ghi chú.") {
 		t.Errorf("the minutes lack the corrections part:\n%s", html)
 	}
 	r = h.do("GET", "/contests/m1/minutes.pdf", nil)

@@ -43,6 +43,7 @@ var fuzzRoutes = []string{
 	"/api/v1/tokens/{b}", "/api/v1/users/{b}", "/api/v1/users/{b}/password",
 	"/users", "/users/{b}/disabled", "/users/{b}/password", "/tokens/{b}/revoke", "/password",
 	"/contests/{id}/tokens/{b}/revoke",
+	"/api/v1/contests/{id}/withdrawals", "/api/v1/contests/{id}/nominations", "/contests/{id}/edit",
 }
 
 // fuzzServer is the service a fuzz worker drives: an open strike contest

@@ -52,8 +52,16 @@ func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
 	if in.Notes, err = s.notes(ctx, id); err != nil {
 		return nil, err
 	}
-	if in.Rounds, err = s.earlierRounds(ctx, rec); err != nil {
+	earlier, err := s.earlierRounds(ctx, rec)
+	if err != nil {
 		return nil, err
+	}
+	for _, r := range earlier {
+		in.Rounds = append(in.Rounds, r.Contest.ID)
+		if len(r.Changes) > 0 {
+			// Walked back from this round: the first round goes first.
+			in.EarlierChanges = append([]web.MinutesRoundChanges{{Round: r.Contest.Round, Changes: r.Changes}}, in.EarlierChanges...)
+		}
 	}
 	// The snapshot is the count of the log's current version: once the
 	// round is closed the log no longer grows, and closing checked that the
@@ -159,14 +167,14 @@ func (s *Server) logCorrections(ctx context.Context, id string) ([]web.MinutesVo
 }
 
 // earlierRounds follows the Previous links of a round back to the first
-// round of its election: the show-of-hands votes on the number to elect and
-// the list were recorded under the first round's id.
-func (s *Server) earlierRounds(ctx context.Context, rec *tally.Record) ([]string, error) {
-	var ids []string
+// round of its election, nearest first: the show-of-hands votes on the
+// number to elect and the list were recorded under the first round's id,
+// and each round keeps its list's changes.
+func (s *Server) earlierRounds(ctx context.Context, rec *tally.Record) ([]*tally.Record, error) {
+	var out []*tally.Record
 	seen := map[string]bool{rec.Contest.ID: true}
 	for prev := rec.Previous; prev != "" && !seen[prev]; {
 		seen[prev] = true
-		ids = append(ids, prev)
 		r, err := s.store.Contest(ctx, prev)
 		if tally.ErrorKind(err) == tally.NotFound {
 			break
@@ -174,9 +182,10 @@ func (s *Server) earlierRounds(ctx context.Context, rec *tally.Record) ([]string
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, r)
 		prev = r.Previous
 	}
-	return ids, nil
+	return out, nil
 }
 
 // minutesPage: /contests/:id/minutes, the A4 print view. It is always in

@@ -64,6 +64,7 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/congresses/:id/setup", s.requirePage(roleAdmin), s.congressSetupPage)
 	s.pageGet("/contests/new", s.requirePage(roleAdmin), s.contestNewPage)
 	s.pageGet("/contests/:id/setup", s.requirePage(roleAdmin), s.contestSetupPage)
+	s.pageGet("/contests/:id/edit", s.requirePage(roleAdmin), s.contestEditPage)
 	s.pagePost("/contests/:id/tokens", s.requirePage(roleAdmin), s.deskTokenForm)
 	s.pagePost("/contests/:id/tokens/:token/revoke", s.requirePage(roleAdmin), s.revokeTokenForm)
 	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)

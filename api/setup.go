@@ -258,6 +258,9 @@ type contestNewData struct {
 	// Defaults are the form's starting values (DESIGN §5.1's defaults, the
 	// engine's own), read by setup.js from a JSON block.
 	Defaults *tally.Contest
+	// Edit is the draft being corrected on /contests/{id}/edit (PUT);
+	// nil on /contests/new.
+	Edit *tally.Contest
 }
 
 // contestNewPage: /contests/new[?congress=ID], the contest form with its
@@ -305,6 +308,10 @@ type contestSetupData struct {
 	// Tokens are the desk tokens issued for this round (and, on a
 	// further round, for the round they were issued for), newest first.
 	Tokens []tokenRow
+	// The list's forms (api/lists.go): the congress's votes and counted
+	// opinion ballots to choose the deciding one from, and the names the
+	// next round would carry.
+	List listSetup
 }
 
 // exclusionLine is one term of D as the control page lists it.
@@ -343,6 +350,9 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 	}
 	d.Keyed = counters[tally.CounterTotal]
 	if d.Tokens, err = s.deskTokens(ctx, rec); err != nil {
+		return err
+	}
+	if d.List, err = s.listSetupOf(ctx, v, d.Congress); err != nil {
 		return err
 	}
 	ex := rec.Contest.Electorate.Exclusions

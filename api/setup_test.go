@@ -285,7 +285,7 @@ func TestContestSetupPageLifecycle(t *testing.T) {
 		t.Error("closed page lacks certify with its warning")
 	}
 	// The 2 ballots kept c4 only: 2 of 8 is not more than half, the seat is vacant.
-	if !strings.Contains(body, `data-action="next"`) || !strings.Contains(body, "Chưa đủ số lượng") {
+	if !strings.Contains(body, `id="next-form"`) || !strings.Contains(body, "Chưa đủ số lượng") {
 		t.Errorf("closed page with a vacant seat lacks the next round: %s", body)
 	}
 	h.transition("bch", "certify", nil)

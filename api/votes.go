@@ -244,13 +244,6 @@ func sameVote(a, b tally.ShowOfHands) bool {
 	return a == b
 }
 
-func principalName(c *fiber.Ctx) string {
-	if p := principalOf(c); p != nil {
-		return p.Name
-	}
-	return ""
-}
-
 // postVote: POST /api/v1/congresses/{id}/votes with one ShowOfHands → 201
 // the HandsResult.
 func (s *Server) postVote(c *fiber.Ctx) error {
@@ -343,7 +336,11 @@ func (s *Server) certifiedRounds(ctx context.Context, rounds congressRounds) ([]
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, certifiedRound{Record: r, ids: append([]string{r.Contest.ID}, earlier...)})
+		ids := []string{r.Contest.ID}
+		for _, e := range earlier {
+			ids = append(ids, e.Contest.ID)
+		}
+		out = append(out, certifiedRound{Record: r, ids: ids})
 	}
 	slices.SortFunc(out, func(a, b certifiedRound) int {
 		return cmpString(a.Record.Certified+a.Record.Contest.ID, b.Record.Certified+b.Record.Contest.ID)

@@ -497,6 +497,9 @@ func (c *Contest) validateCandidates(p *problems, ref time.Time, hasRef bool) {
 		if cand.Gender != "" && !oneOf(cand.Gender, GenderMale, GenderFemale) {
 			p.add(field+".gender", `must be "male" or "female" (or left out); got %q`, cand.Gender)
 		}
+		if cand.Nominated != "" && !oneOf(cand.Nominated, NominatedCommittee, NominatedFloor, NominatedSelf) {
+			p.add(field+".nominated", `must be "committee", "floor" or "self" (or left out); got %q`, cand.Nominated)
+		}
 		if cand.BirthDate != "" {
 			b, err := time.Parse(time.DateOnly, cand.BirthDate)
 			switch {

@@ -60,14 +60,17 @@ func TestExamples(t *testing.T) {
 }
 
 // exampleNextRounds pairs each example of a later round with the round it follows:
-// tally.NextRound on the earlier contest and its expected result must give
-// the later contest.
+// tally.NextRoundWith on the earlier contest, its expected result and the
+// later round's list-edit.json (the names the congress added or let
+// withdraw; none when the file is absent) must give the later contest.
 var exampleNextRounds = []struct{ next, prev string }{
 	{"ex03-revote", "ex03-tie-at-cutoff"},
 	{"ex03b-revote-tied-again", "ex03-tie-at-cutoff"},
 	{"ex03c-revote-not-over-half", "ex03-tie-at-cutoff"},
 	{"ex04-delegate-congress-r2", "ex04-delegate-congress-r1"},
 	{"ex09-delegates-r2", "ex09-delegates-r1"},
+	{"b4-secretary-r2-added-nominee", "ex05b-secretary-not-elected"},
+	{"b5-inspection-vacant-r2", "b5-inspection-vacant-r1"},
 }
 
 func TestExamplesNextRound(t *testing.T) {
@@ -88,7 +91,13 @@ func TestExamplesNextRound(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", nr.next, err)
 			}
-			got, err := tally.NextRound(prev, &res)
+			var edit tally.ListEdit
+			if data, ok := exOptionalFile(t, filepath.Join(examplesDir, nr.next), "list-edit.json"); ok {
+				if err := tally.DecodeJSON(data, &edit, "list edit"); err != nil {
+					t.Fatalf("%s/list-edit.json: %v", nr.next, err)
+				}
+			}
+			got, err := tally.NextRoundWith(prev, &res, edit)
 			if err != nil {
 				t.Fatalf("NextRound(%s): %v", nr.prev, err)
 			}

@@ -230,9 +230,14 @@ func TestNextRoundRefused(t *testing.T) {
 		if got, want := res.Vacant, 1; got != want {
 			t.Fatalf("vacant = %d, want %d", got, want)
 		}
+		// Without names added there is nobody to vote on: the refusal
+		// names "add", which is what the congress must give (B5).
 		_, err := tally.NextRound(c, res)
-		if got, want := tally.ErrorKind(err), tally.Conflict; got != want {
+		if got, want := tally.ErrorKind(err), tally.Invalid; got != want {
 			t.Errorf("kind = %q (%v), want %q", got, err, want)
+		}
+		if got, want := problemFields(err), []string{"add"}; !slices.Equal(got, want) {
+			t.Errorf("fields = %v, want %v", got, want)
 		}
 	})
 }

@@ -29,6 +29,9 @@ type MinutesInput struct {
 	// Rounds are the ids of earlier rounds of this election, whose
 	// show-of-hands votes (the number to elect, the list) still apply.
 	Rounds []string
+	// EarlierChanges are the list's changes kept on those earlier rounds,
+	// the first round first (minutes_changes.go).
+	EarlierChanges []MinutesRoundChanges
 	// VerifyURL is where the printed hash can be checked; it becomes the
 	// QR code. Left out when empty or when the round has no head yet.
 	VerifyURL string
@@ -71,8 +74,9 @@ type Minutes struct {
 	Opening    string
 
 	Setup      MinutesPart  // I: seats, list, show-of-hands votes, counting committee
-	Count      MinutesPart  // II: convened, exclusions, D, threshold, attendance, ballots
-	Results    MinutesTable // III: candidates in ballot order
+	Changes    MinutesPart  // II: the list's changes (withdrawals, nominations, additions)
+	Count      MinutesPart  // III: convened, exclusions, D, threshold, attendance, ballots
+	Results    MinutesTable // IV: candidates in ballot order
 	Elected    MinutesElected
 	Makeup     *MinutesPart // composition of those elected; nil when nobody is elected
 	Complaints MinutesPart
@@ -307,6 +311,7 @@ func BuildMinutes(in MinutesInput) *Minutes {
 	}
 	m.Setup = minutesSetup(next("SỐ LƯỢNG BẦU, DANH SÁCH BẦU CỬ VÀ BAN KIỂM PHIẾU"), in, res)
 	m.Setup.Lines = append(m.Setup.Lines, minutesListWarnings(in)...)
+	m.Changes = minutesListChanges(next("THAY ĐỔI DANH SÁCH BẦU CỬ"), in)
 	m.Count = minutesCounting(next("SỐ NGƯỜI BẦU VÀ SỐ PHIẾU"), in, res, m.Finished)
 	m.Count.Lines = append(m.Count.Lines, minutesWarningLines(tally.ResultWarnings(res))...)
 	m.Results = minutesResults(next("KẾT QUẢ KIỂM PHIẾU"), c, res)

@@ -83,6 +83,7 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 	r.header()
 	r.title()
 	r.part(m.Setup)
+	r.part(m.Changes)
 	r.part(m.Count)
 	r.heading(m.Results.Heading)
 	r.table(m.Results)

@@ -394,6 +394,38 @@ func (s *Store) Update(ctx context.Context, id string, fn func(rec *tally.Record
 	return stored, nil
 }
 
+// DeleteContest removes a draft round that has no log entries (a draft
+// abandoned or replaced before counting, DESIGN §7.2). A round that was
+// opened, or whose log holds anything, is a Conflict: the log is the
+// truth and is never deleted. The check and the removal are one write
+// transaction, serialised with the append writer.
+func (s *Store) DeleteContest(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cb, err := contestBucket(tx, id)
+		if err != nil {
+			return err
+		}
+		m, err := readMeta(cb)
+		if err != nil {
+			return err
+		}
+		first, _ := cb.Bucket(bucketLog).Cursor().First()
+		if state := tally.State(cb.Get(keyState)); state != tally.StateDraft || m.Version > 0 || first != nil {
+			return &tally.Error{Kind: tally.Conflict, Field: "state", Message: fmt.Sprintf(
+				"contest %q is %s with %d log entries: only a draft with an empty log can be deleted", id, state, m.Version)}
+		}
+		return tx.Bucket(bucketContests).DeleteBucket([]byte(id))
+	})
+	if err != nil {
+		return storeErr("delete contest "+id, err)
+	}
+	s.hub.publish([]tally.Change{{Contest: id}})
+	return nil
+}
+
 // Entries returns the log entries with seq > after, at most limit of them
 // (0: all).
 func (s *Store) Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error) {

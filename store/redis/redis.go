@@ -153,7 +153,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		rdb.Close()
 		return nil, unavailable(fmt.Errorf("redis at %s: %w", addr, err))
 	}
-	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript, "swap": swapScript} {
+	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript, "swap": swapScript, "delete": deleteScript} {
 		if err := script.Load(ctx, rdb).Err(); err != nil {
 			rdb.Close()
 			return nil, unavailable(fmt.Errorf("redis at %s: loading the %s script: %w", addr, name, err))
@@ -404,6 +404,54 @@ func (s *Store) Update(ctx context.Context, id string, fn func(rec *tally.Record
 	}
 	return nil, &tally.Error{Kind: tally.Unavailable, Message: fmt.Sprintf(
 		"contest %q kept changing during %d attempts to update it; try again", id, updateRetries)}
+}
+
+// deleteScript removes a draft contest whose log is empty, all its keys at
+// once (one {contest} hash tag), or nothing.
+//
+// KEYS: as appendScript's. Replies: "NOTFOUND …", "NOTDRAFT <state>
+// <seq>" (errors), or "OK".
+var deleteScript = goredis.NewScript(`#!lua
+local rec = redis.call('GET', KEYS[1])
+if not rec then
+  return redis.error_reply('NOTFOUND no such contest')
+end
+local state = cjson.decode(rec)['state']
+local seq = tonumber(redis.call('HGET', KEYS[2], 'seq')) or 0
+local llen = redis.call('LLEN', KEYS[3])
+if state ~= 'draft' or seq ~= 0 or llen ~= 0 then
+  return redis.error_reply('NOTDRAFT ' .. tostring(state) .. ' ' .. math.max(seq, llen))
+end
+redis.call('DEL', unpack(KEYS))
+return 'OK'
+`)
+
+// DeleteContest removes a draft round that has no log entries (DESIGN
+// §7.2); a round opened, or with anything in its log, is a Conflict. The
+// check and the removal are one script; the id leaves the advisory index
+// after (another slot), which Contests tolerates if that step fails.
+func (s *Store) DeleteContest(ctx context.Context, id string) error {
+	k := keysFor(id)
+	err := deleteScript.Run(ctx, s.rdb, k.all()).Err()
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case hasPrefix(msg, "NOTFOUND"):
+			return notFound(id)
+		case hasPrefix(msg, "NOTDRAFT "):
+			var state string
+			var n int64
+			fmt.Sscanf(msg, "NOTDRAFT %s %d", &state, &n)
+			return &tally.Error{Kind: tally.Conflict, Field: "state", Message: fmt.Sprintf(
+				"contest %q is %s with %d log entries: only a draft with an empty log can be deleted", id, state, n)}
+		}
+		return classify(err)
+	}
+	if err := s.rdb.SRem(ctx, contestsKey, id).Err(); err != nil {
+		return classify(err)
+	}
+	s.rdb.Publish(ctx, changesChannel, id+" 0") // best effort, as CreateContest
+	return nil
 }
 
 // Entries returns the log entries after seq after, at most limit of them

@@ -23,6 +23,7 @@ type Store interface {
 	Contest(ctx context.Context, id string) (*tally.Record, error)
 	Contests(ctx context.Context) ([]*tally.Record, error)
 	Update(ctx context.Context, id string, fn func(rec *tally.Record, version int64) error) (*tally.Record, error)
+	DeleteContest(ctx context.Context, id string) error
 	Append(ctx context.Context, contest string, a tally.Append) (tally.Receipt, bool, error)
 	Entries(ctx context.Context, contest string, after int64, limit int) ([]tally.Entry, error)
 	BallotEntry(ctx context.Context, contest, id string) (tally.Entry, error)
@@ -45,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 		fn   func(*testing.T, Harness)
 	}{
 		{"Contests", testContests},
+		{"DeleteContest", testDeleteContest},
 		{"AppendOnlyWhileOpen", testAppendOnlyWhileOpen},
 		{"AppendAndRetry", testAppendAndRetry},
 		{"Void", testVoid},
@@ -158,6 +160,52 @@ func testContests(t *testing.T, h Harness) {
 	}
 	if want := []string{"bch-0", "bch-1"}; !reflect.DeepEqual(ids, want) {
 		t.Fatalf("Contests ids %v, want %v (sorted by id)", ids, want)
+	}
+}
+
+// A draft with an empty log can be deleted, and its id made again; a
+// round that was opened, or has a log, cannot.
+func testDeleteContest(t *testing.T, h Harness) {
+	s := h.Open(t)
+	create(t, s, "draft", tally.StateDraft)
+	create(t, s, "other", tally.StateDraft)
+	if err := s.DeleteContest(ctx(t), "draft"); err != nil {
+		t.Fatalf("DeleteContest of a draft: %v", err)
+	}
+	_, err := s.Contest(ctx(t), "draft")
+	wantKind(t, err, tally.NotFound)
+	if got, want := contestIDs(t, s), []string{"other"}; !slices.Equal(got, want) {
+		t.Fatalf("Contests after the delete: %v, want %v", got, want)
+	}
+	wantKind(t, s.DeleteContest(ctx(t), "draft"), tally.NotFound)
+	wantKind(t, s.DeleteContest(ctx(t), "nope"), tally.NotFound)
+	// The id is free again, with an empty log.
+	create(t, s, "draft", tally.StateDraft)
+	if _, v, err := s.Counters(ctx(t), "draft"); err != nil || v != 0 {
+		t.Fatalf("Counters of the re-made draft: version %d, %v", v, err)
+	}
+
+	// Opened, even with an empty log: refused.
+	create(t, s, "opened", tally.StateOpen)
+	wantKind(t, s.DeleteContest(ctx(t), "opened"), tally.Conflict)
+	// A log, and the record set back to draft (no service does this; the
+	// store refuses anyway): refused, and the log is intact.
+	c := create(t, s, "logged", tally.StateOpen)
+	if _, _, err := s.Append(ctx(t), "logged", BallotAppend(t, c, tally.Ballot{ID: "b1", Struck: []string{"c1"}}, "d1")); err != nil {
+		t.Fatal(err)
+	}
+	setState(t, s, "logged", tally.StateDraft)
+	wantKind(t, s.DeleteContest(ctx(t), "logged"), tally.Conflict)
+	if _, v, err := s.Counters(ctx(t), "logged"); err != nil || v != 1 {
+		t.Fatalf("the refused delete touched the log: version %d, %v", v, err)
+	}
+	s = h.Reopen(t, s)
+	_, err = s.Contest(ctx(t), "logged")
+	if err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	if got, want := contestIDs(t, s), []string{"draft", "logged", "opened", "other"}; !slices.Equal(got, want) {
+		t.Fatalf("Contests after a restart: %v, want %v", got, want)
 	}
 }
 

@@ -59,6 +59,23 @@
     return said([{ field: e.field || "", message: e.message }]);
   }
 
+  // refusal says an API refusal as a person reads it: the field by its
+  // label (setup.js.field.*, indexes dropped), then the API's own words.
+  function fieldKey(f) {
+    f = (f || "").replace(/\[\d+\]/g, "");
+    if (msg["setup.js.field." + f]) return f;
+    const head = f.split(".")[0];
+    return msg["setup.js.field." + head] ? head : "";
+  }
+  function refusal(body) {
+    const probs = problemsOf(body);
+    if (!probs.length) return "";
+    return probs.map(p => {
+      const k = fieldKey(p.field);
+      return (k ? t("refused").replace("%s", msg["setup.js.field." + k]) + " " : (p.field ? p.field + ": " : "")) + p.message;
+    }).join("\n");
+  }
+
   function wireRows(addButton, tbody, template, onChange) {
     addButton.addEventListener("click", () => {
       tbody.appendChild(template.content.cloneNode(true));
@@ -149,6 +166,7 @@
         tr.querySelector('[name="ethnic_minority"]').checked = !!c.ethnic_minority;
         tr.querySelector('[name="incumbent"]').checked = !!c.incumbent;
         tr.querySelector('[name="id"]').value = c.id || "";
+        if (c.nominated) tr.dataset.nominated = c.nominated; // kept on save (PUT)
       }
       return tr;
     }
@@ -197,6 +215,7 @@
           if (g("birth_date").value) c.birth_date = g("birth_date").value;
           c.ethnic_minority = g("ethnic_minority").checked;
           c.incumbent = g("incumbent").checked;
+          if (tr.dataset.nominated) c.nominated = tr.dataset.nominated;
           return c;
         }),
       };
@@ -306,12 +325,36 @@
       scheduleCheck();
     });
 
+    // Editing a draft (/contests/{id}/edit): the form starts from its
+    // definition and saves with PUT; the id is the draft's.
+    const editing = kp.data("contest-edit");
+    function fill(def) {
+      const set = (n, v) => { const el = contestForm.querySelector('[name="' + n + '"]'); if (el && v !== undefined && v !== null) el.value = v; };
+      for (const k of ["id", "title", "kind", "round", "seats", "ballot", "visibility", "from"]) set(k, def[k]);
+      set("entry", def.entry || "single");
+      set("electorate.congress", def.electorate.congress);
+      set("electorate.convened", def.electorate.convened);
+      set("electorate.present", def.electorate.present);
+      for (const [k, v] of Object.entries(def.electorate.exclusions || {})) set("electorate.exclusions." + k, v);
+      set("percent.places", def.percent.places);
+      set("percent.rounding", def.percent.rounding);
+      const comp = def.composition || {};
+      set("composition.reference_date", comp.reference_date);
+      set("composition.young_under", comp.young_under);
+      if (comp.age_bands) { set("composition.age_bands.0", comp.age_bands[0]); set("composition.age_bands.1", comp.age_bands[1]); }
+      rows.textContent = "";
+      for (const c of def.candidates || []) addCandidate(c);
+      contestForm.querySelector('[name="id"]').readOnly = true;
+    }
+
     contestForm.addEventListener("submit", async (e) => {
       e.preventDefault();
       const def = definition();
       const congress = val("congress");
       const url = "/api/v1/contests" + (congress ? "?congress=" + encodeURIComponent(congress) : "");
-      const res = await kp.api("POST", url, def);
+      const res = editing
+        ? await kp.api("PUT", "/api/v1/contests/" + encodeURIComponent(editing.id), def)
+        : await kp.api("POST", url, def);
       if (res.ok) {
         location.href = "/contests/" + encodeURIComponent(def.id) + "/setup";
         return;
@@ -324,23 +367,27 @@
       contestForm.querySelector('[name="percent.places"]').value = defaults.percent.places;
       contestForm.querySelector('[name="percent.rounding"]').value = defaults.percent.rounding;
     }
-    // A pre-filled form (?kind=&from=: the congress page's next step)
-    // starts from the server's definition: those elected, D = their number.
-    for (const k of ["title", "kind", "seats", "ballot"]) {
-      if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
-    }
-    if (defaults.electorate && defaults.electorate.convened) {
-      contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
-      contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
-    }
-    if (defaults.candidates && defaults.candidates.length) {
-      for (const c of defaults.candidates) addCandidate(c);
+    if (editing) {
+      fill(editing);
     } else {
-      addCandidate(null);
+      // A pre-filled form (?kind=&from=: the congress page's next step)
+      // starts from the server's definition: those elected, D = their number.
+      for (const k of ["title", "kind", "seats", "ballot"]) {
+        if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
+      }
+      if (defaults.electorate && defaults.electorate.convened) {
+        contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
+        contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
+      }
+      if (defaults.candidates && defaults.candidates.length) {
+        for (const c of defaults.candidates) addCandidate(c);
+      } else {
+        addCandidate(null);
+      }
     }
     renumber();
     showType();
-    if (defaults.from) scheduleCheck();
+    if (editing || defaults.from) scheduleCheck();
   }
 
   // --- appointments on the congress page -------------------------------------
@@ -361,7 +408,7 @@
     const base = "/api/v1/contests/" + encodeURIComponent(id);
     const errors = document.getElementById("action-errors");
     function fail(res) {
-      errors.textContent = kp.errorText(res.body) || (t("failed_status") + " " + res.status);
+      errors.textContent = refusal(res.body) || (t("failed_status") + " " + res.status);
       errors.hidden = false;
       errors.scrollIntoView({ block: "nearest" });
     }
@@ -393,6 +440,68 @@
       errors.hidden = true;
       status.textContent = t("saved");
     });
+
+    // The list's changes (DESIGN §7.2): each form calls the API and the
+    // page is drawn again by the server; a refusal names the field.
+    const text = (form, n) => { const el = form.elements[n]; return el ? el.value.trim() : ""; };
+    function decided(form, body) {
+      for (const k of ["reason", "vote", "opinion"]) if (text(form, k)) body[k] = text(form, k);
+      return body;
+    }
+    async function change(form, method, url, body) {
+      const button = form.querySelector('button[type="submit"]');
+      if (button) button.disabled = true;
+      const res = await kp.api(method, url, body);
+      if (button) button.disabled = false;
+      if (!res.ok) return fail(res);
+      if (url.endsWith("/next")) location.href = "/contests/" + encodeURIComponent(res.body.contest.id) + "/setup";
+      else location.reload();
+    }
+
+    const withdraw = document.getElementById("withdraw-form");
+    if (withdraw) withdraw.addEventListener("submit", (e) => {
+      e.preventDefault();
+      change(withdraw, "POST", base + "/withdrawals", decided(withdraw, { candidate: text(withdraw, "candidate") }));
+    });
+
+    const nominate = document.getElementById("nominate-form");
+    if (nominate) nominate.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const cand = { name: text(nominate, "name"), ethnic_minority: nominate.elements.ethnic_minority.checked,
+        incumbent: nominate.elements.incumbent.checked };
+      if (text(nominate, "gender")) cand.gender = text(nominate, "gender");
+      if (text(nominate, "birth_date")) cand.birth_date = text(nominate, "birth_date");
+      change(nominate, "POST", base + "/nominations", decided(nominate, { candidate: cand, source: text(nominate, "source") }));
+    });
+
+    const del = document.getElementById("delete-contest");
+    if (del) del.addEventListener("click", async () => {
+      if (!confirm(del.dataset.confirm)) return;
+      const res = await kp.api("DELETE", base);
+      if (!res.ok) return fail(res);
+      location.href = del.dataset.after || "/";
+    });
+
+    const next = document.getElementById("next-form");
+    if (next) {
+      const addRows = document.getElementById("add-rows");
+      if (addRows) wireRows(document.getElementById("add-name"), addRows, document.getElementById("add-row"), () => {});
+      next.addEventListener("submit", (e) => {
+        e.preventDefault();
+        if (!confirm(next.dataset.confirm)) return;
+        const body = decided(next, {});
+        const w = [...next.querySelectorAll('[name="withdraw"]:checked')].map(el => el.value);
+        if (w.length) body.withdraw = w;
+        const add = addRows ? [...addRows.querySelectorAll("tr")].map((tr, i) => {
+          const g = (n) => tr.querySelector('[name="' + n + '"]').value.trim();
+          const c = { id: "n" + (i + 1) + "-" + Date.now().toString(36), name: g("name") };
+          for (const k of ["gender", "birth_date", "nominated"]) if (g(k)) c[k] = g(k);
+          return c;
+        }).filter(c => c.name) : [];
+        if (add.length) body.add = add;
+        change(next, "POST", base + "/next", body);
+      });
+    }
 
     const close = document.getElementById("close-form");
     if (close) close.addEventListener("submit", async (e) => {

@@ -162,4 +162,16 @@ var specs = []spec{
 	// Introduction of two deputies: B and C tie at the cut-off.
 	{dir: "ex12b-introduction-tie-at-cutoff", valid: 9,
 		votes: map[string]int{"A": 7, "B": 4, "C": 4, "D": 2, "E": 0, "F": 0, "G": 0, "H": 0, "I": 0}},
+	// B4 of the rules audit: Ex 5b's sole nominee failed (10 of D = 21); the
+	// congress added a second name, so round 2 is a strike ballot for 1
+	// seat. 20 ballots, 1 strikes both: Hoa kept on 12, Bình on 7.
+	{dir: "b4-secretary-r2-added-nominee", valid: 19,
+		votes:   map[string]int{"A": 7, "B": 12},
+		invalid: []raw{strikeAll}},
+	// B5: 3 seats, 2 names, both elected (X on every ballot), 1 vacant.
+	{dir: "b5-inspection-vacant-r1", valid: 15,
+		rows: map[string]rows{"X": {agree: 15}, "Y": {agree: 10, disagree: 5}}},
+	// B5 round 2: the name the congress added, alone for the vacant seat.
+	{dir: "b5-inspection-vacant-r2", valid: 15,
+		rows: map[string]rows{"Z": {agree: 9, disagree: 6}}},
 }
