@@ -252,6 +252,17 @@ func (s *Server) postNomination(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if rec.Contest.From != "" {
+		// A contest elected from a body just elected (the first meeting)
+		// takes a nominee only from among that body's elected, by id.
+		next, _, err := tally.NominateCandidate(rec.Contest, req.Candidate, req.Source)
+		if err != nil {
+			return err
+		}
+		if _, err := s.checkFrom(ctx, &tally.Record{Contest: next, Congress: rec.Congress}); err != nil {
+			return err
+		}
+	}
 	return s.changeDraft(ctx, c, id, func(r *tally.Record) (*tally.Contest, tally.ListChange, error) {
 		cand := req.Candidate
 		if strings.TrimSpace(cand.ID) == "" {
@@ -289,20 +300,29 @@ func (s *Server) putContest(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
+	cur, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := draftRound(cur, "PUT replaces"); err != nil {
+		return err
+	}
+	switch {
+	case cur.Previous != "":
+		def.Round = cur.Contest.Round
+	case def.Round != 1:
+		return errorf(tally.Invalid, "round", "must be 1 for a round not made by POST /api/v1/contests/{id}/next (a later round is made there); got %d", def.Round)
+	}
+	// As on create: the link (from) is followed outside the store's update
+	// (bolt cannot read inside one), fills D's default, and the whole
+	// definition is validated and put in ballot order.
+	if _, err := s.checkFrom(ctx, &tally.Record{Contest: def, Congress: cur.Congress}); err != nil {
+		return err
+	}
 	rec, err := s.store.Update(ctx, id, func(rec *tally.Record, _ int64) error {
 		if err := draftRound(rec, "PUT replaces"); err != nil {
 			return err
 		}
-		switch {
-		case rec.Previous != "":
-			def.Round = rec.Contest.Round
-		case def.Round != 1:
-			return errorf(tally.Invalid, "round", "must be 1 for a round not made by POST /api/v1/contests/{id}/next (a later round is made there); got %d", def.Round)
-		}
-		if err := def.Validate(); err != nil {
-			return err
-		}
-		tally.SortBallotOrder(def.Candidates)
 		rec.Contest = def
 		return nil
 	})

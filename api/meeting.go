@@ -125,8 +125,50 @@ func (s *Server) applyFrom(ctx context.Context, rec *tally.Record) (link *fromLi
 	if link, err = s.linkFrom(ctx, rec); err != nil {
 		return nil, false, nil, err
 	}
-	filled = c.DefaultFromConvened(len(link.Elected))
+	size, err := s.meetingSize(ctx, c.Kind, link, 0)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	filled = c.DefaultFromConvened(size)
 	return link, filled, tally.CheckFrom(c, link.Elected, link.fromWord()), nil
+}
+
+// meetingSize is D's default at a body meeting: the members of the body
+// that meets, which is not always the body the candidates come from. The
+// committee's meeting elects the standing committee, the secretary and
+// deputies (from the standing committee), the inspection committee and its
+// chair (from its members); the inspection committee's own meeting elects
+// its vice-chairs (190-QĐ/TW; audit (c)5). So the link is followed up
+// (From of From) to the election of the meeting body's kind and its
+// number elected is taken; an introduction ballot was taken at the same
+// meeting, so its D is the meeting's. Without such a body up the chain
+// there is no default (0): convened must be given (an inspection
+// committee with members from outside the committee has no link up).
+func (s *Server) meetingSize(ctx context.Context, kind tally.ContestKind, link *fromLink, depth int) (int, error) {
+	body := tally.KindCommittee
+	if kind == tally.KindInspectionViceChair {
+		body = tally.KindInspectionCommittee
+	}
+	for l := link; l != nil && depth < 8; depth++ {
+		switch lc := l.Round.Contest; {
+		case lc.Kind == tally.KindIntroduction:
+			return lc.Denominator(), nil
+		case lc.Kind == body:
+			return len(l.Elected), nil
+		case lc.From == "":
+			l = nil
+		default:
+			next, err := s.linkFrom(ctx, l.Round)
+			if k := tally.ErrorKind(err); k == tally.Invalid || k == tally.Conflict {
+				l = nil // a broken link further up: the warnings say so
+			} else if err != nil {
+				return 0, err
+			} else {
+				l = next
+			}
+		}
+	}
+	return 0, nil
 }
 
 // fromWarnings are the first meeting's warnings of a contest and its link
@@ -271,8 +313,9 @@ func (s *Server) plan(ctx context.Context, cg *tally.CongressRecord, rounds []*t
 
 // prefillFrom is the contest form's start for a contest elected from the
 // election from (the congress page's suggestion): kind, the link, the
-// candidates = those elected there, a body meeting convening them (D =
-// the number elected).
+// candidates = those elected there, a body meeting convening the body
+// that meets (meetingSize: the committee, or for a vice-chair the
+// inspection committee).
 func (s *Server) prefillFrom(ctx context.Context, def *tally.Contest, congress, kind, from string) error {
 	k := tally.ContestKind(kind)
 	if !slices.Contains(setupKinds, k) {
@@ -289,7 +332,13 @@ func (s *Server) prefillFrom(ctx context.Context, def *tally.Contest, congress, 
 	}
 	def.Title = "Bầu " + k.Vietnamese()
 	def.Candidates = link.Elected
-	def.Electorate = tally.Electorate{Congress: tally.CongressBody, Convened: len(link.Elected)}
+	size, err := s.meetingSize(ctx, k, link, 0)
+	if err != nil {
+		return err
+	}
+	// Convened 0 when the meeting's body is not up the chain: the form then
+	// asks for it.
+	def.Electorate = tally.Electorate{Congress: tally.CongressBody, Convened: size}
 	if k == tally.KindSecretary || k == tally.KindInspectionChair {
 		def.Seats = 1
 	}
