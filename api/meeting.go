@@ -93,7 +93,7 @@ func (l *fromLink) fromWord() string {
 }
 
 // checkFrom readies a draft's definition for the store, on create (and,
-// for helper B's PUT, on replace): contest must be decoded and normalized
+// on replace, putContest): contest must be decoded and normalized
 // (tally.DraftContest), not yet validated. With From set it reads the
 // linked election (linkFrom), fills D's default — a body meeting with
 // convened 0 convenes those elected there — validates the contest, checks
@@ -172,7 +172,7 @@ func (s *Server) meetingSize(ctx context.Context, kind tally.ContestKind, link *
 }
 
 // fromWarnings are the first meeting's warnings of a contest and its link
-// (nil link: From is empty). Helper A's warnings join these.
+// (nil link: From is empty). The round's own warnings (api/warnings.go) join these.
 func fromWarnings(c *tally.Contest, link *fromLink) []tally.Warning {
 	if link == nil {
 		return tally.FromWarnings(c, "", 0)

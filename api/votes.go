@@ -200,16 +200,21 @@ func (s *Server) stampVotes(c *fiber.Ctx, cg, old *tally.CongressRecord) {
 			pool = append(pool, v)
 		}
 	}
+	// An id the record does not hold is not the body's to give: ids are
+	// the service's and never given twice (a list change may name a vote
+	// deleted since). They are all dropped before any is given, so that a
+	// new record's votes are v1, v2, … in order whatever the body said.
+	for i := range cg.Votes {
+		if _, ok := known[cg.Votes[i].ID]; !ok {
+			cg.Votes[i].ID = ""
+		}
+	}
 	for i := range cg.Votes {
 		v := &cg.Votes[i]
 		if k, ok := known[v.ID]; ok && v.ID != "" {
 			v.Recorded, v.By = k.Recorded, k.By
 			continue
 		}
-		// An id the record does not hold is not the body's to give: ids
-		// are the service's and never given twice (a list change may name
-		// a vote deleted since).
-		v.ID = ""
 		if j := slices.IndexFunc(pool, func(u tally.ShowOfHands) bool { return sameVote(u, *v) }); j >= 0 {
 			v.ID, v.Recorded, v.By = pool[j].ID, pool[j].Recorded, pool[j].By
 			pool = slices.Delete(pool, j, j+1)

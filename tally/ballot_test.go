@@ -67,7 +67,7 @@ func TestClassifyStrikeMatrix(t *testing.T) {
 func TestClassifyApprove(t *testing.T) {
 	single := newContest(t, 1, 21, lettered(1), nil)
 	multi := newContest(t, 3, 15, lettered(3), nil)
-	// Kind opinion is built on its own (helper D's validation); Classify
+	// Kind opinion is built on its own; Classify
 	// reads only the kind, the list and the seats.
 	o := *multi
 	o.Kind = tally.KindOpinion

@@ -135,6 +135,17 @@ func exampleDirs(t *testing.T) []string {
 		}
 		if _, err := os.Stat(filepath.Join(examplesDir, e.Name(), "contest.json")); err == nil {
 			dirs = append(dirs, e.Name())
+			continue
+		}
+		// A whole congress (ex20) keeps each of its rounds under rounds/.
+		rounds, err := os.ReadDir(filepath.Join(examplesDir, e.Name(), "rounds"))
+		if err != nil {
+			continue
+		}
+		for _, r := range rounds {
+			if r.IsDir() {
+				dirs = append(dirs, e.Name()+"/rounds/"+r.Name())
+			}
 		}
 	}
 	return dirs

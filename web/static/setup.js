@@ -273,7 +273,7 @@
         li.textContent = (p.field ? p.field + ": " : "") + p.message;
         list.appendChild(li);
       }
-      showProblems(contestForm, r.problems, null);
+      showProblems(contestForm, problems, null);
       showWarnings(r.warnings || []);
       document.getElementById("form-errors").hidden = true;
     }

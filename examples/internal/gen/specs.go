@@ -174,4 +174,32 @@ var specs = []spec{
 	// B5 round 2: the name the congress added, alone for the vacant seat.
 	{dir: "b5-inspection-vacant-r2", valid: 15,
 		rows: map[string]rows{"Z": {agree: 9, disagree: 6}}},
+	// Ex 20, a whole ward congress (examples/README.md): each round's
+	// figures; the members' congress has D = 58, 56 present; the first
+	// meeting of the committee of 9 has D = 9.
+	{dir: "ex20-ward-congress/rounds/01-opinion", valid: 56,
+		rows: map[string]rows{"n1": {agree: 20, disagree: 36}}},
+	{dir: "ex20-ward-congress/rounds/02-bch-r1", valid: 55,
+		votes: map[string]int{"c01": 52, "c02": 50, "c03": 48, "c05": 47, "c09": 45, "c08": 44, "n1": 40, "c04": 35,
+			"c06": 29, "c07": 25, "c10": 20},
+		invalid: []raw{untouched}},
+	{dir: "ex20-ward-congress/rounds/03-bch-r2", valid: 54,
+		votes:   map[string]int{"c06": 33, "c07": 14, "c10": 7},
+		invalid: []raw{untouched, strikeAll}},
+	{dir: "ex20-ward-congress/rounds/04-delegates", valid: 56,
+		votes: map[string]int{"c01": 54, "c02": 50, "d3": 46, "d4": 40, "d5": 38, "d6": 22}},
+	{dir: "ex20-ward-congress/rounds/05-standing", valid: 9,
+		votes: map[string]int{"c01": 9, "c02": 8, "c03": 6, "c05": 3}},
+	{dir: "ex20-ward-congress/rounds/06-introduction", valid: 9,
+		votes: map[string]int{"c01": 7, "c02": 2, "c03": 0}},
+	{dir: "ex20-ward-congress/rounds/07-secretary", valid: 9,
+		rows: map[string]rows{"c01": {agree: 8, disagree: 1}}},
+	{dir: "ex20-ward-congress/rounds/08-deputy", valid: 9,
+		rows: map[string]rows{"c02": {agree: 7, disagree: 2}}},
+	{dir: "ex20-ward-congress/rounds/09-inspection", valid: 9,
+		rows: map[string]rows{"c09": {agree: 9}, "k2": {agree: 8, disagree: 1}, "k3": {agree: 7, disagree: 2}}},
+	{dir: "ex20-ward-congress/rounds/10-inspection-chair", valid: 9,
+		rows: map[string]rows{"c09": {agree: 9}}},
+	{dir: "ex20-ward-congress/rounds/11-inspection-vice-chair", valid: 3,
+		rows: map[string]rows{"k2": {agree: 3}}},
 }
