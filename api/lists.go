@@ -190,20 +190,29 @@ func (s *Server) postWithdrawal(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	id := c.Params("id")
-	rec, err := s.store.Contest(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := draftRound(rec, "a withdrawal changes"); err != nil {
-		return err
-	}
-	if err := s.checkVote(ctx, rec, req.Vote); err != nil {
+	if _, err := s.draftToChange(ctx, id, "a withdrawal changes", req.Vote); err != nil {
 		return err
 	}
 	return s.changeDraft(ctx, c, id, func(r *tally.Record) (*tally.Contest, tally.ListChange, error) {
 		next, gone, err := tally.WithdrawCandidate(r.Contest, req.Candidate)
 		return next, tally.ListChange{Action: tally.ChangeWithdraw, Candidate: gone.ID, Name: gone.Name, Reason: reason, Vote: req.Vote}, err
 	})
+}
+
+// draftToChange reads a draft whose list a change is about to alter (what
+// names the change for the refusal) and checks the vote that decided it.
+func (s *Server) draftToChange(ctx context.Context, id, what, vote string) (*tally.Record, error) {
+	rec, err := s.store.Contest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := draftRound(rec, what); err != nil {
+		return nil, err
+	}
+	if err := s.checkVote(ctx, rec, vote); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // postNomination: POST /contests/{id}/nominations {"candidate", "source",
@@ -237,14 +246,8 @@ func (s *Server) postNomination(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
 	id := c.Params("id")
-	rec, err := s.store.Contest(ctx, id)
+	rec, err := s.draftToChange(ctx, id, "a nomination changes", req.Vote)
 	if err != nil {
-		return err
-	}
-	if err := draftRound(rec, "a nomination changes"); err != nil {
-		return err
-	}
-	if err := s.checkVote(ctx, rec, req.Vote); err != nil {
 		return err
 	}
 	if req.Opinion != "" {

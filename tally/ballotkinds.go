@@ -92,41 +92,7 @@ func DecideOpinion(present int, agree []int) Decision {
 // never introduced; if fewer than seats were named at all, the rest is
 // Vacant.
 func DecideIntroduction(seats int, votes []int) Decision {
-	dec := Decision{Status: make([]Status, len(votes)), Elected: []int{}, Tied: []int{}}
-	var named []int
-	for i, v := range votes {
-		dec.Status[i] = StatusNotIntroduced
-		if v > 0 {
-			named = append(named, i)
-		}
-	}
-	slices.SortStableFunc(named, func(a, b int) int { return votes[b] - votes[a] })
-	switch {
-	case len(named) <= seats:
-		dec.Elected = append(dec.Elected, named...)
-		dec.Vacant = seats - len(named)
-	case votes[named[seats]] < votes[named[seats-1]]:
-		dec.Elected = append(dec.Elected, named[:seats]...)
-	default:
-		cut := votes[named[seats-1]]
-		for _, i := range named {
-			switch {
-			case votes[i] > cut:
-				dec.Elected = append(dec.Elected, i)
-			case votes[i] == cut:
-				dec.Tied = append(dec.Tied, i)
-			}
-		}
-		slices.Sort(dec.Tied)
-		dec.RevoteSeats = seats - len(dec.Elected)
-	}
-	for _, i := range dec.Elected {
-		dec.Status[i] = StatusIntroduced
-	}
-	for _, i := range dec.Tied {
-		dec.Status[i] = StatusTie
-	}
-	return dec
+	return decideFromTop(seats, votes, func(v int) bool { return v > 0 }, StatusIntroduced, StatusNotIntroduced)
 }
 
 // validateBallotKind checks what is particular to opinion and

@@ -112,11 +112,19 @@ type Decision struct {
 // decides the seats left; if too few pass, the rest are vacant. Nothing is
 // ever decided by age or by lot.
 func Decide(seats, d int, votes []int) Decision {
+	return decideFromTop(seats, votes, func(v int) bool { return OverHalf(v, d) }, StatusElected, StatusNotElected)
+}
+
+// decideFromTop gives the seats to those who qualify, by votes: too few
+// leave seats vacant; those tied at the last seat whom the seats cannot
+// all take are none of them given one (Tied, RevoteSeats), for a re-vote
+// or the body to decide. Equal votes keep ballot order.
+func decideFromTop(seats int, votes []int, qualifies func(int) bool, in, out Status) Decision {
 	dec := Decision{Status: make([]Status, len(votes)), Elected: []int{}, Tied: []int{}}
 	var passers []int
 	for i, v := range votes {
-		dec.Status[i] = StatusNotElected
-		if OverHalf(v, d) {
+		dec.Status[i] = out
+		if qualifies(v) {
 			passers = append(passers, i)
 		}
 	}
@@ -145,7 +153,7 @@ func Decide(seats, d int, votes []int) Decision {
 		}
 	}
 	for _, i := range dec.Elected {
-		dec.Status[i] = StatusElected
+		dec.Status[i] = in
 	}
 	for _, i := range dec.Tied {
 		dec.Status[i] = StatusTie
