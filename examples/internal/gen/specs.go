@@ -174,6 +174,10 @@ var specs = []spec{
 	// B5 round 2: the name the congress added, alone for the vacant seat.
 	{dir: "b5-inspection-vacant-r2", valid: 15,
 		rows: map[string]rows{"Z": {agree: 9, disagree: 6}}},
+	// Audit B3: 30 convened, 4 attending temporarily elsewhere, 2 of whom
+	// came and voted: only the 2 who did not come are subtracted, D = 28.
+	{dir: "ex18-temporary-elsewhere-who-attend", valid: 28,
+		votes: map[string]int{"A": 20, "B": 18, "C": 14, "D": 10}},
 	// Ex 20, a whole ward congress (examples/README.md): each round's
 	// figures; the members' congress has D = 58, 56 present; the first
 	// meeting of the committee of 9 has D = 9.
