@@ -38,8 +38,9 @@ type congressStep struct {
 	Contest string `json:"contest"`
 	Round   string `json:"round"`
 	Issued  int    `json:"issued"`
-	// page: text the page must contain.
+	// page: text the page must contain, and text it must not.
 	Contains []string `json:"contains"`
+	Absent   []string `json:"absent"`
 }
 
 func TestExampleWardCongress(t *testing.T) {
@@ -129,6 +130,11 @@ func runCongressStep(t *testing.T, srv *api.Server, s congressStep) bool {
 		for _, want := range s.Contains {
 			if !strings.Contains(string(r.body), want) {
 				t.Errorf("%s (%s): no %q", s.Path, s.Note, want)
+			}
+		}
+		for _, not := range s.Absent {
+			if strings.Contains(string(r.body), not) {
+				t.Errorf("%s (%s): %q", s.Path, s.Note, not)
 			}
 		}
 		return true

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -405,8 +406,16 @@ func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPar
 		until = in.Record.Certified
 	}
 	votes := cg.VotesFor(until, append([]string{c.ID}, in.Rounds...)...)
+	who := "Đại hội"
+	if c.Electorate.Congress == tally.CongressBody {
+		// A committee meeting (the first meeting) is another body than the
+		// congress: its minutes print the votes on its own rounds, not the
+		// congress's presidium or counting committee, decided on another D.
+		who = "Hội nghị"
+		votes = slices.DeleteFunc(votes, func(v tally.ShowOfHands) bool { return v.Contest == "" })
+	}
 	if len(votes) > 0 {
-		p.Lines = append(p.Lines, MinutesLine{Value: "Đại hội đã biểu quyết (giơ tay):"})
+		p.Lines = append(p.Lines, MinutesLine{Value: who + " đã biểu quyết (giơ tay):"})
 	}
 	// The votes naming this round or an earlier round of its election are
 	// decided on this round's D: the rounds of one election keep one D
