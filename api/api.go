@@ -336,6 +336,7 @@ func (s *Server) routes() {
 
 	s.pageRoutes()
 	s.votePageRoutes()
+	s.appointmentPageRoutes()
 }
 
 // requestLog gives every request an id and logs it when done. It never

@@ -53,19 +53,33 @@ func (s *Server) postAppointment(c *fiber.Ctx) error {
 	if err := decodeBody(c, &a); err != nil {
 		return err
 	}
-	a.Normalize()
 	congress := c.Params("id")
 	ctx, cancel := storeCtx()
 	defer cancel()
+	a, err := s.recordAppointment(ctx, congress, a)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/congresses/" + congress + "/appointments/" + a.ID)
+	return c.Status(fiber.StatusCreated).JSON(a)
+}
+
+// recordAppointment adds a to the congress's appointments, as the API and
+// the congress page's form (appointments_page.go) record one: normalized,
+// the next id unless given, after checked against the congress's rounds,
+// validated, and stored by compare-and-set (editAppointments). The
+// refusals the page says in its language carry their message (refused).
+func (s *Server) recordAppointment(ctx context.Context, congress string, a tally.Appointment) (tally.Appointment, error) {
+	a.Normalize()
 	if a.After != "" {
 		prev, err := s.store.Contest(ctx, a.After)
 		switch {
 		case tally.ErrorKind(err) == tally.NotFound:
-			return errorf(tally.Invalid, "after", "no contest %q: after names the election whose failed rounds led to the appointment", a.After)
+			return a, refused(errorf(tally.Invalid, "after", "no contest %q: after names the election whose failed rounds led to the appointment", a.After), "hands.refused.contest", a.After)
 		case err != nil:
-			return err
+			return a, err
 		case prev.Congress != congress:
-			return errorf(tally.Invalid, "after", "the contest %q is not of the congress %q", a.After, congress)
+			return a, refused(errorf(tally.Invalid, "after", "the contest %q is not of the congress %q", a.After, congress), "hands.refused.contest", a.After)
 		}
 	}
 	given := a.ID != ""
@@ -78,17 +92,13 @@ func (s *Server) postAppointment(c *fiber.Ctx) error {
 		}
 		for _, old := range rec.Appointments {
 			if old.ID == a.ID {
-				return errorf(tally.Conflict, "id", "the appointment %q already exists; DELETE it first to record it again", a.ID)
+				return refused(errorf(tally.Conflict, "id", "the appointment %q already exists; DELETE it first to record it again", a.ID), "appointment.refused.id", a.ID)
 			}
 		}
 		rec.Appointments = append(rec.Appointments, a)
 		return tally.ValidateAppointments(rec.Appointments)
 	})
-	if err != nil {
-		return err
-	}
-	c.Location("/api/v1/congresses/" + congress + "/appointments/" + a.ID)
-	return c.Status(fiber.StatusCreated).JSON(a)
+	return a, err
 }
 
 // deleteAppointment: DELETE /api/v1/congresses/{id}/appointments/{aid} → 204.

@@ -44,6 +44,7 @@ var fuzzRoutes = []string{
 	"/users", "/users/{b}/disabled", "/users/{b}/password", "/tokens/{b}/revoke", "/password",
 	"/contests/{id}/tokens/{b}/revoke",
 	"/api/v1/contests/{id}/withdrawals", "/api/v1/contests/{id}/nominations", "/contests/{id}/edit",
+	"/api/v1/congresses/{id}/appointments", "/api/v1/congresses/{id}/appointments/{b}", "/congresses/{id}/appointments",
 }
 
 // fuzzServer is the service a fuzz worker drives: an open strike contest

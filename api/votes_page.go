@@ -48,6 +48,13 @@ type congressHands struct {
 	Notice      string
 	Frozen      string // a certified round's title: the electorate can no longer change
 	HasContests bool
+	// The appointment form of the meeting section (appointments_page.go):
+	// its kinds, its values and rows of people (kept on a refusal), and
+	// the notice of one just recorded.
+	AppointmentKinds  []tally.ContestKind
+	Appointment       tally.Appointment
+	AppointmentRows   []appointmentRow
+	AppointmentNotice string
 }
 
 // exclusionField is one exclusion in the electorate form.
@@ -73,7 +80,8 @@ func (s *Server) congressHands(ctx context.Context, l web.Lang, cg *tally.Congre
 	}
 	h := &congressHands{Votes: rounds.decided(cg), Subjects: tally.Subjects, HasContests: len(rounds.rounds) > 0,
 		Congresses: []tally.Congress{tally.CongressMembers, tally.CongressDelegates, tally.CongressBody},
-		Electorate: tally.Electorate{Congress: tally.CongressMembers}}
+		Electorate: tally.Electorate{Congress: tally.CongressMembers}, AppointmentKinds: appointmentKinds}
+	h.Appointment, h.AppointmentRows = appointmentFormOf(tally.Appointment{})
 	for _, v := range cg.Votes {
 		printed := ""
 		for _, r := range certified {
@@ -113,6 +121,9 @@ func (s *Server) congressHands(ctx context.Context, l web.Lang, cg *tally.Congre
 		h.Notice = l.T("hands.deleted", query("vote_deleted"))
 	case query("electorate") != "":
 		h.Notice = l.T("hands.electorate_saved")
+	}
+	if a := query("appointment"); a != "" {
+		h.AppointmentNotice = l.T("appointment.recorded", a)
 	}
 	return h, nil
 }
@@ -262,7 +273,11 @@ func (s *Server) refuseCongressPage(c *fiber.Ctx, form string, err error, keep f
 	if keep != nil {
 		keep(d.Hands)
 	}
-	d.Hands.Refusal = handsRefusal(l, form, err)
+	if form == "appointment" {
+		d.Hands.Refusal = appointmentRefusal(l, err)
+	} else {
+		d.Hands.Refusal = handsRefusal(l, form, err)
+	}
 	return s.render(c, statusOf[tally.ErrorKind(err)], "congress-setup", s.page(c, "setup.congress.title", d, cg.Name))
 }
 
