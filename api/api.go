@@ -328,10 +328,10 @@ func (s *Server) routes() {
 	v1.Get("/congresses/:id", s.require(roleViewer), s.getCongress)
 	v1.Put("/congresses/:id", document, s.require(roleAdmin), s.putCongress)
 	v1.Get("/congresses/:id/votes", s.require(roleViewer), s.getVotes)
-	v1.Post("/congresses/:id/votes", document, s.require(roleAdmin), s.postVote)
+	v1.Post("/congresses/:id/votes", s.require(roleAdmin), s.postVote)
 	v1.Delete("/congresses/:id/votes/:vid", s.require(roleAdmin), s.deleteVote)
 	v1.Delete("/congresses/:id", s.require(roleAdmin), s.deleteCongress)
-	s.appointmentRoutes(v1, document)
+	s.appointmentRoutes(v1)
 	s.rollupRoutes(v1)
 
 	s.pageRoutes()

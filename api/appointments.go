@@ -20,11 +20,11 @@ import (
 // kept on the congress record (CongressRecord.Appointments) and counted as
 // appointed in the roll-up (tally/rollup.go).
 
-// appointmentRoutes adds the routes; document is api.go's body limit of
-// the routes that take a document.
-func (s *Server) appointmentRoutes(v1 fiber.Router, document fiber.Handler) {
+// appointmentRoutes adds the routes. One appointment is a small record:
+// the default body limit (64 KiB) binds it, not the documents' limit.
+func (s *Server) appointmentRoutes(v1 fiber.Router) {
 	v1.Get("/congresses/:id/appointments", s.require(roleViewer), s.listAppointments)
-	v1.Post("/congresses/:id/appointments", document, s.require(roleAdmin), s.postAppointment)
+	v1.Post("/congresses/:id/appointments", s.require(roleAdmin), s.postAppointment)
 	v1.Delete("/congresses/:id/appointments/:aid", s.require(roleAdmin), s.deleteAppointment)
 }
 
