@@ -390,9 +390,16 @@ func minutesOpening(cg *tally.CongressRecord, rec *tally.Record) string {
 
 func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPart {
 	c := in.Record.Contest
+	seats, list := "Số lượng cần bầu", "Số người trong danh sách bầu cử"
+	switch c.Kind {
+	case tally.KindOpinion: // each nominee is asked about on their own
+		seats, list = "Số người được xin ý kiến", "Số người trong phiếu xin ý kiến"
+	case tally.KindIntroduction: // the list to form, from the eligible body
+		seats, list = "Số người cần giới thiệu", "Số người có thể được giới thiệu"
+	}
 	p := MinutesPart{Heading: heading, Lines: []MinutesLine{
-		{Label: "Số lượng cần bầu", Value: minutesPeople(c.Seats)},
-		{Label: "Số người trong danh sách bầu cử", Value: minutesPeople(len(c.Candidates))},
+		{Label: seats, Value: minutesPeople(c.Seats)},
+		{Label: list, Value: minutesPeople(len(c.Candidates))},
 	}}
 	cg := in.Congress
 	if cg == nil {
@@ -459,7 +466,11 @@ func minutesVote(r tally.HandsResult, rec *tally.Record) MinutesLine {
 		value += "; chưa có số để tính tỷ lệ (D), chỉ ghi số liệu"
 	}
 	if r.Unanimous {
-		marks = append(marks, "100% đại biểu có mặt tán thành")
+		who := "đại biểu"
+		if rec != nil && rec.Contest.Electorate.Congress == tally.CongressBody {
+			who = "thành viên" // a committee meeting's members, not delegates
+		}
+		marks = append(marks, "100% "+who+" có mặt tán thành")
 	}
 	return MinutesLine{Label: minutesVoteLabel(r.ShowOfHands, rec), Indent: 1, Value: value, Mark: strings.Join(marks, "; ")}
 }
