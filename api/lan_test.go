@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -150,4 +151,28 @@ func TestLANAddrs(t *testing.T) {
 		seen[a] = true
 	}
 	t.Logf("this machine's LAN addresses: %v", got)
+}
+
+// TestDeskTokenPageFingerprint: under TLS auto the desk-token page shows
+// the certificate's fingerprint for the desk to compare; without, nothing
+// about certificates.
+func TestDeskTokenPageFingerprint(t *testing.T) {
+	const fp = "2F:2B:60:BF:C6:9B:3A:8C:90:D9:83:A6:55:3F:1B:29:BE:C9:2B:A5:E4:CB:AB:44:9C:1D:56:A3:2F:36:CA:D6"
+	for _, shown := range []bool{true, false} {
+		cfg := apiConfigWithURL("https://kiemphieu.example/")
+		if shown {
+			cfg.TLSFingerprint = fp
+		}
+		h := newHarnessWith(t, cfg)
+		h.createContest(contestDef("bch"))
+		r := h.page("POST", "/contests/bch/tokens", "name=B%C3%A0n+1", asAdmin, withHeader("Content-Type", "application/x-www-form-urlencoded"))
+		mustStatus(t, r, http.StatusCreated)
+		body := html.UnescapeString(string(r.body))
+		if got := strings.Contains(body, "dấu vân tay SHA-256") && strings.Contains(body, fp); got != shown {
+			t.Errorf("fingerprint configured %v, shown %v", shown, got)
+		}
+		if !strings.Contains(body, `<code class="login-url">https://kiemphieu.example/login</code>`) {
+			t.Error("the page does not say where to sign in")
+		}
+	}
 }
