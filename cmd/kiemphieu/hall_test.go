@@ -239,6 +239,25 @@ func checkSecureSession(t *testing.T, base string, leaf *x509.Certificate) {
 		}
 		return resp
 	}
+	// The live stream (a hijacked connection, its socket found below the
+	// *tls.Conn to bound its send buffer) works over TLS.
+	req, _ := http.NewRequest("POST", base+"/api/v1/contests", bytes.NewReader(e2eContest("tls-live", "live")))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("creating a contest over HTTPS: %v %v", err, resp)
+	}
+	sresp, err := hc.Get(base + "/api/v1/contests/tls-live/stream")
+	if err != nil {
+		t.Fatalf("the stream over HTTPS: %v", err)
+	}
+	const want = "event: state\ndata: {\"state\":\"draft\"}"
+	first := make([]byte, 64)
+	n, _ := io.ReadAtLeast(sresp.Body, first, len(want)+len("retry: 2000\n\n"))
+	sresp.Body.Close()
+	if !strings.Contains(string(first[:n]), want) {
+		t.Errorf("the stream over HTTPS begins %q", first[:n])
+	}
 	post("/api/v1/users", e2eAdminToken, map[string]string{"username": "thuky", "password": "mat-khau-thu-ky-2025", "role": "admin"})
 	resp := post("/api/v1/login", "", map[string]string{"username": "thuky", "password": "mat-khau-thu-ky-2025"})
 	var found bool
