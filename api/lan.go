@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -103,32 +105,57 @@ func localHost(host string) bool {
 // the listener serves.
 func (s *Server) lanHost() (string, bool) {
 	b := s.bound.Load()
-	if b == nil || len(b.lan) == 0 {
+	if b == nil {
 		return "", false
 	}
-	return netip.AddrPortFrom(b.lan[0], b.port).String(), true
+	lan := b.addrs(s.now())
+	if len(lan) == 0 {
+		return "", false
+	}
+	return netip.AddrPortFrom(lan[0], b.port).String(), true
 }
+
+// lanRefresh is how long a reading of the interfaces is used: the laptop
+// may join the hall's Wi-Fi, or get another lease, after the service
+// started, and the next desk QR code must carry the address it has now.
+const lanRefresh = 10 * time.Second
 
 // boundAddr is what Serve learnt of its listener.
 type boundAddr struct {
 	port uint16
-	lan  []netip.Addr // the LAN addresses it serves, best first
+	wild netip.Addr // the wildcard address bound; invalid for any other
+	list func() []netip.Addr
+
+	mu  sync.Mutex
+	lan []netip.Addr // the LAN addresses it serves, best first, as last read
+	at  time.Time
 }
 
-// bind records the listener's address and, when it is a wildcard, the
-// machine's LAN addresses it serves (Config.LANAddrs).
+func (b *boundAddr) addrs(now time.Time) []netip.Addr {
+	if !b.wild.IsValid() {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.at.IsZero() || now.Sub(b.at) >= lanRefresh || now.Before(b.at) {
+		b.lan, b.at = ReachableAddrs(b.wild, b.list()), now
+	}
+	return b.lan
+}
+
+// bind records the listener's address: when it is a wildcard, links name
+// the machine's LAN addresses it serves (Config.LANAddrs).
 func (s *Server) bind(ln net.Listener) {
 	ap, err := netip.ParseAddrPort(ln.Addr().String())
 	if err != nil {
 		return
 	}
-	lan := s.cfg.LANAddrs
-	if lan == nil {
-		lan = LANAddrs
+	b := &boundAddr{port: ap.Port(), list: s.cfg.LANAddrs}
+	if b.list == nil {
+		b.list = LANAddrs
 	}
-	b := &boundAddr{port: ap.Port()}
 	if ap.Addr().IsUnspecified() {
-		b.lan = ReachableAddrs(ap.Addr(), lan())
+		b.wild = ap.Addr()
 	}
 	s.bound.Store(b)
 }

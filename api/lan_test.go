@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,4 +176,30 @@ func TestDeskTokenPageFingerprint(t *testing.T) {
 			t.Error("the page does not say where to sign in")
 		}
 	}
+}
+
+// TestLANAddressFollowsTheMachine: the laptop joined the hall's Wi-Fi
+// after the service started (or got another lease); within lanRefresh the
+// next link carries the address it has now.
+func TestLANAddressFollowsTheMachine(t *testing.T) {
+	var mu sync.Mutex
+	addrs := []netip.Addr(nil) // no network yet
+	h := newHarnessWith(t, api.Config{LANAddrs: func() []netip.Addr {
+		mu.Lock()
+		defer mu.Unlock()
+		return addrs
+	}})
+	h.countRound("bq")
+	rec := h.transition("bq", "certify", nil)
+	port := h.listenOn("0.0.0.0:0")
+	local := map[string]string{"Host": "127.0.0.1:" + port}
+	page := getWithHost(t, h.base+"/contests/bq/minutes", local["Host"])
+	if !strings.Contains(page, "Kiểm tra tại trang /verify/"+rec.Head) {
+		t.Errorf("with no LAN address the minutes do not print the path alone")
+	}
+	mu.Lock()
+	addrs = []netip.Addr{netip.MustParseAddr("192.0.2.20")}
+	mu.Unlock()
+	h.clock.Advance(11 * time.Second)
+	checkVerifyLink(t, h.base+"/contests/bq/minutes", local, "http://192.0.2.20:"+port+"/verify/"+rec.Head)
 }
