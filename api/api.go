@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -111,6 +113,16 @@ type Config struct {
 	// Caps on connections and streams (api/listener.go); zero takes the
 	// default, which follows the process's descriptor limit (ConnLimitsFor).
 	ConnLimits ConnLimits
+	// TLS, when set, serves HTTPS with it (cmd/kiemphieu: KIEMPHIEU_TLS);
+	// session cookies are then Secure.
+	TLS *tls.Config
+	// TLSFingerprint is the SHA-256 fingerprint of the certificate served,
+	// shown on the desk-token page for the desks to compare with what
+	// their browser shows of a self-signed certificate.
+	TLSFingerprint string
+	// LANAddrs lists the machine's LAN addresses, for links made when the
+	// service is bound to a wildcard address (api/lan.go); nil: LANAddrs.
+	LANAddrs func() []netip.Addr
 }
 
 // Limits on what a client may send (api/body.go: maxRequestBody for any
@@ -153,10 +165,17 @@ type Server struct {
 
 	// downloads: renderings of certified rounds (certified.go).
 	downloads downloadCache
+
+	// bound is the listener's port and the LAN addresses it serves, set
+	// by Serve (api/lan.go).
+	bound atomic.Pointer[boundAddr]
 }
 
 // New builds the server and its routes.
 func New(store Store, cfg Config) *Server {
+	// Under TLS a session cookie must never travel in clear: a desk that
+	// once typed http:// would send it to anyone on the hall's Wi-Fi.
+	cfg.SecureCookies = cfg.SecureCookies || cfg.TLS != nil
 	s := &Server{store: store, log: cfg.Logger, now: cfg.Now, cfg: cfg, cache: newContestCache()}
 	s.key.k = cfg.SigningKey
 	s.limits = DefaultRateLimits()
@@ -250,7 +269,15 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error {
 	s.broker.Start()
 	s.listen()
-	return s.app.Listener(s.guardListener(ln))
+	s.bind(ln)
+	// TLS above the guard: the guard counts and caps the connections as
+	// they are accepted, before a handshake costs anything, and fasthttp
+	// sees the *tls.Conn (c.Context().IsTLS(), the https links).
+	var l net.Listener = s.guardListener(ln)
+	if s.cfg.TLS != nil {
+		l = tls.NewListener(l, s.cfg.TLS)
+	}
+	return s.app.Listener(l)
 }
 
 // Shutdown closes the broker first, so that open streams end and the

@@ -72,7 +72,9 @@ func (s *Server) minutes(c *fiber.Ctx) (*web.Minutes, error) {
 	}
 	in.Result = snap.Result
 	if rec.Head != "" {
-		in.VerifyURL = s.baseURL(c) + "/verify/" + rec.Head
+		// The path alone when no address others can reach is known: the
+		// minutes then say where to open it (web.minutesVerification).
+		in.VerifyURL = s.printedBase(c) + "/verify/" + rec.Head
 	}
 	if rec.Contest.Entry.Verified() && rec.Imported == "" {
 		if in.Journal, err = s.entryJournal(ctx, rec); err != nil {

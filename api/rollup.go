@@ -127,7 +127,9 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	base := s.baseURL(c)
+	// A workbook filed at the district must not link to 127.0.0.1: with no
+	// address others reach, the cells hold the paths, without hyperlinks.
+	base := s.printedBase(c)
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheetRollupTotals); err != nil {
@@ -194,7 +196,7 @@ func (s *Server) rollupXLSX(c *fiber.Ctx) error {
 					return err
 				}
 				for col, link := range map[int]string{rollupRoundsMinutes: l.Minutes, rollupRoundsVerifyAt: l.Verify} {
-					if link == "" {
+					if link == "" || base == "" {
 						continue
 					}
 					cell, _ := excelize.CoordinatesToCellName(col, n)

@@ -391,6 +391,10 @@ type deskTokenData struct {
 	Token   string
 	Expires string // RFC 3339
 	URL     string // <base>/login#token=…: the fragment never reaches a server log
+	Login   string // <base>/login, for a desk that types the token
+	// Fingerprint is the served certificate's (Config.TLSFingerprint), for
+	// the desk to compare before it accepts a self-signed certificate.
+	Fingerprint string
 	// QR is a data: URL of a PNG of URL; typed as a URL the template
 	// trusts, since html/template replaces data: URLs it was not told are safe.
 	QR template.URL
@@ -424,12 +428,13 @@ func (s *Server) deskTokenForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	url := s.baseURL(c) + "/login#token=" + token
+	login := s.baseURL(c) + "/login"
+	url := login + "#token=" + token
 	png, err := qrcode.Encode(url, qrcode.Medium, 320)
 	if err != nil {
 		return fmt.Errorf("QR code: %w", err)
 	}
-	d := deskTokenData{Contest: rec.Contest, Name: name, Token: token, URL: url, Expires: trec.Expires,
+	d := deskTokenData{Contest: rec.Contest, Name: name, Token: token, URL: url, Login: login, Fingerprint: s.cfg.TLSFingerprint, Expires: trec.Expires,
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	return s.render(c, fiber.StatusCreated, "setup-token", s.page(c, "setup.token.title", d, name))
 }
@@ -446,9 +451,10 @@ func (s *Server) revokeTokenForm(c *fiber.Ctx) error {
 	return c.Redirect("/contests/"+url.PathEscape(c.Params("id"))+"/setup#tokens", fiber.StatusSeeOther)
 }
 
-// baseURL is where people reach the service, for the minutes' verify link
-// and QR code, desk QR codes and the roll-up's links: the configured public
-// URL, or the address of this request. The request's address is its Host
+// baseURL is where people reach the service, for desk QR codes and (through
+// printedBase) the minutes' verify link and QR code and the roll-up's links:
+// the configured public URL, or the address of this request, a loopback or
+// wildcard host replaced by a LAN address the service is bound to. The request's address is its Host
 // and whether it came over TLS; X-Forwarded-Host and X-Forwarded-Proto
 // count only from a trusted proxy (Config.TrustedProxies) — anyone else
 // could make the service print an official-looking QR code pointing at a
@@ -475,6 +481,14 @@ func (s *Server) baseURL(c *fiber.Ctx) string {
 	}
 	if !validHost(host) {
 		host = c.Context().LocalAddr().String()
+	}
+	// The secretary's browser on the laptop itself opens 127.0.0.1 or
+	// localhost; a desk or a phone following the link must get the LAN
+	// address the service is bound to (api/lan.go).
+	if localHost(host) {
+		if lan, ok := s.lanHost(); ok {
+			host = lan
+		}
 	}
 	return scheme + "://" + host
 }

@@ -107,6 +107,9 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Pr
 	if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok { // fasthttp's hijackConn
 		raw = u.UnsafeConn()
 	}
+	if tc, ok := raw.(interface{ NetConn() net.Conn }); ok { // *tls.Conn: the socket is below it
+		raw = tc.NetConn()
+	}
 	if tc, ok := raw.(interface{ SetWriteBuffer(int) error }); ok {
 		tc.SetWriteBuffer(streamSendBuffer)
 	}

@@ -179,8 +179,11 @@ func init() {
 		"setup.token.qr_alt":  {"Mã QR để đăng nhập bàn kiểm phiếu", "QR code that signs the desk in"},
 		"setup.token.scan":    {"Quét mã QR bằng máy của bàn kiểm phiếu để đăng nhập.", "Scan the QR code with the desk's device to sign in."},
 		"setup.token.or_type": {"Hoặc nhập mã tại trang đăng nhập:", "Or type the token on the sign-in page:"},
-		"setup.token.role":    {"Vai trò: kiểm phiếu, chỉ cho cuộc bầu cử này và các lần bầu tiếp theo của nó.", "Role: counter, for this election and its further rounds only."},
-		"setup.token.back":    {"Quay lại", "Back"},
+		"setup.token.at":      {"Trang đăng nhập:", "Sign-in page:"},
+		"setup.token.fingerprint": {"Máy chủ dùng chứng chỉ HTTPS tự cấp: trình duyệt của bàn sẽ cảnh báo lần đầu. Chỉ chấp nhận khi dấu vân tay SHA-256 của chứng chỉ trùng với:",
+			"The service uses a self-made HTTPS certificate: the desk's browser warns the first time. Accept it only if the certificate's SHA-256 fingerprint is:"},
+		"setup.token.role": {"Vai trò: kiểm phiếu, chỉ cho cuộc bầu cử này và các lần bầu tiếp theo của nó.", "Role: counter, for this election and its further rounds only."},
+		"setup.token.back": {"Quay lại", "Back"},
 
 		"setup.ballot.title": {"Phiếu bầu: %s", "Ballot paper: %s"},
 

@@ -760,6 +760,14 @@ func minutesVerification(rec *tally.Record, url string) MinutesVerification {
 		// registered it imports the export without typing the hash.
 		v.Lines = append(v.Lines, "Khóa ký của máy kiểm phiếu (dấu vân tay): "+tally.Fingerprint(pub)+".")
 	}
+	if strings.HasPrefix(url, "/") {
+		// No address other machines reach is known (api printedBase): a
+		// QR code of a path, or of 127.0.0.1, would send a delegate's phone
+		// nowhere, and the paper is signed and kept.
+		v.URL = url
+		v.Lines = append(v.Lines, "Kiểm tra tại trang "+url+" của máy kiểm phiếu (chưa đặt địa chỉ mạng của máy: KIEMPHIEU_PUBLIC_URL hoặc kiemphieu serve --lan).")
+		return v
+	}
 	if url != "" {
 		v.URL = url
 		v.Lines = append(v.Lines, "Kiểm tra tại: "+url)

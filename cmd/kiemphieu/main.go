@@ -1,6 +1,6 @@
 // Command kiemphieu tallies ballots of Party congress elections.
 //
-//	kiemphieu serve [--addr A] [--data DIR] [--redis-url URL] [--admin-token T]
+//	kiemphieu serve [--addr A] [--data DIR] [--redis-url URL] [--admin-token T] [--lan] [--tls auto]
 //	kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
 //	kiemphieu verify EXPORT [--head HASH] [--key FINGERPRINT|PUBKEY]
 //	kiemphieu demo
@@ -26,10 +26,15 @@ const usage = `kiemphieu — ballot tallying for Party congress elections
 
 Usage:
   kiemphieu serve [--addr 127.0.0.1:8080] [--data ./data] [--redis-url URL] [--admin-token T]
+                  [--lan] [--tls auto | --tls-cert FILE --tls-key FILE]
       Run the service: the ballot log (embedded in DATA/kiemphieu.db, or in
       Redis when a URL is given), the HTTP API and the live results.
+      --lan serves the hall's LAN (0.0.0.0:8080 unless an address is given)
+      and prints the addresses for the desks, with a QR code; --tls auto
+      serves HTTPS with a certificate made once in DATA/tls.
       Environment: KIEMPHIEU_ADDR, KIEMPHIEU_DATA, KIEMPHIEU_REDIS_URL,
-      KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_LOG_FORMAT (text|json).
+      KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_PUBLIC_URL, KIEMPHIEU_TLS (auto),
+      KIEMPHIEU_TLS_CERT, KIEMPHIEU_TLS_KEY, KIEMPHIEU_LOG_FORMAT (text|json).
   kiemphieu demo [serve flags]
       Run the service with a sample congress loaded (in a new temporary data
       directory unless --data or KIEMPHIEU_DATA is given) and print where to look.

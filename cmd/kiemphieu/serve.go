@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -16,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/skip2/go-qrcode"
 
 	"github.com/kiemphieu/kiemphieu/api"
 	"github.com/kiemphieu/kiemphieu/store/bolt"
@@ -34,7 +38,21 @@ type serveConfig struct {
 	PublicURL  string
 	// TrustedProxies: comma-separated addresses or CIDR ranges.
 	TrustedProxies string
+	// LAN: serve the hall's LAN (--lan): a wildcard address unless one is
+	// given.
+	LAN bool
+	// TLS is "" (plain HTTP unless a certificate is given) or "auto" (a
+	// certificate made once in DATA/tls); TLSCert and TLSKey are files of
+	// your own.
+	TLS, TLSCert, TLSKey string
+	// Banner, when set, receives the addresses to give the desks and a QR
+	// code of the first, for a person at the terminal (not from a flag:
+	// serve sets it for the text log).
+	Banner io.Writer
 }
+
+// lanAddr is the address --lan listens on when none is given.
+const lanAddr = "0.0.0.0:8080"
 
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -56,11 +74,18 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", envOr("KIEMPHIEU_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Real-IP header names the client (KIEMPHIEU_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
+	fs.BoolVar(&cfg.LAN, "lan", false, "serve the hall's LAN: listen on "+lanAddr+" unless an address is given, print the addresses for the desks")
+	fs.StringVar(&cfg.TLS, "tls", envOr("KIEMPHIEU_TLS", ""), `"auto": HTTPS with a certificate made once in DATA/tls (KIEMPHIEU_TLS)`)
+	fs.StringVar(&cfg.TLSCert, "tls-cert", envOr("KIEMPHIEU_TLS_CERT", ""), "HTTPS certificate file (PEM), with --tls-key (KIEMPHIEU_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", envOr("KIEMPHIEU_TLS_KEY", ""), "HTTPS private key file (PEM), with --tls-cert (KIEMPHIEU_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s: %v", name, err)
 	}
 	if fs.NArg() > 0 {
 		return cfg, usageErrorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if err := cfg.hall(name, addrGiven(fs)); err != nil {
+		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, usageErrorf(`%s: --log-format must be "text" or "json"; got %q`, name, cfg.LogFormat)
@@ -68,11 +93,113 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return cfg, usageErrorf("%s: --public-url must be an http:// or https:// address; got %q", name, cfg.PublicURL)
 	}
+	if cfg.tlsOn() && strings.HasPrefix(cfg.PublicURL, "http://") {
+		return cfg, usageErrorf("%s: --public-url must be an https:// address when serving HTTPS; got %q", name, cfg.PublicURL)
+	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
 		return cfg, usageErrorf("%s: the admin token must be at least 16 characters", name)
 	}
 	return cfg, nil
+}
+
+// addrGiven says whether the listen address was given, by flag or
+// environment.
+func addrGiven(fs *flag.FlagSet) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "addr" })
+	_, env := os.LookupEnv("KIEMPHIEU_ADDR")
+	return given || env
+}
+
+// hall checks and completes the LAN and TLS settings.
+func (cfg *serveConfig) hall(name string, addrGiven bool) error {
+	if cfg.LAN && !addrGiven {
+		cfg.Addr = lanAddr
+	}
+	if cfg.LAN {
+		// --lan with 127.0.0.1 would print addresses nobody can reach.
+		host, _, err := net.SplitHostPort(cfg.Addr)
+		if ip := net.ParseIP(host); err == nil && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+			return usageErrorf("%s: --lan serves the LAN, but the address %q is this machine's only: give a wildcard address such as %s", name, cfg.Addr, lanAddr)
+		}
+	}
+	switch {
+	case cfg.TLS != "" && cfg.TLS != "auto":
+		return usageErrorf(`%s: --tls must be "auto" (or unset, with --tls-cert and --tls-key for a certificate of your own); got %q`, name, cfg.TLS)
+	case cfg.TLS == "auto" && (cfg.TLSCert != "" || cfg.TLSKey != ""):
+		return usageErrorf("%s: --tls auto makes its own certificate: give it, or --tls-cert and --tls-key, not both", name)
+	case (cfg.TLSCert == "") != (cfg.TLSKey == ""):
+		return usageErrorf("%s: --tls-cert and --tls-key go together: give both files", name)
+	}
+	return nil
+}
+
+func (cfg serveConfig) tlsOn() bool { return cfg.TLS == "auto" || cfg.TLSCert != "" }
+
+// serverTLS loads or makes the certificate; fingerprint is set for a made
+// one (the desks compare it; a certificate of your own is checked by the
+// browsers).
+func serverTLS(cfg serveConfig, log *slog.Logger) (tc *tls.Config, fingerprint string, err error) {
+	if !cfg.tlsOn() {
+		return nil, "", nil
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, "", inputErrorf("%s, %s: %v", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		log.Info("https", slog.String("certificate", cfg.TLSCert), slog.String("sha256", api.CertFingerprint(cert)))
+		return api.ServerTLS(cert), "", nil
+	}
+	dir := filepath.Join(cfg.Data, "tls")
+	lan := api.LANAddrs()
+	cert, made, err := api.AutoCertificate(dir, lan, time.Now())
+	if err != nil {
+		return nil, "", fmt.Errorf("the HTTPS certificate: %w", err)
+	}
+	fingerprint = api.CertFingerprint(cert)
+	certFile, _ := api.AutoCertFiles(dir)
+	log.Info("https: self-made certificate; desks compare its fingerprint before accepting it",
+		slog.String("certificate", certFile), slog.Bool("made_now", made), slog.String("sha256", fingerprint))
+	if miss := api.UncoveredAddrs(cert, lan); len(miss) > 0 {
+		log.Warn("https: the certificate does not name these addresses of the machine (browsers warn of a wrong name too); remove "+dir+" to make a new one, with a new fingerprint",
+			slog.Any("addrs", miss))
+	}
+	return api.ServerTLS(cert), fingerprint, nil
+}
+
+// hallURLs are the addresses to give the desks: the public URL, else each
+// LAN address a wildcard listener serves; none for a specific address.
+func hallURLs(cfg serveConfig, scheme string, bound netip.AddrPort) []string {
+	if cfg.PublicURL != "" {
+		return []string{cfg.PublicURL + "/"}
+	}
+	var out []string
+	for _, a := range api.ReachableAddrs(bound.Addr(), api.LANAddrs()) {
+		out = append(out, api.HostURL(scheme, a, bound.Port()))
+	}
+	return out
+}
+
+// printHall writes the hall's addresses and a QR code of the first, for
+// the secretary's phone: half-block characters, light modules drawn (the
+// terminals of Windows and Linux are dark), so one text line holds two
+// rows of modules.
+func printHall(w io.Writer, urls []string, fingerprint string) {
+	if w == nil || len(urls) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nkiemphieu: open on the hall's LAN (mở trên mạng hội trường):")
+	for _, u := range urls {
+		fmt.Fprintln(w, "  "+u)
+	}
+	if fingerprint != "" {
+		fmt.Fprintln(w, "HTTPS certificate SHA-256 (desks compare before accepting):\n  "+fingerprint)
+	}
+	if q, err := qrcode.New(urls[0], qrcode.Low); err == nil {
+		fmt.Fprint(w, q.ToSmallString(false))
+	}
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -110,6 +237,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.LogFormat == "text" {
+		cfg.Banner = stderr
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runServer(ctx, cfg, newLogger(cfg.LogFormat, stderr), nil)
@@ -131,19 +261,40 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	if err != nil {
 		return fmt.Errorf("the signing key: %w", err)
 	}
+	tc, fingerprint, err := serverTLS(cfg, log)
+	if err != nil {
+		return err
+	}
 	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies),
-		SigningKey: key})
+		SigningKey: key, TLS: tc, TLSFingerprint: fingerprint})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	log.Info("kiemphieu listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("store", what))
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+	}
+	bound, _ := netip.ParseAddrPort(ln.Addr().String())
+	// This machine's own way in: a wildcard address is no address to open
+	// ("http://[::]:8080" was what the log said).
+	local := scheme + "://" + ln.Addr().String()
+	if bound.Addr().IsUnspecified() {
+		local = scheme + "://" + netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), bound.Port()).String()
+	}
+	urls := hallURLs(cfg, scheme, bound)
+	log.Info("kiemphieu listening", slog.String("addr", ln.Addr().String()), slog.String("url", local),
+		slog.Any("lan", urls), slog.String("store", what))
+	if len(urls) == 0 && bound.Addr().IsLoopback() {
+		log.Info("only this machine reaches the service: kiemphieu serve --lan serves the hall's LAN")
+	}
 	log.Info("signing key", slog.String("fingerprint", tally.Fingerprint(key.Public().(ed25519.PublicKey))))
+	printHall(cfg.Banner, urls, fingerprint)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if ready != nil {
-		go ready("http://" + ln.Addr().String())
+		go ready(local)
 	}
 	select {
 	case err := <-served:
