@@ -81,7 +81,15 @@ func notImported() error {
 }
 
 func notOpen(state tally.State) error {
-	return errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state)
+	return refused(errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state), notOpenKey(state))
+}
+
+// notOpenKey is how a desk is told its round takes no ballots.
+func notOpenKey(state tally.State) string {
+	if state == tally.StateDraft || state == tally.StateClosed || state == tally.StateCertified {
+		return "refusal.not_open." + string(state)
+	}
+	return "refusal.conflict.state"
 }
 
 // voidBallot withdraws a ballot from the count with a reason, as a new log

@@ -91,6 +91,7 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 		res.Problems = append(res.Problems, problem{Field: e.Field, Message: e.Message})
 		res.Valid = false
 	}
+	s.sayChecks(c, res.Problems)
 	return c.JSON(res)
 }
 
@@ -336,6 +337,7 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 		return err
 	}
 	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest, committee)}
+	s.sayChecks(c, d.Check.Problems)
 	if rec.Congress != "" {
 		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {
 			return err
