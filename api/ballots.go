@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -60,6 +61,13 @@ func (s *Server) appendChecked(ctx context.Context, c *fiber.Ctx, contest string
 	receipt, created, err := s.store.Append(ctx, contest, a)
 	s.appending.Add(-1)
 	if err != nil {
+		if e := (*tally.Error)(nil); errors.As(err, &e) && e.Kind == tally.Conflict && e.Field == "state" {
+			// The store's own guard (the round closed under the desk):
+			// the desk is told in the words of its round's state.
+			if rec, rerr := s.store.Contest(ctx, contest); rerr == nil {
+				return refused(e, notOpenKey(rec.State))
+			}
+		}
 		return err
 	}
 	if !created && retried != nil {
