@@ -296,6 +296,14 @@
       box.hidden = ws.length === 0;
     }
 
+    // Choosing the congress chooses its type; the person may still change it.
+    const types = kp.data("congress-types") || {};
+    const congressSelect = contestForm.querySelector('select[name="congress"]');
+    if (congressSelect) congressSelect.addEventListener("change", () => {
+      const type = types[congressSelect.value];
+      if (type) contestForm.querySelector('[name="electorate.congress"]').value = type;
+    });
+
     contestForm.addEventListener("input", () => { showType(); scheduleCheck(); });
     contestForm.addEventListener("change", () => { showType(); scheduleCheck(); });
     wireRows(document.getElementById("add-candidate"), rows, rowTemplate, () => { renumber(); scheduleCheck(); });
@@ -383,8 +391,11 @@
       for (const k of ["title", "kind", "seats", "ballot"]) {
         if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
       }
-      if (defaults.electorate && defaults.electorate.convened) {
+      // The congress type is the congress's (api/setup.go congressType).
+      if (defaults.electorate && defaults.electorate.congress) {
         contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
+      }
+      if (defaults.electorate && defaults.electorate.convened) {
         contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
       }
       if (defaults.candidates && defaults.candidates.length) {
