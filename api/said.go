@@ -88,6 +88,24 @@ var refusalKeys = map[string]string{
 	"not_found ":     "refusal.not_found",
 }
 
+// refusalPatterns are the engine's checks of a contest a secretary meets
+// at setup, said in full: the kind, the field (indexes dropped) and how
+// the engine's message starts (TestSayEngineChecks runs the engine to keep
+// the prefixes true).
+var refusalPatterns = []struct {
+	kind          tally.Kind
+	field, prefix string
+	key           string
+}{
+	{tally.Invalid, "ballot", "a strike ballot needs more candidates", "refusal.ballot.strike"},
+	{tally.Invalid, "ballot", "an approve ballot", "refusal.ballot.approve"},
+	{tally.Invalid, "candidates", "at least one candidate", "refusal.candidates.none"},
+	{tally.Invalid, "candidates", "a body of 3–5 seats", "refusal.candidates.surplus_one"},
+	{tally.Invalid, "candidates", "surplus ", "refusal.candidates.surplus_limit"},
+	{tally.Invalid, "candidates", "a ", "refusal.candidates.no_surplus"},
+	{tally.Invalid, "electorate.exclusions", "exclude ", "refusal.exclusions.all"},
+}
+
 var (
 	indexes = regexp.MustCompile(`\[(\d+)\]`)
 	// An imported file's cell, as the import names it: "row 3, Ngày sinh".
@@ -128,6 +146,11 @@ func sayProblem(l web.Lang, p *tally.Error) string {
 	path := indexes.ReplaceAllString(p.Field, "")
 	if k, ok := refusalKeys[string(p.Kind)+" "+path]; ok {
 		return l.T(k)
+	}
+	for _, r := range refusalPatterns {
+		if r.kind == p.Kind && r.field == path && strings.HasPrefix(p.Message, r.prefix) {
+			return l.T(r.key)
+		}
 	}
 	kind := p.Kind
 	if _, ok := statusOf[kind]; !ok {

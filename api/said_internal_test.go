@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,5 +90,48 @@ func TestSayProblem(t *testing.T) {
 		if got := sayProblem(web.Vietnamese, tc.err); got != tc.want {
 			t.Errorf("sayProblem(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestSayEngineChecks runs the engine's own checks of a contest and reads
+// what the page says: each is the full sentence of refusalPatterns, so a
+// changed engine message that no longer matches its prefix fails here.
+func TestSayEngineChecks(t *testing.T) {
+	cands := func(n int) []tally.Candidate {
+		out := make([]tally.Candidate, n)
+		for i := range out {
+			out[i] = tally.Candidate{ID: "c" + string(rune('a'+i)), Name: "Người " + string(rune('A'+i))}
+		}
+		return out
+	}
+	base := func(kind tally.ContestKind, ballot tally.BallotStyle, seats, n int) *tally.Contest {
+		return &tally.Contest{ID: "x", Title: "Bầu thử", Kind: kind, Round: 1, Seats: seats, Ballot: ballot,
+			Electorate: tally.Electorate{Congress: tally.CongressMembers, Convened: 20},
+			Percent:    tally.PercentPolicy{Places: 2, Rounding: tally.RoundHalfUp}, Candidates: cands(n)}
+	}
+	exclusions := base(tally.KindCommittee, tally.StyleStrike, 3, 4)
+	exclusions.Electorate.Exclusions.AbsentWithLeave = 20
+	cases := []struct {
+		name string
+		c    *tally.Contest
+		key  string
+	}{
+		{"strike without surplus", base(tally.KindSecretary, tally.StyleStrike, 1, 1), "refusal.ballot.strike"},
+		{"approve with a surplus", base(tally.KindSecretary, tally.StyleApprove, 1, 2), "refusal.ballot.approve"},
+		{"3 seats, surplus 2", base(tally.KindCommittee, tally.StyleStrike, 3, 5), "refusal.candidates.surplus_one"},
+		{"10 seats, surplus 4", base(tally.KindCommittee, tally.StyleStrike, 10, 14), "refusal.candidates.surplus_limit"},
+		{"no one convened left", exclusions, "refusal.exclusions.all"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := web.Vietnamese.T(tc.key)
+			var said []string
+			for _, p := range tally.Problems(tc.c.Validate()) {
+				said = append(said, sayProblem(web.Vietnamese, p))
+			}
+			if !slices.Contains(said, want) {
+				t.Errorf("said %q; want %q among them (problems: %v)", said, want, tc.c.Validate())
+			}
+		})
 	}
 }
