@@ -137,7 +137,7 @@ func readSheet(filename string, data []byte) (rows [][]string, dates dateCells, 
 		return rows, serialDates, err
 	}
 	if strings.HasSuffix(strings.ToLower(filename), ".xlsx") || strings.HasSuffix(strings.ToLower(filename), ".xls") {
-		return nil, textDates, errorf(tally.Invalid, "file", "%.80q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename)
+		return nil, textDates, refused(errorf(tally.Invalid, "file", "%.80q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename), "refusal.import.format")
 	}
 	rows, err = readCSV(data)
 	return rows, textDates, err
@@ -146,7 +146,7 @@ func readSheet(filename string, data []byte) (rows [][]string, dates dateCells, 
 func readCSV(data []byte) ([][]string, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
 	if !utf8.Valid(data) {
-		return nil, errorf(tally.Invalid, "file", "the CSV is not UTF-8 text (save it as \"CSV UTF-8\")")
+		return nil, refused(errorf(tally.Invalid, "file", "the CSV is not UTF-8 text (save it as \"CSV UTF-8\")"), "refusal.import.format")
 	}
 	// The delimiter is the header's: Excel writes ';' where ',' is the
 	// decimal separator, as in Vietnamese settings.
@@ -284,7 +284,7 @@ func readCandidates(rows [][]string, dates dateCells) ([]tally.Candidate, import
 				} else if d, ok := parseBirth(cell, dates); ok {
 					cand.BirthDate = d
 				} else {
-					bad(i, "refusal.import.birth", "must be a date YYYY-MM-DD or DD/MM/YYYY; got %.60q", cell)
+					bad(i, "refusal.import.birth", "must be a date YYYY-MM-DD or DD/MM/YYYY, or a year alone (YYYY); got %.60q", cell)
 				}
 			case colEthnic, colIncumbent:
 				v, ok := parseYes(cell)

@@ -19,11 +19,11 @@ import (
 // comes from, in order:
 //   - the refusal's own key and arguments (refused), where the handler
 //     knows more than the field (the numbers of a close, a contest's state);
-//   - a sentence for the kind and the field (refusal.<kind>.<field>), for
-//     the refusals a person meets often;
+//   - a sentence for the kind and the field (refusalKeys), or for the
+//     engine's setup checks a secretary meets most (refusalPatterns);
 //   - the kind's sentence with the field's label (field.*, setup.js.field.*),
 //     or the kind's sentence alone when the field has no label.
-// Every key named here exists in both languages (TestRefusalMessages).
+// Every key named here exists in both languages (TestRefusalKeysExist).
 
 // fieldLabelKeys name the fields the pages' forms show, by their JSON path
 // with indexes dropped ("candidates[2].name" → "candidates.name"). A field
@@ -85,7 +85,6 @@ var fieldLabelKeys = map[string]string{
 var refusalKeys = map[string]string{
 	"conflict id":    "refusal.conflict.id",
 	"conflict state": "refusal.conflict.state",
-	"not_found ":     "refusal.not_found",
 }
 
 // refusalPatterns are the engine's checks of a contest a secretary meets

@@ -103,6 +103,8 @@ func TestRefusalsSaidOnPages(t *testing.T) {
 			http.StatusBadRequest, "votes[0].contest", []string{"Cuộc bầu (mã) (dòng 1)"}},
 		{"an import with a bad date", h.upload("ds.csv", []byte("Họ và tên,Ngày sinh\nNguyễn Văn An,31/02/1980\n"), admin),
 			http.StatusBadRequest, "row 2, Ngày sinh", []string{"Dòng 2", "“Ngày sinh”", "1975"}},
+		{"an old .xls", h.upload("ds.xls", []byte("\xd0\xcf\x11\xe0 old excel"), admin),
+			http.StatusBadRequest, "file", []string{"CSV UTF-8"}},
 		{"an import with no name column", h.upload("ds.csv", []byte("Giới tính\nNam\n"), admin),
 			http.StatusBadRequest, "row 1", []string{"Họ và tên"}},
 		{"opening a draft twice over", h.do("POST", "/api/v1/contests/xong/open", nil, admin),

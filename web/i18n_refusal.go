@@ -59,7 +59,7 @@ func init() {
 		"refusal.import.no_name":   {"Dòng tiêu đề (dòng %d) không có cột “Họ và tên”.", "The header row (row %d) has no “Họ và tên” (name) column."},
 		"refusal.import.empty":     {"Tệp trống hoặc không có ai dưới dòng tiêu đề: cần dòng tiêu đề (Họ và tên, Giới tính, Ngày sinh, …) và mỗi người một dòng.", "The file is empty or has nobody below the header: it needs a header row (Họ và tên, Giới tính, Ngày sinh, …) and one row per candidate."},
 		"refusal.import.too_many":  {"Tệp có quá %d người, số lớn nhất một cuộc bầu được có.", "The file has more than %d candidates, the most a contest may have."},
-		"refusal.import.format":    {"Không đọc được tệp: cần tệp CSV (UTF-8) hoặc Excel (XLSX).", "The file cannot be read: it must be a CSV (UTF-8) or an Excel (XLSX) file."},
+		"refusal.import.format":    {"Không đọc được tệp: cần tệp Excel (XLSX; tệp .xls cũ hãy lưu lại thành .xlsx) hoặc CSV lưu dạng “CSV UTF-8”.", "The file cannot be read: it must be an Excel (XLSX; save an old .xls as .xlsx) or a CSV saved as “CSV UTF-8”."},
 
 		// Labels of fields that no form labels elsewhere.
 		"field.id":       {"Mã", "Id"},
