@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -60,6 +61,13 @@ func (s *Server) appendChecked(ctx context.Context, c *fiber.Ctx, contest string
 	receipt, created, err := s.store.Append(ctx, contest, a)
 	s.appending.Add(-1)
 	if err != nil {
+		if e := (*tally.Error)(nil); errors.As(err, &e) && e.Kind == tally.Conflict && e.Field == "state" {
+			// The store's own guard (the round closed under the desk):
+			// the desk is told in the words of its round's state.
+			if rec, rerr := s.store.Contest(ctx, contest); rerr == nil {
+				return refused(e, notOpenKey(rec.State))
+			}
+		}
 		return err
 	}
 	if !created && retried != nil {
@@ -81,7 +89,15 @@ func notImported() error {
 }
 
 func notOpen(state tally.State) error {
-	return errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state)
+	return refused(errorf(tally.Conflict, "state", "the contest is %s: ballots are accepted only while it is open", state), notOpenKey(state))
+}
+
+// notOpenKey is how a desk is told its round takes no ballots.
+func notOpenKey(state tally.State) string {
+	if state == tally.StateDraft || state == tally.StateClosed || state == tally.StateCertified {
+		return "refusal.not_open." + string(state)
+	}
+	return "refusal.conflict.state"
 }
 
 // voidBallot withdraws a ballot from the count with a reason, as a new log

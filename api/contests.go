@@ -294,6 +294,9 @@ func (s *Server) closeContest(c *fiber.Ctx) error {
 				return errMoved
 			}
 			if err := tally.CheckIssued(*req.Issued, collected); err != nil {
+				if e := (*tally.Error)(nil); errors.As(err, &e) && e.Kind == tally.Conflict {
+					return refused(e, "refusal.close.collected", collected, *req.Issued)
+				}
 				return err
 			}
 			issued := *req.Issued

@@ -36,6 +36,9 @@ type deskData struct {
 	Entry    tally.EntryMode   `json:"entry"`
 	Required int               `json:"required"`
 	Messages map[string]string `json:"messages"`
+	// Next is the round that follows this one, once made: a desk left on
+	// a closed round is pointed at it (desk.js asks again until it exists).
+	Next string `json:"next,omitempty"`
 }
 
 // deskPage serves GET /contests/:id/desk to counters and admins. A round
@@ -50,7 +53,7 @@ func (s *Server) deskPage(c *fiber.Ctx) error {
 	}
 	ct := rec.Contest
 	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Kind: string(ct.Kind), Seats: ct.Seats,
-		Elects: ct.Kind.Elects(), State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks()}
+		Elects: ct.Kind.Elects(), State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks(), Next: rec.Next}
 	for i, cand := range ct.Candidates {
 		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
 	}

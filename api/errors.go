@@ -40,11 +40,17 @@ type errorDetail struct {
 	Message  string    `json:"message"`
 	Field    string    `json:"field,omitempty"`
 	Problems []problem `json:"problems,omitempty"`
+	// Said is the refusal as a person reads it (said.go), in the page's
+	// language, naming the field by its label; only for a signed-in page
+	// (a session), whose scripts show it instead of Message. Scripts with
+	// a token get the codes and the English alone, as before.
+	Said string `json:"said,omitempty"`
 }
 
 type problem struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	Said    string `json:"said,omitempty"`
 }
 
 // errorHandler is the one place where errors become responses. Internal
@@ -101,6 +107,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		problems := tally.Problems(err)
 		body.Error = errorDetail{Code: string(kind), Message: err.Error(), Field: problems[0].Field}
+		// A signed-in page's script shows the words said for people.
+		var said func(i int) string
+		if p := principalOf(c); p != nil && p.session {
+			l, ls := s.lang(c), leaves(err)
+			body.Error.Said = bounded(say(l, err), maxErrorMessage)
+			said = func(i int) string { return bounded(sayLeaf(l, ls[i]), maxErrorMessage) }
+		}
 		if kind != tally.Invalid {
 			// Several problems are a validation's; anything else is one
 			// error with its cause chained ("%w: %w"), shown whole.
@@ -112,21 +125,26 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 				body.Error.Message = fmt.Sprintf("%s (%d problems; the first %d are in problems)", problems[0].Error(), len(problems), maxProblems)
 				problems = problems[:maxProblems]
 			}
-			for _, p := range problems {
-				body.Error.Problems = append(body.Error.Problems, problem{Field: bounded(p.Field, maxErrorField), Message: bounded(p.Message, maxErrorMessage)})
+			for i, p := range problems {
+				pr := problem{Field: bounded(p.Field, maxErrorField), Message: bounded(p.Message, maxErrorMessage)}
+				if said != nil {
+					pr.Said = said(i)
+				}
+				body.Error.Problems = append(body.Error.Problems, pr)
 			}
 		}
 	}
 	body.Error.Message = bounded(body.Error.Message, maxErrorMessage)
 	body.Error.Field = bounded(body.Error.Field, maxErrorField)
 	if wantsHTML(c) {
-		message := body.Error.Message
-		if rf := (*refusal)(nil); errors.As(err, &rf) {
-			// A refusal with its own sentence for people (refused): that
-			// sentence, the API's words after it as the technical detail.
-			message = s.lang(c).T(rf.key, rf.args...) + " (" + message + ")"
-		} else if c.Response().StatusCode() == fiber.StatusForbidden {
-			message = s.lang(c).T("error.forbidden") + " " + message
+		// A page says the refusal in its language (said.go); the API's
+		// English is for scripts, and the request id on the page ties
+		// the two together in the server's log.
+		message := s.lang(c).T("refusal.internal")
+		if fe == nil && tally.ErrorKind(err) != tally.Internal {
+			message = say(s.lang(c), err)
+		} else if fe != nil {
+			message = s.lang(c).T("refusal." + body.Error.Code)
 		}
 		return s.errorPage(c, c.Response().StatusCode(), message)
 	}

@@ -46,6 +46,7 @@ var importHeaders = map[string]importColumn{
 	"ho va ten": colName, "ho ten": colName, "name": colName, "full name": colName,
 	"gioi tinh": colGender, "gender": colGender,
 	"ngay sinh": colBirth, "ngay thang nam sinh": colBirth, "birth date": colBirth, "date of birth": colBirth,
+	"nam sinh": colBirth, "birth year": colBirth, "year of birth": colBirth,
 	"dan toc thieu so": colEthnic, "ethnic minority": colEthnic,
 	"tai cu": colIncumbent, "incumbent": colIncumbent,
 	"ma": colID, "id": colID,
@@ -104,11 +105,13 @@ func (s *Server) importCandidates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cands, err := candidatesFrom(rows, dates)
+	cands, notes, err := readCandidates(rows, dates)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"candidates": cands})
+	// The notes are for the page to say what it did not take as given:
+	// the columns it skipped, the rows whose birth date is a year alone.
+	return c.JSON(fiber.Map{"candidates": cands, "ignored_columns": notes.Ignored, "year_only": notes.YearOnly})
 }
 
 // dateCells says how a file holds dates: as text (a CSV), or as serial
@@ -134,7 +137,7 @@ func readSheet(filename string, data []byte) (rows [][]string, dates dateCells, 
 		return rows, serialDates, err
 	}
 	if strings.HasSuffix(strings.ToLower(filename), ".xlsx") || strings.HasSuffix(strings.ToLower(filename), ".xls") {
-		return nil, textDates, errorf(tally.Invalid, "file", "%.80q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename)
+		return nil, textDates, refused(errorf(tally.Invalid, "file", "%.80q is not an XLSX workbook (an old .xls must be saved as .xlsx or CSV)", filename), "refusal.import.format")
 	}
 	rows, err = readCSV(data)
 	return rows, textDates, err
@@ -143,7 +146,7 @@ func readSheet(filename string, data []byte) (rows [][]string, dates dateCells, 
 func readCSV(data []byte) ([][]string, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
 	if !utf8.Valid(data) {
-		return nil, errorf(tally.Invalid, "file", "the CSV is not UTF-8 text (save it as \"CSV UTF-8\")")
+		return nil, refused(errorf(tally.Invalid, "file", "the CSV is not UTF-8 text (save it as \"CSV UTF-8\")"), "refusal.import.format")
 	}
 	// The delimiter is the header's: Excel writes ';' where ',' is the
 	// decimal separator, as in Vietnamese settings.
@@ -184,12 +187,29 @@ func readCSV(data []byte) ([][]string, error) {
 // no id column; an empty cell of a yes/no column that is present means
 // "no", the convention of lists marked with an x.
 func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error) {
+	cands, _, err := readCandidates(rows, dates)
+	return cands, err
+}
+
+// importNotes say what an import took otherwise than as written: the
+// header's columns it does not know (Dân tộc, Chức vụ…: personnel lists
+// carry them, the count needs none), skipped; and the rows (as the
+// spreadsheet numbers them) whose birth date is a year alone, imported as
+// 1 January of that year, so that an age is counted by years
+// (docs/api.md, "Candidate import").
+type importNotes struct {
+	Ignored  []string
+	YearOnly []int
+}
+
+func readCandidates(rows [][]string, dates dateCells) ([]tally.Candidate, importNotes, error) {
+	notes := importNotes{Ignored: []string{}, YearOnly: []int{}}
 	h := 0
 	for h < len(rows) && blank(rows[h]) {
 		h++
 	}
 	if h == len(rows) {
-		return nil, errorf(tally.Invalid, "file", "the file is empty: it needs a header row (Họ và tên, Giới tính, Ngày sinh, …) and one row per candidate")
+		return nil, notes, refused(errorf(tally.Invalid, "file", "the file is empty: it needs a header row (Họ và tên, Giới tính, Ngày sinh, …) and one row per candidate"), "refusal.import.empty")
 	}
 	header := rows[h]
 	cols := make([]importColumn, len(header))
@@ -202,15 +222,17 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 		case names[i] == "":
 			col = colIgnored
 		case !ok:
-			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d, %s", h+1, names[i]),
-				"unknown column; the columns are Họ và tên (name), Giới tính (gender), Ngày sinh (birth_date), Dân tộc thiểu số (ethnic_minority), Tái cử (incumbent), Mã (id) and STT")
+			col = colIgnored
+			if len(notes.Ignored) < maxImportColumns {
+				notes.Ignored = append(notes.Ignored, names[i])
+			}
 		case col != colIgnored && seen[col] != "":
-			return nil, errorf(tally.Invalid, fmt.Sprintf("row %d, %s", h+1, names[i]), "the same column as %q", seen[col])
+			return nil, notes, refused(errorf(tally.Invalid, fmt.Sprintf("row %d, %s", h+1, names[i]), "the same column as %q", seen[col]), "refusal.import.duplicate", names[i], seen[col])
 		}
 		seen[col], cols[i] = names[i], col
 	}
 	if seen[colName] == "" {
-		return nil, errorf(tally.Invalid, fmt.Sprintf("row %d", h+1), "no name column: the header needs \"Họ và tên\" (or \"name\")")
+		return nil, notes, refused(errorf(tally.Invalid, fmt.Sprintf("row %d", h+1), "no name column: the header needs \"Họ và tên\" (or \"name\")"), "refusal.import.no_name", h+1)
 	}
 	var out []tally.Candidate
 	var p []error
@@ -220,11 +242,14 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 			continue
 		}
 		if len(out) == tally.MaxCandidates {
-			return nil, errorf(tally.Invalid, "file", "row %d: more than %d candidates, the most a contest may have", r+1, tally.MaxCandidates)
+			return nil, notes, refused(errorf(tally.Invalid, "file", "row %d: more than %d candidates, the most a contest may have", r+1, tally.MaxCandidates), "refusal.import.too_many", tally.MaxCandidates)
 		}
 		var cand tally.Candidate
-		bad := func(i int, format string, args ...any) {
-			p = append(p, tally.Errorf(fmt.Sprintf("row %d, %s", r+1, names[i]), format, args...))
+		// bad records a cell's problem: the API's words, and the key
+		// of the page's sentence (said.go), which names the cell.
+		bad := func(i int, key, format string, args ...any) {
+			e := tally.Errorf(fmt.Sprintf("row %d, %s", r+1, names[i]), format, args...)
+			p = append(p, refused(e, key, r+1, names[i]))
 		}
 		for i, col := range cols {
 			cell := ""
@@ -235,9 +260,9 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 			case colName:
 				cand.Name = cell
 				if cell == "" {
-					bad(i, "required: the candidate's full name")
+					bad(i, "refusal.import.name", "required: the candidate's full name")
 				} else if n := utf8.RuneCountInString(cell); n > 200 {
-					bad(i, "too long (%d characters, at most 200)", n)
+					bad(i, "refusal.import.name", "too long (%d characters, at most 200)", n)
 				}
 			case colGender:
 				switch fold(cell) {
@@ -247,21 +272,24 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 				case "nu", "female", "f":
 					cand.Gender = tally.GenderFemale
 				default:
-					bad(i, "must be Nam or Nữ (male or female); got %.60q", cell)
+					bad(i, "refusal.import.gender", "must be Nam or Nữ (male or female); got %.60q", cell)
 				}
 			case colBirth:
 				if cell == "" {
 					break
 				}
-				if d, ok := parseBirth(cell, dates); ok {
+				if y, ok := birthYear(cell); ok {
+					cand.BirthDate = y + "-01-01"
+					notes.YearOnly = append(notes.YearOnly, r+1)
+				} else if d, ok := parseBirth(cell, dates); ok {
 					cand.BirthDate = d
 				} else {
-					bad(i, "must be a date YYYY-MM-DD or DD/MM/YYYY; got %.60q", cell)
+					bad(i, "refusal.import.birth", "must be a date YYYY-MM-DD or DD/MM/YYYY, or a year alone (YYYY); got %.60q", cell)
 				}
 			case colEthnic, colIncumbent:
 				v, ok := parseYes(cell)
 				if !ok {
-					bad(i, "must be x, có, yes, true or 1 for yes, or empty, không, no, false or 0 for no; got %.60q", cell)
+					bad(i, "refusal.import.yes_no", "must be x, có, yes, true or 1 for yes, or empty, không, no, false or 0 for no; got %.60q", cell)
 				}
 				if col == colEthnic {
 					cand.EthnicMinority = &v
@@ -276,9 +304,9 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 			i := slicesIndex(cols, colID)
 			switch prev, dup := ids[cand.ID]; {
 			case cand.ID == "":
-				bad(i, "required when the file has an id column")
+				bad(i, "refusal.import.id", "required when the file has an id column")
 			case dup:
-				bad(i, "%.60q is also the id on row %d", cand.ID, prev)
+				bad(i, "refusal.import.id", "%.60q is also the id on row %d", cand.ID, prev)
 			default:
 				ids[cand.ID] = r + 1
 			}
@@ -288,12 +316,12 @@ func candidatesFrom(rows [][]string, dates dateCells) ([]tally.Candidate, error)
 		out = append(out, cand)
 	}
 	if len(p) > 0 {
-		return nil, errors.Join(p...)
+		return nil, notes, errors.Join(p...)
 	}
 	if len(out) == 0 {
-		return nil, errorf(tally.Invalid, "file", "no candidates below the header row")
+		return nil, notes, refused(errorf(tally.Invalid, "file", "no candidates below the header row"), "refusal.import.empty")
 	}
-	return out, nil
+	return out, notes, nil
 }
 
 // clip cuts s to at most n characters, marking the cut: a header that
@@ -321,6 +349,24 @@ func blank(row []string) bool {
 		}
 	}
 	return true
+}
+
+// birthYear reads a year alone ("1975"), as a list with a "Năm sinh"
+// column writes it (a text or a number cell), between 1900 and 2100. An
+// XLSX serial day number in that range would be a date in 1905, which is
+// no candidate's birth date: the year wins.
+func birthYear(s string) (string, bool) {
+	if len(s) == 6 && strings.HasSuffix(s, ".0") {
+		s = s[:4] // a number cell as some writers store it
+	}
+	if len(s) != 4 {
+		return "", false
+	}
+	y, err := strconv.Atoi(s)
+	if err != nil || y < 1900 || y > 2100 {
+		return "", false
+	}
+	return s, true
 }
 
 // parseBirth reads YYYY-MM-DD or DD/MM/YYYY (the Vietnamese order; also

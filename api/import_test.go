@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,6 @@ func TestImportCandidatesErrors(t *testing.T) {
 		{"bad gender", "ds.csv", []byte("Họ và tên;Giới tính\nNguyễn Văn An;Nam\nTrần Thị Bình;nữ giới\n"), 400, "row 3, Giới tính", "Nam or Nữ"},
 		{"empty name", "ds.csv", []byte("STT,Họ và tên\n1,Nguyễn Văn An\n2,\n"), 400, "row 3, Họ và tên", "required"},
 		{"bad yes/no", "ds.csv", []byte("name,incumbent\nNguyễn Văn An,maybe\n"), 400, "row 2, incumbent", "maybe"},
-		{"unknown column", "ds.csv", []byte("Họ và tên,Quê quán\nNguyễn Văn An,Huế\n"), 400, "row 1, Quê quán", "unknown column"},
 		{"no name column", "ds.csv", []byte("Giới tính\nNam\n"), 400, "row 1", "Họ và tên"},
 		{"duplicate id", "ds.csv", []byte("Mã,Họ và tên\nc1,Nguyễn Văn An\nc1,Trần Thị Bình\n"), 400, "row 3, Mã", "row 2"},
 		{"header only", "ds.csv", []byte("Họ và tên\n"), 400, "file", "no candidates"},
@@ -164,4 +164,54 @@ func TestImportCandidatesErrors(t *testing.T) {
 	mustError(t, h.do("POST", "/api/v1/candidates/import", "", asAdmin, withHeader("Content-Type", "multipart/form-data; boundary=x")), 400, "file")
 	mustError(t, h.upload("ds.csv", []byte("name\nA\n"), bearer(h.issueToken("viewer", "v"))), 403, "")
 	mustError(t, h.upload("ds.csv", []byte("name\nA\n"), withHeader("X-Nothing", "1")), 401, "")
+}
+
+// TestImportTolerant: a personnel list as the tiểu ban nhân sự sends it —
+// columns the count does not use (Dân tộc, Chức vụ), a "Năm sinh" column
+// of years — is imported, and the page is told what was skipped and which
+// rows have a year alone (1 January of it: ages counted by years).
+func TestImportTolerant(t *testing.T) {
+	h := newHarness(t)
+	type answer struct {
+		Candidates     []tally.Candidate `json:"candidates"`
+		IgnoredColumns []string          `json:"ignored_columns"`
+		YearOnly       []int             `json:"year_only"`
+	}
+	cases := []struct {
+		name, file string
+		data       []byte
+		births     []string
+		ignored    []string
+		yearOnly   []int
+	}{
+		{"csv with extra columns and years", "ds.csv",
+			[]byte("STT,Họ và tên,Dân tộc,Năm sinh,Chức vụ\n1,Nguyễn Văn An,Kinh,1975,Bí thư\n2,Trần Thị Bình,Tày,1988,Phó Bí thư\n"),
+			[]string{"1975-01-01", "1988-01-01"}, []string{"Dân tộc", "Chức vụ"}, []int{2, 3}},
+		{"dates and a year mixed", "ds.csv",
+			[]byte("Họ và tên;Ngày sinh\nNguyễn Văn An;02/03/1975\nTrần Thị Bình;1988\n"),
+			[]string{"1975-03-02", "1988-01-01"}, []string{}, []int{3}},
+		{"xlsx year as a number cell", "ds.xlsx",
+			xlsx(t, [][]any{{"Họ và tên", "Năm sinh", "Quê quán"}, {"Nguyễn Văn An", 1985, "Huế"}}),
+			[]string{"1985-01-01"}, []string{"Quê quán"}, []int{2}},
+		{"nothing to say", "ds.csv", []byte("Họ và tên,Ngày sinh\nNguyễn Văn An,1975-03-02\n"),
+			[]string{"1975-03-02"}, []string{}, []int{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.in(t).upload(tc.file, tc.data)
+			mustStatus(t, r, http.StatusOK)
+			var a answer
+			decode(t, r, &a)
+			var births []string
+			for _, c := range a.Candidates {
+				births = append(births, c.BirthDate)
+			}
+			if !slices.Equal(births, tc.births) || !slices.Equal(a.IgnoredColumns, tc.ignored) || !slices.Equal(a.YearOnly, tc.yearOnly) {
+				t.Errorf("births %v, ignored %v, year only %v; want %v, %v, %v", births, a.IgnoredColumns, a.YearOnly, tc.births, tc.ignored, tc.yearOnly)
+			}
+			if a.IgnoredColumns == nil || a.YearOnly == nil {
+				t.Errorf("notes must be lists, not null: %s", r.body)
+			}
+		})
+	}
 }

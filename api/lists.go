@@ -71,7 +71,8 @@ func (s *Server) checkVote(ctx context.Context, rec *tally.Record, vote string) 
 			ids = append(ids, v.ID)
 		}
 	}
-	return errorf(tally.Invalid, "vote", "no vote %q is recorded on congress %q (its votes: %s)", vote, rec.Congress, orNone(ids))
+	return refused(errorf(tally.Invalid, "vote", "no vote %q is recorded on congress %q (its votes: %s)", vote, rec.Congress, orNone(ids)),
+		"refusal.vote_missing", fmt.Sprintf("%.40s", vote))
 }
 
 func orNone(ids []string) string {

@@ -91,6 +91,7 @@ func (s *Server) checkContest(c *fiber.Ctx) error {
 		res.Problems = append(res.Problems, problem{Field: e.Field, Message: e.Message})
 		res.Valid = false
 	}
+	s.sayChecks(c, res.Problems)
 	return c.JSON(res)
 }
 
@@ -261,6 +262,28 @@ type contestNewData struct {
 	// Edit is the draft being corrected on /contests/{id}/edit (PUT);
 	// nil on /contests/new.
 	Edit *tally.Contest
+	// Types are the congress type of each congress offered (congressType),
+	// so that choosing the congress chooses the type (setup.js).
+	Types map[string]tally.Congress
+}
+
+// congressType is the type of body a congress's contests are counted
+// by: its own D's, when recorded; else what its name says ("Đại hội đại
+// biểu …", "Hội nghị …"); else the members' congress, the form's default.
+// A contest under a delegates' congress left on "Đại hội đảng viên" would
+// take the wrong exclusions, and so the wrong D (the walk-through, D15).
+func congressType(cg *tally.CongressRecord) tally.Congress {
+	if cg.Electorate != nil && cg.Electorate.Congress != "" {
+		return cg.Electorate.Congress
+	}
+	name := strings.ToLower(tally.CleanText(cg.Name))
+	switch {
+	case strings.Contains(name, "đại biểu"):
+		return tally.CongressDelegates
+	case strings.HasPrefix(name, "hội nghị"):
+		return tally.CongressBody
+	}
+	return tally.CongressMembers
 }
 
 // contestNewPage: /contests/new[?congress=ID], the contest form with its
@@ -268,23 +291,31 @@ type contestNewData struct {
 func (s *Server) contestNewPage(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	d := contestNewData{Kinds: setupKinds}
+	d := contestNewData{Kinds: setupKinds, Types: map[string]tally.Congress{}}
 	if id := c.Query("congress"); id != "" {
 		rec, err := s.congress(ctx, id)
 		if err != nil {
 			return err
 		}
 		d.Congress = rec
+		d.Types[rec.ID] = congressType(rec)
 	} else {
 		var err error
 		if d.Congresses, err = s.congresses(ctx); err != nil {
 			return err
 		}
+		for _, cg := range d.Congresses {
+			d.Types[cg.ID] = congressType(cg)
+		}
 	}
-	// The form starts from DESIGN §5.1's defaults, the engine's own.
+	// The form starts from DESIGN §5.1's defaults, the engine's own, and
+	// the type of its congress.
 	def, err := tally.DraftContest([]byte(`{}`))
 	if err != nil {
 		return err
+	}
+	if d.Congress != nil {
+		def.Electorate.Congress = d.Types[d.Congress.ID]
 	}
 	// ?kind=&from= (the congress page's next step): a contest elected
 	// from the body just elected, its candidates and D from that result.
@@ -336,6 +367,7 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 		return err
 	}
 	d := contestSetupData{contestView: v, Check: checkOf(rec.Contest, committee)}
+	s.sayChecks(c, d.Check.Problems)
 	if rec.Congress != "" {
 		if d.Congress, err = s.congress(ctx, rec.Congress); err != nil && tally.ErrorKind(err) != tally.NotFound {
 			return err

@@ -381,7 +381,7 @@ func (s *Server) paperAt(ctx context.Context, id string, stack, pos int, raw jso
 }
 
 func errNotOpenVerified(state tally.State) error {
-	return errorf(tally.Conflict, "state", "the contest is %s: ballots are keyed only while it is open", state)
+	return refused(errorf(tally.Conflict, "state", "the contest is %s: ballots are keyed only while it is open", state), notOpenKey(state))
 }
 
 // keyingRequest is the body of POST …/keyings.

@@ -214,6 +214,35 @@ type RollupPolicy struct {
 // cleaned, lower case ("Đảng bộ phường 4" is "Đảng bộ Phường 4").
 func OrganizationKey(name string) string { return strings.ToLower(CleanText(name)) }
 
+// TermKey is the key terms are compared by: "2025-2030", "2025–2030",
+// "2025 - 2030", "2025—2030" and "Nhiệm kỳ 2025–2030" are one term. People
+// type a hyphen where the placeholder shows an en dash, and a ward must not
+// drop out of a district's roll-up for one typed dash (the newcomer's
+// walk-through, D10). Every dash, with any spaces around it, is one en
+// dash; a leading "nhiệm kỳ" is dropped.
+func TermKey(term string) string {
+	s := strings.ToLower(CleanText(term))
+	s = strings.TrimSpace(strings.TrimPrefix(s, "nhiệm kỳ"))
+	var b strings.Builder
+	for _, f := range strings.FieldsFunc(s, isDash) {
+		if b.Len() > 0 {
+			b.WriteString("–")
+		}
+		b.WriteString(strings.TrimSpace(f))
+	}
+	return b.String()
+}
+
+// isDash: the hyphen-minus and the Unicode dashes people type or paste
+// (‐ ‑ ‒ – — ― −, and the small and full-width forms).
+func isDash(r rune) bool {
+	switch r {
+	case '-', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212', '\ufe58', '\ufe63', '\uff0d':
+		return true
+	}
+	return false
+}
+
 // ComputeRollup builds the roll-up of in.Organization. An empty or
 // over-long organization is Invalid; one no congress is of or under is
 // NotFound; a certified round without its result is an error of the caller.
@@ -237,7 +266,7 @@ func ComputeRollup(in RollupInput) (*Rollup, error) {
 	names := map[string]string{}
 	superiors := map[string]string{}
 	for _, cg := range in.Congresses {
-		if term != "" && OrganizationKey(cg.Term) != OrganizationKey(term) {
+		if term != "" && TermKey(cg.Term) != TermKey(term) {
 			continue
 		}
 		org := OrganizationKey(cg.Organization)

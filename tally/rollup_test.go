@@ -39,14 +39,37 @@ func rollupRound(t testing.TB, congress, id string, round, seats, elected int, s
 
 var halfUp2 = tally.PercentPolicy{Places: 2, Rounding: tally.RoundHalfUp}
 
+// TestTermKey: the ways people write one term are one term; other terms
+// stay apart.
+func TestTermKey(t *testing.T) {
+	cases := []struct {
+		a, b string
+		same bool
+	}{
+		{"2025-2030", "2025–2030", true},
+		{"2025 - 2030", "2025–2030", true},
+		{"2025—2030", "2025 −2030", true},
+		{"Nhiệm kỳ 2025–2030", "2025-2030", true},
+		{" 2025 –  2030 ", "2025--2030", true},
+		{"2020–2025", "2025–2030", false},
+		{"2025–2030", "20252030", false},
+		{"khóa XII", "Khóa  XII", true},
+	}
+	for _, tc := range cases {
+		if got := tally.TermKey(tc.a) == tally.TermKey(tc.b); got != tc.same {
+			t.Errorf("TermKey(%q) = %q, TermKey(%q) = %q: same = %v, want %v", tc.a, tally.TermKey(tc.a), tc.b, tally.TermKey(tc.b), got, tc.same)
+		}
+	}
+}
+
 func TestRollupRules(t *testing.T) {
 	cg := func(id, org, sup, term string) *tally.CongressRecord {
 		return &tally.CongressRecord{ID: id, Organization: org, Superior: sup, Name: "Đại hội " + org, Term: term}
 	}
 	congresses := []*tally.CongressRecord{
 		cg("a", "Đảng bộ A", "", "2025–2030"),
-		cg("b", "Chi bộ B", "đảng bộ  a", "2025–2030"), // matched after NFC, spaces and case
-		cg("c", "Chi bộ C", "Chi bộ B", "2025–2030"),
+		cg("b", "Chi bộ B", "đảng bộ  a", "2025-2030"), // matched after NFC, spaces and case; the term's dash typed as a hyphen
+		cg("c", "Chi bộ C", "Chi bộ B", "nhiệm kỳ 2025 - 2030"),
 		cg("loop", "Đảng bộ A", "Chi bộ C", "2025–2030"), // a cycle back to the root
 		cg("old", "Chi bộ B", "Đảng bộ A", "2020–2025"),
 	}

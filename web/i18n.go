@@ -112,7 +112,6 @@ func init() {
 		"link.xlsx":         {"Kết quả (Excel)", "Results (Excel)"},
 		"link.log":          {"Nhật ký phiếu (JSONL)", "Ballot log (JSONL)"},
 		"error.title":       {"Lỗi", "Error"},
-		"error.forbidden":   {"Vai trò của bạn không được làm việc này.", "Your role may not do this."},
 		"error.out_of_scope": {"Mã đăng nhập của bàn này chỉ dùng cho cuộc bầu cử “%s” và các lần bầu tiếp theo của nó; hãy đăng nhập bằng mã được cấp cho cuộc bầu cử này.",
 			"This desk's sign-in works only for contest “%s” and the rounds that follow it; sign in with the code issued for this contest."},
 		"error.back": {"Về trang chủ", "Back to the home page"},

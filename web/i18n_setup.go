@@ -124,7 +124,7 @@ func init() {
 		"setup.candidates.help":           {"Thứ tự trên phiếu được xếp theo vần A, B, C của tên khi lưu.", "The ballot order (by given name, A, B, C) is applied when saved."},
 		"setup.candidates.add":            {"Thêm người", "Add a candidate"},
 		"setup.import.label":              {"Nhập từ tệp CSV hoặc Excel (XLSX)", "Import from a CSV or Excel (XLSX) file"},
-		"setup.import.help":               {"Dòng tiêu đề: Họ và tên, Giới tính, Ngày sinh, Dân tộc thiểu số, Tái cử, Mã (không bắt buộc). Danh sách đang nhập sẽ được thay thế.", "Header row: Họ và tên/name, Giới tính/gender, Ngày sinh/birth_date, Dân tộc thiểu số/ethnic_minority, Tái cử/incumbent, Mã/id (optional). Replaces the rows typed so far."},
+		"setup.import.help":               {"Dòng tiêu đề: Họ và tên, Giới tính, Ngày sinh (hoặc Năm sinh), Dân tộc thiểu số, Tái cử, Mã (không bắt buộc); các cột khác được bỏ qua. Danh sách đang nhập sẽ được thay thế.", "Header row: Họ và tên/name, Giới tính/gender, Ngày sinh/birth_date (or Năm sinh, a year), Dân tộc thiểu số/ethnic_minority, Tái cử/incumbent, Mã/id (optional); other columns are skipped. Replaces the rows typed so far."},
 		"setup.candidate.name":            {"Họ và tên", "Full name"},
 		"setup.candidate.gender":          {"Giới tính", "Gender"},
 		"setup.candidate.birth_date":      {"Ngày sinh", "Birth date"},
@@ -187,13 +187,15 @@ func init() {
 
 		"setup.ballot.title": {"Phiếu bầu: %s", "Ballot paper: %s"},
 
-		"setup.js.valid":         {"Hợp lệ: có thể tạo.", "Valid: ready to create."},
-		"setup.js.invalid":       {"Chưa hợp lệ: xem các lỗi.", "Not valid yet: see the problems."},
-		"setup.js.check_failed":  {"Không kiểm tra được: xem lỗi.", "Could not check: see the error."},
-		"setup.js.limit":         {"giới hạn", "limit"},
-		"setup.js.no_limit":      {"(không giới hạn số dư)", "(no surplus limit)"},
-		"setup.js.import_failed": {"Không nhập được tệp:", "The file could not be imported:"},
-		"setup.js.failed_status": {"Lỗi", "Error"},
-		"setup.js.saved":         {"Đã lưu.", "Saved."},
+		"setup.js.valid":            {"Hợp lệ: có thể tạo.", "Valid: ready to create."},
+		"setup.js.invalid":          {"Chưa hợp lệ: xem các lỗi.", "Not valid yet: see the problems."},
+		"setup.js.check_failed":     {"Không kiểm tra được: xem lỗi.", "Could not check: see the error."},
+		"setup.js.limit":            {"giới hạn", "limit"},
+		"setup.js.no_limit":         {"(không giới hạn số dư)", "(no surplus limit)"},
+		"setup.js.import_failed":    {"Không nhập được tệp:", "The file could not be imported:"},
+		"setup.js.import_ignored":   {"Đã nhập; bỏ qua các cột không dùng đến: %s.", "Imported; the columns not used were skipped: %s."},
+		"setup.js.import_year_only": {"%d người chỉ có năm sinh (dòng %s): ngày sinh được ghi là 01/01 của năm đó, nên tuổi được tính theo năm.", "%d candidates have a year of birth alone (rows %s): the birth date is set to 1 January of that year, so ages are counted by years."},
+		"setup.js.failed_status":    {"Lỗi", "Error"},
+		"setup.js.saved":            {"Đã lưu.", "Saved."},
 	})
 }

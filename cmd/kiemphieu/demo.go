@@ -47,9 +47,16 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := newLogger(cfg.LogFormat, stderr)
+	// The demo's own requests (loading the congress, the live desk) are
+	// not logged when they succeed: a line every few seconds would push
+	// the banner with the sign-ins off the terminal. People's requests and
+	// every refusal are logged as by serve.
+	log := slog.New(quietDemo{newLogger(cfg.LogFormat, stderr).Handler()})
 	return runServer(ctx, cfg, log, func(base string) {
-		if err := loadDemo(ctx, base, cfg.AdminToken, log, 500*time.Millisecond); err != nil {
+		// The live desk keys a ballot every 5 s or so (2.5–7.5 s): the
+		// delegates' screen moves for about seven minutes, long enough to
+		// be seen moving.
+		if err := loadDemo(ctx, base, cfg.AdminToken, log, 5*time.Second); err != nil {
 			log.Error("demo: loading the sample congress failed", slog.Any("err", err))
 			stop()
 			return
@@ -60,7 +67,7 @@ kiemphieu demo — a sample district delegate congress is loaded.
                                    or ban1, ban2 / %[4]s (two counting desks)
   committee:     %[3]s/contests/demo-bch/minutes   (certified: minutes, PDF, verification)
   secretary:     %[3]s/contests/demo-bithu/setup    (closed: certify it, print the minutes)
-  delegates:     %[3]s/contests/demo-daibieu/screen (live: a demo desk is still keying)
+  delegates:     %[3]s/contests/demo-daibieu/screen (live: a demo desk keys a ballot every few seconds for ~7 minutes)
                  %[3]s/contests/demo-daibieu/desk   (key ballots yourself as ban1 or ban2)
   verify:        %[3]s/verify
   data:          %[1]s
@@ -306,7 +313,8 @@ func keyBallots(ctx context.Context, d *demoClient, contest string, ballots []ta
 			return ctx.Err()
 		}
 		if pace > 0 {
-			time.Sleep(pace)
+			// pace on average, unevenly, as a person keys.
+			time.Sleep(pace/2 + rand.N(pace))
 		}
 	}
 	close(next)
@@ -391,3 +399,30 @@ func demoPeople(rng *rand.Rand, n int) []map[string]any {
 	}
 	return out
 }
+
+// quietDemo drops the demo's own successful requests from the log: those
+// of the bootstrap token the demo loads and keys with (who), answered
+// below 400 (status).
+type quietDemo struct{ slog.Handler }
+
+func (q quietDemo) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "request" {
+		own, fine := false, false
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "who":
+				own = a.Value.String() == "token:bootstrap"
+			case "status":
+				fine = a.Value.Kind() == slog.KindInt64 && a.Value.Int64() < 400
+			}
+			return true
+		})
+		if own && fine {
+			return nil
+		}
+	}
+	return q.Handler.Handle(ctx, r)
+}
+
+func (q quietDemo) WithAttrs(as []slog.Attr) slog.Handler { return quietDemo{q.Handler.WithAttrs(as)} }
+func (q quietDemo) WithGroup(name string) slog.Handler    { return quietDemo{q.Handler.WithGroup(name)} }

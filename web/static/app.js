@@ -29,14 +29,19 @@ window.kp = (function () {
     location.href = "/login?expired=1&next=" + encodeURIComponent(location.pathname);
   }
 
-  // errorText renders an API error body, with every problem of a form.
+  // errorText renders an API error body, with every problem of a form:
+  // the words said for people (error.said, in the page's language, the
+  // field by its label; api/said.go), which a signed-in page always gets.
+  // The English message is only a fallback, already prefixed with its
+  // field (never twice).
   function errorText(body) {
     if (!body || !body.error) return "";
     const e = body.error;
+    if (e.said) return e.said;
     if (e.problems && e.problems.length) {
-      return e.problems.map(p => (p.field ? p.field + ": " : "") + p.message).join("\n");
+      return e.problems.map(p => p.said || ((p.field ? p.field + ": " : "") + p.message)).join("\n");
     }
-    return (e.field ? e.field + ": " : "") + e.message;
+    return e.message;
   }
 
   // data reads a page's JSON data block (<script type="application/json">),

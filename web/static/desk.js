@@ -8,7 +8,31 @@
 "use strict";
 (function () {
   const D = kp.data("desk-data");
-  if (!D || D.state !== "open") return;
+  if (!D) return;
+
+  // A desk left on a round that is over is pointed at the next round as
+  // soon as the committee makes it: the record is asked every few seconds
+  // until it names one (a counter's token reaches the further rounds).
+  let watching = false;
+  function watchNext() {
+    const box = document.getElementById("round-ended-next");
+    if (!box || watching) return;
+    watching = true;
+    const ask = async () => {
+      let res = null;
+      try { res = await kp.api("GET", "/api/v1/contests/" + encodeURIComponent(D.contest)); } catch (e) { /* offline: ask again */ }
+      if (res && res.ok && res.body && res.body.next) {
+        box.querySelector("a").href = "/contests/" + encodeURIComponent(res.body.next) + "/desk";
+        box.hidden = false;
+        const wait = document.getElementById("round-ended-wait");
+        if (wait) wait.hidden = true;
+        return;
+      }
+      setTimeout(ask, 5000);
+    };
+    ask();
+  }
+  if (D.state !== "open") { if (!D.next) watchNext(); return; }
   const M = D.messages;
   // V: a verified round (nhập kép / nhập ba), keyed by stack and position.
   const V = D.required > 1;
@@ -93,7 +117,8 @@
     return agreed === 0 && D.elects ? "no_vote" : "";
   }
 
-  function reasonText(code) { return (M["reason." + code] || code) + " (" + code + ")"; }
+  // A reason in words; the engine's code is for the API and the log.
+  function reasonText(code) { return M["reason." + code] || M["reason.other"]; }
 
   const rows = Array.from(document.querySelectorAll("#candidates li"));
   const preview = $("preview");
@@ -252,12 +277,12 @@
             h.keyedN = res.body.keyed;
             h.seq = res.body.receipt ? res.body.receipt.seq : null;
             const got = res.body.valid ? "" : res.body.reason;
-            if (got !== h.reason) alertLoud(t("desk.mismatch", h.pos, got || M["desk.valid"]));
+            if (got !== h.reason) alertLoud(t("desk.mismatch", h.pos, got ? reasonText(got) : M["desk.valid"]));
           } else if (h) {
             h.status = "sent";
             h.seq = res.body.seq;
             const got = res.body.valid ? "" : res.body.reason;
-            if (got !== h.reason) alertLoud(t("desk.mismatch", b.id, got || M["desk.valid"]));
+            if (got !== h.reason) alertLoud(t("desk.mismatch", b.id, got ? reasonText(got) : M["desk.valid"]));
             h.reason = got;
           }
         } else if (V && h && res.status === 409 && res.body && res.body.error && res.body.error.field === "keyings") {
@@ -274,7 +299,8 @@
           // 400, 403, 404, 409: retrying would not help and the ballot is
           // not counted; the counter must look at the paper.
           if (h) h.status = "failed";
-          alertLoud(t("desk.refused", V && h ? h.pos : b.id, res.status, kp.errorText(res.body) || ""));
+          alertLoud(t("desk.refused", V && h ? h.pos : b.id, kp.errorText(res.body) || ""));
+          if (res.status === 409 && res.body && res.body.error && res.body.error.field === "state") roundEnded("");
         }
         save();
         render();
@@ -459,6 +485,33 @@
     // stack was chosen.
     $("stack-input").addEventListener("change", (ev) => { if (+ev.target.value !== st.stack) chooseStack(+ev.target.value); });
   }
+
+  // ---- the round's state: told when it closes ----
+
+  // roundEnded stops the keying: the round takes no more ballots. What is
+  // still queued stays in localStorage (and on screen) for the committee.
+  function roundEnded(state) {
+    const box = $("round-ended");
+    if (!box) return;
+    $("round-ended-text").textContent = M["desk.ended." + state] || M["desk.ended.closed"];
+    box.hidden = false;
+    input.disabled = true;
+    document.querySelectorAll("button[data-invalid]").forEach((b) => { b.disabled = true; });
+    box.scrollIntoView({ block: "nearest" });
+    watchNext();
+  }
+  // The round's stream says when it closes (event "state"); a dropped
+  // stream reconnects by itself, and a refused ballot (409 on the state)
+  // says it too, so the stream is a courtesy, not the guard.
+  function follow() {
+    const es = new EventSource("/api/v1/contests/" + encodeURIComponent(D.contest) + "/stream", { withCredentials: true });
+    es.addEventListener("state", (ev) => {
+      const s = JSON.parse(ev.data).state;
+      if (s !== "open") { roundEnded(s); es.close(); }
+    });
+    es.addEventListener("error", () => { if (es.readyState === EventSource.CLOSED) setTimeout(follow, 5000); });
+  }
+  if (window.EventSource) follow();
 
   render();
   showPreview();

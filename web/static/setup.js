@@ -27,7 +27,7 @@
     for (const p of problems || []) {
       const el = form.querySelector('[data-problem-for="' + CSS.escape(p.field || "") + '"]');
       if (el) {
-        el.textContent = (el.textContent ? el.textContent + " " : "") + p.message;
+        el.textContent = (el.textContent ? el.textContent + " " : "") + (p.said || p.message);
         const input = el.parentElement && el.parentElement.querySelector("input, select, textarea");
         if (input) input.classList.add("has-problem");
       } else {
@@ -35,7 +35,7 @@
       }
     }
     if (box) {
-      box.textContent = rest.map(p => (p.field ? p.field + ": " : "") + p.message).join("\n");
+      box.textContent = rest.map(p => p.said || ((p.field ? p.field + ": " : "") + p.message)).join("\n");
       box.hidden = rest.length === 0;
     }
   }
@@ -46,8 +46,8 @@
   // after each.
   function said(problems) {
     return (problems || []).map(p => {
-      if (p.field === "from") return { field: p.field, message: t("from_refused") + " (" + p.message + ")" };
-      if (/^candidates\[\d+\]$/.test(p.field || "")) return { field: p.field + ".name", message: t("not_among_elected") + " (" + p.message + ")" };
+      if (p.field === "from") return { field: p.field, said: t("from_refused") };
+      if (/^candidates\[\d+\]$/.test(p.field || "")) return { field: p.field + ".name", said: t("not_among_elected") };
       return p;
     });
   }
@@ -56,7 +56,7 @@
     if (!body || !body.error) return [];
     const e = body.error;
     if (e.problems && e.problems.length) return said(e.problems);
-    return said([{ field: e.field || "", message: e.message }]);
+    return said([{ field: e.field || "", message: e.message, said: e.said }]);
   }
 
   // refusal says an API refusal as a person reads it: the field by its
@@ -72,6 +72,7 @@
     if (!probs.length) return "";
     return probs.map(p => {
       const k = fieldKey(p.field);
+      if (p.said) return p.said;
       return (k ? t("refused").replace("%s", msg["setup.js.field." + k]) + " " : (p.field ? p.field + ": " : "")) + p.message;
     }).join("\n");
   }
@@ -270,7 +271,7 @@
       const problems = said(r.problems);
       for (const p of problems) {
         const li = document.createElement("li");
-        li.textContent = (p.field ? p.field + ": " : "") + p.message;
+        li.textContent = p.said || ((p.field ? p.field + ": " : "") + p.message);
         list.appendChild(li);
       }
       showProblems(contestForm, problems, null);
@@ -295,6 +296,14 @@
       box.hidden = ws.length === 0;
     }
 
+    // Choosing the congress chooses its type; the person may still change it.
+    const types = kp.data("congress-types") || {};
+    const congressSelect = contestForm.querySelector('select[name="congress"]');
+    if (congressSelect) congressSelect.addEventListener("change", () => {
+      const type = types[congressSelect.value];
+      if (type) contestForm.querySelector('[name="electorate.congress"]').value = type;
+    });
+
     contestForm.addEventListener("input", () => { showType(); scheduleCheck(); });
     contestForm.addEventListener("change", () => { showType(); scheduleCheck(); });
     wireRows(document.getElementById("add-candidate"), rows, rowTemplate, () => { renumber(); scheduleCheck(); });
@@ -314,11 +323,18 @@
       e.target.value = "";
       if (res.status === 401) { kp.signIn(); return; }
       if (!res.ok) {
-        box.textContent = t("import_failed") + "\n" + (kp.errorText(body) || res.status);
+        box.classList.remove("notice");
+        box.textContent = t("import_failed") + "\n" + (kp.errorText(body) || t("failed_status") + " " + res.status);
         box.hidden = false;
         return;
       }
-      box.hidden = true;
+      // What the import did not take as written, said (not refused).
+      const notes = [];
+      if (body.ignored_columns && body.ignored_columns.length) notes.push(t("import_ignored").replace("%s", body.ignored_columns.join(", ")));
+      if (body.year_only && body.year_only.length) notes.push(t("import_year_only").replace("%d", body.year_only.length).replace("%s", body.year_only.join(", ")));
+      box.textContent = notes.join("\n");
+      box.hidden = notes.length === 0;
+      box.classList.toggle("notice", notes.length > 0);
       rows.textContent = "";
       for (const c of body.candidates) addCandidate(c);
       renumber();
@@ -375,8 +391,11 @@
       for (const k of ["title", "kind", "seats", "ballot"]) {
         if (defaults[k]) contestForm.querySelector('[name="' + k + '"]').value = defaults[k];
       }
-      if (defaults.electorate && defaults.electorate.convened) {
+      // The congress type is the congress's (api/setup.go congressType).
+      if (defaults.electorate && defaults.electorate.congress) {
         contestForm.querySelector('[name="electorate.congress"]').value = defaults.electorate.congress;
+      }
+      if (defaults.electorate && defaults.electorate.convened) {
         contestForm.querySelector('[name="electorate.convened"]').value = defaults.electorate.convened;
       }
       if (defaults.candidates && defaults.candidates.length) {
