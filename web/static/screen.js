@@ -21,8 +21,7 @@
     $("ballots-total").textContent = r.ballots.total;
     $("ballots-valid").textContent = r.ballots.valid;
     $("ballots-invalid").textContent = r.ballots.invalid;
-    $("ballots-collected").textContent = D.collected == null ? M["screen.unknown"] : D.collected;
-    $("collected-wrap").classList.toggle("mismatch", D.collected != null && r.ballots.total > D.collected);
+    showPaper(r);
     $("denominator").textContent = r.denominator;
     // An opinion ballot admits with more than 30% of those present (D is
     // those present); an introduction ballot forms its list from the top.
@@ -140,6 +139,16 @@
   addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(fit, 100); });
   if (document.fonts) document.fonts.ready.then(fit);
 
+  // The committee's paper count beside the entered one, as the stream's
+  // `paper` event brings it; until the committee has counted, nothing
+  // ("/ chưa có" read as a figure on the wall).
+  let collected = D.collected;
+  function showPaper(r) {
+    $("collected-wrap").hidden = collected == null;
+    $("ballots-collected").textContent = collected == null ? "" : collected;
+    $("collected-wrap").classList.toggle("mismatch", collected != null && r.ballots.total > collected);
+  }
+
   // The figures that cannot be right against D, as the minutes and the
   // round's page say them (tally.ResultWarnings, whose wording is in
   // D.warnings): redrawn with every result, as the figures are.
@@ -206,6 +215,10 @@
       showState();
       version = -1; // redraw: the badges depend on the state
       render(last);
+    });
+    es.addEventListener("paper", (ev) => {
+      collected = JSON.parse(ev.data).collected;
+      if (last) showPaper(last);
     });
     // The server is shutting down: the stream ends and EventSource
     // reconnects by itself; until then, say so.
