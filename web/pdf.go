@@ -100,12 +100,7 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 	}
 	r.part(m.Complaints)
 	r.corrections(m.Corrections)
-	p.Ln(2)
-	for _, c := range m.Closing {
-		r.paragraph(c, "")
-	}
-	r.signatures()
-	r.verification()
+	r.closing()
 	if j := m.Journal; j != nil {
 		// The annex starts on a page of its own, so that it can be
 		// filed with the minutes or apart.
@@ -413,16 +408,52 @@ func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, head
 	p.SetXY(r.marginL(), y+h)
 }
 
+// closing draws the closing sentences, the signatures and the
+// verification block. The closing sentences go with the signatures to a
+// new page when both do not fit on this one: a signature block alone on
+// the last sheet signs nothing one can see (Party documents keep the
+// signatures with body text). The verification block joins them when
+// the three fit on one page.
+func (r *pdfWriter) closing() {
+	p := r.pdf
+	p.Ln(2)
+	r.font("", pdfBodySize)
+	text := 0.0
+	for _, c := range r.m.Closing {
+		text += float64(len(r.pdf.SplitText(c, r.textW()))) * pdfBodyLine
+	}
+	together := text + r.signaturesHeight()
+	if all := together + r.verificationHeight(); all < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(all)
+	} else if together < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(together)
+	}
+	for _, c := range r.m.Closing {
+		r.paragraph(c, "")
+	}
+	r.signatures()
+	r.verification()
+}
+
+// signaturesHeight is the height signatures takes, its gap above included.
+func (r *pdfWriter) signaturesHeight() float64 {
+	s := r.m.Signatures
+	height := 2*pdfBodyLine + pdfHeadGap + pdfBodyLine
+	return max(height, 2*pdfBodyLine+float64(len(s.Members))*(pdfSignatureGap+pdfBodyLine)) + 6
+}
+
+// verificationHeight is the height verification takes at most (the QR
+// code beside its lines), its gap above included.
+func (r *pdfWriter) verificationHeight() float64 { return pdfQrSize + 12 }
+
 // signatures draws the two blocks side by side, kept on one page when they
 // fit on one: the members on the left, the head on the right.
 func (r *pdfWriter) signatures() {
 	p := r.pdf
 	s := r.m.Signatures
 	const colW = pdfTextW / 2
-	height := 2*pdfBodyLine + pdfHeadGap + pdfBodyLine
-	height = max(height, 2*pdfBodyLine+float64(len(s.Members))*(pdfSignatureGap+pdfBodyLine))
-	if height < pdfPageH-pdfMarginT-pdfMarginB {
-		r.room(height + 6)
+	if height := r.signaturesHeight(); height < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(height)
 	}
 	p.Ln(6)
 	top := p.GetY()
@@ -465,7 +496,7 @@ func (r *pdfWriter) signatures() {
 func (r *pdfWriter) verification() {
 	p := r.pdf
 	v := r.m.Verify
-	r.room(pdfQrSize + 12)
+	r.room(r.verificationHeight())
 	p.Ln(8)
 	y := p.GetY()
 	p.Line(pdfMarginL, y, pdfPageW-pdfMarginR, y)
