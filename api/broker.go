@@ -25,7 +25,7 @@ type Snapshot struct {
 	// (a `paper` event). Nil while not counted.
 	Collected *int
 	etag      string
-	chunk   []byte // the SSE tally event, as one HTTP chunk every stream writes as is
+	chunk     []byte // the SSE tally event, as one HTTP chunk every stream writes as is
 }
 
 // Broker keeps the newest snapshot of each round and fans it out to the

@@ -246,7 +246,9 @@ func minutesDate(t time.Time) string {
 }
 
 // minutesClock writes a time of day as a biên bản does: "14 giờ 05 phút".
-func minutesClock(t time.Time) string { return fmt.Sprintf("%d giờ %02d phút", t.Hour(), t.Minute()) }
+func minutesClock(t time.Time) string {
+	return fmt.Sprintf("%d giờ %02d phút", t.Hour(), t.Minute())
+}
 
 // minutesStamp writes an RFC 3339 stamp of the record in Vietnam time: "14 giờ 05 phút,
 // ngày 20 tháng 5 năm 2025"; ok is false for an empty or malformed stamp.
