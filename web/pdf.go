@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -31,6 +32,7 @@ const (
 	pdfFont                     = "NotoSerif"
 	pdfBodySize, pdfTableSize   = 12.0, 10.5
 	pdfBodyLine, pdfTableLine   = 6.0, 5.0
+	pdfTableMinSize             = 7.5 // the least a column head shrinks to (headSize)
 	pdfIndentStep               = 8.0
 	pdfWatermarkSize            = 96.0
 	pdfSignatureGap, pdfHeadGap = 16.0, 22.0
@@ -213,18 +215,21 @@ func (r *pdfWriter) notice() {
 func (r *pdfWriter) header() {
 	p := r.pdf
 	top := p.GetY()
-	const leftW, rightX, rightW = 72.0, pdfMarginL + 72 + 3, pdfTextW - 72 - 3
+	// The minutes' text block, or a wider document's (the roll-up).
+	const leftW = 72.0
+	left := r.marginL()
+	rightX, rightW := left+leftW+3, r.textW()-leftW-3
 	for _, l := range r.m.Header.Left {
 		style := ""
 		if l.Bold {
 			style = "B"
 		}
 		r.font(style, pdfBodySize)
-		p.SetX(pdfMarginL)
+		p.SetX(left)
 		p.MultiCell(leftW, pdfBodyLine, l.Text, "", "C", false)
 	}
 	r.font("", pdfBodySize)
-	p.SetX(pdfMarginL)
+	p.SetX(left)
 	p.CellFormat(leftW, pdfBodyLine, "*", "", 1, "C", false, 0, "")
 	leftEnd := p.GetY()
 
@@ -241,7 +246,7 @@ func (r *pdfWriter) header() {
 		r.font("I", pdfBodySize)
 		p.MultiCell(rightW, pdfBodyLine, r.m.Header.PlaceDate, "", "C", false)
 	}
-	p.SetXY(pdfMarginL, max(leftEnd, p.GetY())+6)
+	p.SetXY(left, max(leftEnd, p.GetY())+6)
 }
 
 func (r *pdfWriter) title() {
@@ -339,8 +344,9 @@ func (r *pdfWriter) table(t MinutesTable) {
 	for i, c := range t.Columns {
 		titles[i] = c.Title
 	}
-	head := func() { r.row(t.Columns, titles, "B", true) }
-	r.font("B", pdfTableSize)
+	headSize := r.headSize(t.Columns)
+	head := func() { r.row(t.Columns, titles, "B", headSize, true) }
+	r.font("B", headSize)
 	headH := r.rowHeight(t.Columns, titles)
 	r.font("", pdfTableSize)
 	first := headH
@@ -360,7 +366,7 @@ func (r *pdfWriter) table(t MinutesTable) {
 			p.AddPage()
 			head()
 		}
-		r.row(t.Columns, row.Cells, style, false)
+		r.row(t.Columns, row.Cells, style, pdfTableSize, false)
 	}
 	p.Ln(2)
 }
@@ -372,7 +378,14 @@ func (r *pdfWriter) rowHeight(cols []MinutesColumn, cells []string) float64 {
 	for i, c := range cols {
 		lines = max(lines, len(r.split(cells[i], c.Width)))
 	}
-	return float64(lines)*pdfTableLine + 1
+	return float64(lines)*r.tableLine() + 1
+}
+
+// tableLine is a table row's line height in the current font: a header
+// set smaller (headSize) keeps its lines together.
+func (r *pdfWriter) tableLine() float64 {
+	size, _ := r.pdf.GetFontSize()
+	return pdfTableLine * size / pdfTableSize
 }
 
 func (r *pdfWriter) split(text string, width float64) []string {
@@ -383,9 +396,27 @@ func (r *pdfWriter) split(text string, width float64) []string {
 	return lines
 }
 
-func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, header bool) {
+// headSize is the type size of a table's header row: the body's, or less
+// when a word of a title would not fit its column at it — a column head
+// wraps between words, never inside one ("Khôn/g đủ"). Body cells keep
+// their size: what is too long there (a hash) may break.
+func (r *pdfWriter) headSize(cols []MinutesColumn) float64 {
+	size := pdfTableSize
+	for _, c := range cols {
+		title := strings.Join(strings.Fields(c.Title), " ")
+		for ; size > pdfTableMinSize; size -= 0.5 {
+			r.font("B", size)
+			if strings.Join(r.split(title, c.Width), " ") == title { // split as the row will
+				break
+			}
+		}
+	}
+	return size
+}
+
+func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, size float64, header bool) {
 	p := r.pdf
-	r.font(style, pdfTableSize)
+	r.font(style, size)
 	h := r.rowHeight(cols, cells)
 	x, y := r.marginL(), p.GetY()
 	for i, c := range cols {
@@ -400,8 +431,8 @@ func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, head
 			align = "C"
 		}
 		for k, line := range r.split(cells[i], c.Width) {
-			p.SetXY(x, y+0.5+float64(k)*pdfTableLine)
-			p.CellFormat(c.Width, pdfTableLine, line, "", 0, align, false, 0, "")
+			p.SetXY(x, y+0.5+float64(k)*r.tableLine())
+			p.CellFormat(c.Width, r.tableLine(), line, "", 0, align, false, 0, "")
 		}
 		x += c.Width
 	}

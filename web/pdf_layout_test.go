@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,22 +63,81 @@ func TestMinutesPDFSignaturesKeepTheClosing(t *testing.T) {
 func TestMinutesPDFCellsKeepWords(t *testing.T) {
 	for _, tc := range minutesCases(t) {
 		m := BuildMinutes(tc.in)
-		r := &pdfWriter{pdf: newPDF(m.Date, "", "", pdfMarginL, pdfMarginR), m: m}
-		r.pdf.AddPage()
-		for _, tb := range minutesTables(m) {
-			for _, row := range append([]MinutesRow{{Cells: columnTitles(tb)}}, tb.Rows...) {
-				for i, col := range tb.Columns {
-					for _, style := range []string{"", "B"} { // bold: the header and strong rows
-						r.font(style, pdfTableSize)
-						cell := strings.Join(strings.Fields(row.Cells[i]), " ")
-						if got := strings.Join(r.split(cell, col.Width), " "); got != cell {
-							t.Errorf("%s: %q in the %q column (%g mm) breaks inside a word: %q",
-								tc.name, cell, col.Title, col.Width, r.split(cell, col.Width))
-						}
-					}
+		checkCellsKeepWords(t, tc.name, m.Date, minutesTables(m))
+	}
+}
+
+// checkCellsKeepWords checks that the PDF wraps every cell of tables at
+// spaces only: the header row at its size, the body bold or not.
+func checkCellsKeepWords(t *testing.T, name string, date time.Time, tables []MinutesTable) {
+	t.Helper()
+	r := &pdfWriter{pdf: newPDF(date, "", "", pdfMarginL, pdfMarginR), m: &Minutes{}}
+	r.pdf.AddPage()
+	whole := func(cell string, col MinutesColumn, style string, size float64) {
+		r.font(style, size)
+		cell = strings.Join(strings.Fields(cell), " ")
+		if got := r.split(cell, col.Width); strings.Join(got, " ") != cell {
+			t.Errorf("%s: %q in the %q column (%g mm, %g pt) breaks inside a word: %q", name, cell, col.Title, col.Width, size, got)
+		}
+	}
+	for _, tb := range tables {
+		size := r.headSize(tb.Columns)
+		for _, col := range tb.Columns {
+			whole(col.Title, col, "B", size)
+		}
+		for _, row := range tb.Rows {
+			for i, col := range tb.Columns {
+				if !strings.Contains(row.Cells[i], "/verify/") && len(row.Cells[i]) < 64 { // a hash may break
+					whole(row.Cells[i], col, map[bool]string{true: "B", false: ""}[row.Strong], pdfTableSize)
 				}
 			}
 		}
+	}
+}
+
+// TestRollupPDFLayout: the roll-up PDF has the Party header, column heads
+// that wrap between words only, and its dates in Vietnam time — a round
+// certified at 03:30 on the 21st (20:30 UTC on the 20th) is of the 21st.
+func TestRollupPDFLayout(t *testing.T) {
+	tc := minutesCases(t)[0]
+	rec := *tc.in.Record
+	rec.Congress = tc.in.Congress.ID
+	rec.Certified = "2025-05-20T20:30:00Z"
+	r, err := tally.ComputeRollup(tally.RollupInput{Organization: tc.in.Congress.Organization,
+		Congresses: []*tally.CongressRecord{tc.in.Congress}, Rounds: []tally.RollupRound{{Record: &rec, Result: tc.in.Result}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := BuildRollupReport(r)
+	if r.Counted != 1 {
+		t.Fatalf("%d rounds counted, want 1", r.Counted)
+	}
+	tables := append([]MinutesTable{rep.Totals, rep.Elections, rep.Sources}, rep.Makeup...)
+	checkCellsKeepWords(t, "roll-up", rep.Date, tables)
+	// Readable heads: none set below 9.5 pt to keep its words whole.
+	r0 := &pdfWriter{pdf: newPDF(rep.Date, "", "", 15, 15), m: &Minutes{}}
+	r0.pdf.AddPage()
+	for _, tb := range tables {
+		if size := r0.headSize(tb.Columns); size < 9.5 {
+			t.Errorf("the roll-up's %q table sets its heads in %g pt, want ≥ 9.5", tb.Heading, size)
+		}
+	}
+	pdf, err := RollupPDF(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("KP_ARTIFACTS"); dir != "" { // to look at
+		os.WriteFile(filepath.Join(dir, "rollup.pdf"), pdf, 0o644)
+	}
+	flat := strings.Join(strings.Fields(minutesPDFText(t, pdf, "-raw")), " ")
+	for _, want := range []string{"ĐẢNG CỘNG SẢN VIỆT NAM", strings.ToUpper(tc.in.Congress.Organization),
+		"ngày 21 tháng 5 năm 2025", "số liệu đến ngày 21 tháng 5 năm 2025"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the roll-up PDF lacks %q", want)
+		}
+	}
+	if strings.Contains(flat, "ngày 20 tháng 5 năm 2025") {
+		t.Error("the roll-up PDF dates the figures by the UTC day")
 	}
 }
 
