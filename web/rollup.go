@@ -22,7 +22,7 @@ type RollupReport struct {
 	Rollup *tally.Rollup
 	// Date is the latest certification among the rounds counted: the
 	// figures are as of then, and the PDF carries it, never the clock.
-	Date      time.Time
+	Date time.Time
 	// Header is the Party document's header, as the minutes have it: the
 	// organisation on the left, ĐẢNG CỘNG SẢN VIỆT NAM with the place and
 	// date on the right (the report is sent for chuẩn y).
