@@ -237,7 +237,7 @@ func certifiedVN(t *testing.T, stamp string) string {
 		t.Fatal(err)
 	}
 	ts = ts.In(time.FixedZone("ICT", 7*3600))
-	return fmt.Sprintf("%d giờ %02d", ts.Hour(), ts.Minute())
+	return fmt.Sprintf("%d giờ %02d phút", ts.Hour(), ts.Minute())
 }
 
 // A closed round not yet certified is found, marked as a draft, and shows
