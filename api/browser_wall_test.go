@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +197,65 @@ func runPDF(t *testing.T, ctx context.Context) []byte {
 		t.Fatalf("printing to PDF: %v", err)
 	}
 	return pdf
+}
+
+// TestBrowserMinutesPrintKeepsTheClosing prints the minutes' HTML view as
+// Chromium does (its own @page) while the complaints grow a line at a
+// time, so that the closing and the signatures meet every page boundary:
+// the sheet with the signature titles must always hold the closing
+// sentence.
+func TestBrowserMinutesPrintKeepsTheClosing(t *testing.T) {
+	chromiumPath(t)
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no pdftotext on PATH: CI must install poppler-utils")
+		}
+		t.Skip("no pdftotext on PATH (apt-get install poppler-utils)")
+	}
+	h := newHarness(t)
+	base := h.listen()
+	browser := newBrowser(t)
+	signIn(t, browser, base, adminToken, "/")
+	const id = "wall-minutes"
+	h.openContest(hallContest(id, 17))
+	for i := range 12 {
+		h.castStrike(id, tally.Ballot{ID: fmt.Sprintf("b%d", i), Struck: []string{fmt.Sprintf("c%d", 2+i%16), fmt.Sprintf("c%d", 2+(i+1)%16)}})
+	}
+	h.transition(id, "close", map[string]int{"issued": 12})
+	const closing = "cùng ký tên dưới đây"
+	alone := 0
+	for k := 0; k <= 44; k += 2 {
+		lines := make([]string, k)
+		for i := range lines {
+			lines[i] = fmt.Sprintf("Khiếu nại %d: đã được Ban Kiểm phiếu xem xét và trả lời tại hội nghị.", i+1)
+		}
+		mustStatus(t, h.do("PUT", "/api/v1/contests/"+id+"/notes", map[string]any{"collected": 12, "complaints": strings.Join(lines, "\n")}, asAdmin), http.StatusOK)
+		do(t, browser, "opening the minutes", chromedp.Navigate(base+"/contests/"+id+"/minutes"))
+		waitPage(t, browser, "the minutes", "/contests/"+id+"/minutes")
+		path := filepath.Join(t.TempDir(), "minutes.pdf")
+		if err := os.WriteFile(path, runPDF(t, browser), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-enc", "UTF-8", path, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		found := false
+		for i, page := range strings.Split(string(out), "\f") {
+			flat := strings.Join(strings.Fields(page), " ")
+			if !strings.Contains(flat, "TRƯỞNG BAN KIỂM PHIẾU") {
+				continue
+			}
+			found = true
+			if !strings.Contains(flat, closing) {
+				alone++
+				t.Errorf("%d complaint lines: printed page %d has the signatures without %q", k, i+1, closing)
+			}
+		}
+		if !found {
+			t.Fatalf("%d complaint lines: no printed page has the signatures", k)
+		}
+	}
+	t.Logf("signatures printed without the closing sentence: %d of 23 layouts", alone)
 }
