@@ -24,6 +24,7 @@ type Snapshot struct {
 	// beside the entered count, so a stream sends it when it changes
 	// (a `paper` event). Nil while not counted.
 	Collected *int
+	paper     string // paperKey(Collected), made once: every stream compares it
 	etag      string
 	chunk     []byte // the SSE tally event, as one HTTP chunk every stream writes as is
 }
@@ -72,7 +73,7 @@ type topic struct {
 	lastSent  time.Time
 	sentVer   int64
 	sentState tally.State
-	sentPaper string // the Collected sent last, as paperKey
+	sentPaper string // the Snapshot.paper sent last
 	subs      map[*Subscription]struct{}
 }
 
@@ -215,10 +216,10 @@ func (b *Broker) publish(tp *topic) {
 		time.AfterFunc(time.Second, func() { b.publish(tp) })
 		return
 	}
-	if b.closed || (snap.Version == tp.sentVer && snap.State == tp.sentState && paperKey(snap.Collected) == tp.sentPaper && !tp.lastSent.IsZero()) {
+	if b.closed || (snap.Version == tp.sentVer && snap.State == tp.sentState && snap.paper == tp.sentPaper && !tp.lastSent.IsZero()) {
 		return
 	}
-	tp.lastSent, tp.sentVer, tp.sentState, tp.sentPaper = time.Now(), snap.Version, snap.State, paperKey(snap.Collected)
+	tp.lastSent, tp.sentVer, tp.sentState, tp.sentPaper = time.Now(), snap.Version, snap.State, snap.paper
 	subs := make([]*Subscription, 0, len(tp.subs))
 	for sub := range tp.subs {
 		subs = append(subs, sub)
@@ -379,7 +380,7 @@ func (b *Broker) compute(ctx context.Context, id string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{Version: version, State: rec.State, Result: res, JSON: data, Collected: collected,
+	return &Snapshot{Version: version, State: rec.State, Result: res, JSON: data, Collected: collected, paper: paperKey(collected),
 		etag: fmt.Sprintf(`"%d-%s"`, version, rec.State), chunk: tallyChunk(version, data)}, nil
 }
 

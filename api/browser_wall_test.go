@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -118,7 +117,7 @@ func countNames(bad []string) int {
 	n := 0
 	for _, b := range bad {
 		for _, name := range hallNames {
-			if bytes.Contains([]byte(b), []byte(name)) {
+			if strings.Contains(b, name) {
 				n++
 				break
 			}

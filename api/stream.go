@@ -137,7 +137,7 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Pr
 				return
 			}
 			var out []byte
-			if next.State == seen.state && next.Version != seen.ver && paperKey(next.Collected) == seen.paper {
+			if next.State == seen.state && next.Version != seen.ver && next.paper == seen.paper {
 				out = next.chunk // the common case: shared, not copied
 				seen.ver = next.Version
 			} else {
@@ -160,7 +160,7 @@ var pingChunk = appendChunk(nil, []byte(": ping\n\n"))
 type seenState struct {
 	ver   int64
 	state tally.State
-	paper string // paperKey
+	paper string // Snapshot.paper
 }
 
 // append appends the events a viewer has not seen yet, each as a chunk,
@@ -169,13 +169,13 @@ func (v *seenState) append(dst []byte, snap *Snapshot) []byte {
 	if snap.State != v.state {
 		dst = appendChunk(dst, fmt.Appendf(nil, "event: state\ndata: {\"state\":%q}\n\n", snap.State))
 	}
-	if p := paperKey(snap.Collected); p != v.paper {
-		dst = appendChunk(dst, fmt.Appendf(nil, "event: paper\ndata: %s\n\n", p))
+	if snap.paper != v.paper {
+		dst = appendChunk(dst, fmt.Appendf(nil, "event: paper\ndata: %s\n\n", snap.paper))
 	}
 	if snap.Version != v.ver {
 		dst = append(dst, snap.chunk...)
 	}
-	v.ver, v.state, v.paper = snap.Version, snap.State, paperKey(snap.Collected)
+	v.ver, v.state, v.paper = snap.Version, snap.State, snap.paper
 	return dst
 }
 
