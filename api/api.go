@@ -196,6 +196,10 @@ func New(store Store, cfg Config) *Server {
 	s.pages = pages
 	s.broker = NewBroker(store, store, s.log)
 	s.broker.Busy = func() bool { return s.appending.Load() > 0 }
+	s.broker.Collected = func(ctx context.Context, id string) (*int, error) {
+		n, err := s.notes(ctx, id)
+		return n.Collected, err
+	}
 	fcfg := fiber.Config{
 		// Values from fasthttp alias pooled buffers; ballots go into logs,
 		// maps and goroutines, so copy everything (DESIGN §6).

@@ -24,7 +24,18 @@ type ballotPaperData struct {
 	// the approve paper of an opinion ballot (xin ý kiến).
 	Named, Opinion bool
 	Heading        string // PHIẾU BẦU CỬ, PHIẾU XIN Ý KIẾN, PHIẾU GIỚI THIỆU
+	// Rows is how many lines the list takes, which the print CSS divides
+	// the sheet's free height by (ballot-paper.css); TwoColumns sets a
+	// strike list of more than paperOneColumn names in two columns.
+	Rows       int
+	TwoColumns bool
 }
+
+// paperOneColumn is the longest list one A4 sheet holds in one column at
+// a size a delegate reads and strikes without error (40 names at about
+// 11 pt); a longer strike list goes to two columns, still one sheet. A
+// table (approve, named) stays one column: its boxes need the width.
+const paperOneColumn = 40
 
 // ballotPaperHeading is the title printed on a kind's paper.
 func ballotPaperHeading(k tally.ContestKind) string {
@@ -70,6 +81,10 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	cc := rec.Contest
 	d := ballotPaperData{Contest: cc, Approve: cc.Ballot == tally.StyleApprove, Named: cc.Ballot == tally.StyleName,
 		Opinion: cc.Kind == tally.KindOpinion, Heading: ballotPaperHeading(cc.Kind), Names: ballotNames(cc)}
+	d.Rows = len(d.Names)
+	if !d.Approve && !d.Named && d.Rows > paperOneColumn {
+		d.TwoColumns, d.Rows = true, (d.Rows+1)/2
+	}
 	if rec.Congress != "" {
 		cg, err := s.congress(ctx, rec.Congress)
 		switch {

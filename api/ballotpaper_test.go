@@ -44,7 +44,7 @@ func TestBallotPaperStrike(t *testing.T) {
 	// Names in ballot order (An, Dung, Dũng, Đức: by given name, Vietnamese
 	// collation), as a numbered list to strike through; the paper is in
 	// Vietnamese even for an English reader.
-	list := regexp.MustCompile(`(?s)<ol class="ballot-names">(.*?)</ol>`).FindStringSubmatch(body)
+	list := regexp.MustCompile(`(?s)<ol class="ballot-names"[^>]*>(.*?)</ol>`).FindStringSubmatch(body)
 	if list == nil {
 		t.Fatalf("no numbered list of names: %s", body)
 	}

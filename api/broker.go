@@ -19,8 +19,14 @@ type Snapshot struct {
 	State   tally.State
 	Result  *tally.Result
 	JSON    []byte // the §5.3 result, marshalled once
-	etag    string
-	chunk   []byte // the SSE tally event, as one HTTP chunk every stream writes as is
+	// Collected is the committee's paper count of ballots collected (the
+	// round notes), which the result does not carry; the screen shows it
+	// beside the entered count, so a stream sends it when it changes
+	// (a `paper` event). Nil while not counted.
+	Collected *int
+	paper     string // paperKey(Collected), made once: every stream compares it
+	etag      string
+	chunk     []byte // the SSE tally event, as one HTTP chunk every stream writes as is
 }
 
 // Broker keeps the newest snapshot of each round and fans it out to the
@@ -41,6 +47,10 @@ type Broker struct {
 	// Busy, when set, says whether ballots are being recorded: a fan-out
 	// then paces itself so that they do not queue behind it (fanOut).
 	Busy func() bool
+	// Collected, when set, reads a round's paper count for its snapshot
+	// (Snapshot.Collected). A change of it alone reaches this instance's
+	// streams by Notify and the others' by the periodic poll (Poll).
+	Collected func(ctx context.Context, id string) (*int, error)
 
 	mu     sync.Mutex
 	topics map[string]*topic
@@ -63,6 +73,7 @@ type topic struct {
 	lastSent  time.Time
 	sentVer   int64
 	sentState tally.State
+	sentPaper string // the Snapshot.paper sent last
 	subs      map[*Subscription]struct{}
 }
 
@@ -205,10 +216,10 @@ func (b *Broker) publish(tp *topic) {
 		time.AfterFunc(time.Second, func() { b.publish(tp) })
 		return
 	}
-	if b.closed || (snap.Version == tp.sentVer && snap.State == tp.sentState && !tp.lastSent.IsZero()) {
+	if b.closed || (snap.Version == tp.sentVer && snap.State == tp.sentState && snap.paper == tp.sentPaper && !tp.lastSent.IsZero()) {
 		return
 	}
-	tp.lastSent, tp.sentVer, tp.sentState = time.Now(), snap.Version, snap.State
+	tp.lastSent, tp.sentVer, tp.sentState, tp.sentPaper = time.Now(), snap.Version, snap.State, snap.paper
 	subs := make([]*Subscription, 0, len(tp.subs))
 	for sub := range tp.subs {
 		subs = append(subs, sub)
@@ -357,12 +368,27 @@ func (b *Broker) compute(ctx context.Context, id string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counters of %s: %w", id, err)
 	}
+	var collected *int
+	if b.Collected != nil {
+		if collected, err = b.Collected(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	res := count.Result()
 	res.Version = &version
 	data, err := json.Marshal(res)
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{Version: version, State: rec.State, Result: res, JSON: data,
+	return &Snapshot{Version: version, State: rec.State, Result: res, JSON: data, Collected: collected, paper: paperKey(collected),
 		etag: fmt.Sprintf(`"%d-%s"`, version, rec.State), chunk: tallyChunk(version, data)}, nil
+}
+
+// paperKey is a paper count as the `paper` event's data, which also
+// tells whether a viewer has seen it: {"collected":N}, or null.
+func paperKey(collected *int) string {
+	if collected == nil {
+		return `{"collected":null}`
+	}
+	return fmt.Sprintf(`{"collected":%d}`, *collected)
 }

@@ -223,5 +223,6 @@ func (s *Server) putNotes(c *fiber.Ctx) error {
 	if err := s.store.PutItem(ctx, itemNotes, id, data); err != nil {
 		return err
 	}
+	s.broker.Notify(id) // the paper count, to the screens (a `paper` event)
 	return c.JSON(n)
 }

@@ -82,7 +82,7 @@ func TestMinutesOfCertifiedRound(t *testing.T) {
 		// Each on D: the contest's (8) for its own, the congress's (120).
 		"Số lượng cần bầu: có mặt 8; tán thành 7 (87,50% của D), không tán thành 1 (12,50%), ý kiến khác 0 (0,00%); D = 8 — thông qua",
 		"Ban Kiểm phiếu: có mặt 120; tán thành 120 (100,00% của D), không tán thành 0 (0,00%), ý kiến khác 0 (0,00%); D = 120 — thông qua; 100% đại biểu có mặt tán thành",
-		"1. Võ Thị Hoa — Trưởng ban 2. Đặng Văn Long — Thành viên",
+		"1. Võ Thị Hoa — Trưởng ban 2. Đặng Văn Long — Ủy viên",
 		"Số để tính tỷ lệ bầu cử (D): 8 (9 - 0 - 0 - 0 - 1)",
 		"Trúng cử phải được quá một nửa so với D: từ 5 phiếu trở lên",
 		"Số có mặt khi bỏ phiếu: 8 đồng chí",
@@ -237,7 +237,7 @@ func certifiedVN(t *testing.T, stamp string) string {
 		t.Fatal(err)
 	}
 	ts = ts.In(time.FixedZone("ICT", 7*3600))
-	return fmt.Sprintf("%d giờ %02d", ts.Hour(), ts.Minute())
+	return fmt.Sprintf("%d giờ %02d phút", ts.Hour(), ts.Minute())
 }
 
 // A closed round not yet certified is found, marked as a draft, and shows

@@ -38,7 +38,9 @@ const streamSendBuffer = 64 << 10
 // once (also to a reconnect with Last-Event-ID), then a `tally` event with
 // the newest result whenever it changes, at most four a second, with the
 // version as the event id; a `state` event when the round opens, closes or
-// is certified.
+// is certified; a `paper` event ({"collected": N or null}) when the
+// committee's paper count of ballots collected changes (the screen shows
+// it beside the entered count).
 //
 // The handler checks the contest (errors are ordinary JSON responses) and
 // then hijacks the connection: the stream is written by one goroutine
@@ -123,7 +125,8 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Pr
 		return err == nil
 	}
 	buf := appendChunk(head, []byte("retry: 2000\n\n"))
-	buf, lastVer, lastState := appendSnapshot(buf, snap, -1, "")
+	seen := seenState{ver: -1}
+	buf = seen.append(buf, snap)
 	if !write(buf) {
 		return
 	}
@@ -137,12 +140,12 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Pr
 				return
 			}
 			var out []byte
-			if next.State == lastState && next.Version != lastVer {
+			if next.State == seen.state && next.Version != seen.ver && next.paper == seen.paper {
 				out = next.chunk // the common case: shared, not copied
+				seen.ver = next.Version
 			} else {
-				out, _, _ = appendSnapshot(nil, next, lastVer, lastState)
+				out = seen.append(nil, next)
 			}
-			lastVer, lastState = next.Version, next.State
 			if len(out) > 0 && !write(out) {
 				return // the viewer has gone
 			}
@@ -156,16 +159,27 @@ func (s *Server) serveStream(conn net.Conn, id string, head []byte, key netip.Pr
 
 var pingChunk = appendChunk(nil, []byte(": ping\n\n"))
 
-// appendSnapshot appends the events a viewer has not seen yet, each as a
-// chunk.
-func appendSnapshot(dst []byte, snap *Snapshot, lastVer int64, lastState tally.State) ([]byte, int64, tally.State) {
-	if snap.State != lastState {
+// seenState is what a viewer has been sent of a round.
+type seenState struct {
+	ver   int64
+	state tally.State
+	paper string // Snapshot.paper
+}
+
+// append appends the events a viewer has not seen yet, each as a chunk,
+// and notes them seen.
+func (v *seenState) append(dst []byte, snap *Snapshot) []byte {
+	if snap.State != v.state {
 		dst = appendChunk(dst, fmt.Appendf(nil, "event: state\ndata: {\"state\":%q}\n\n", snap.State))
 	}
-	if snap.Version != lastVer {
+	if snap.paper != v.paper {
+		dst = appendChunk(dst, fmt.Appendf(nil, "event: paper\ndata: %s\n\n", snap.paper))
+	}
+	if snap.Version != v.ver {
 		dst = append(dst, snap.chunk...)
 	}
-	return dst, snap.Version, snap.State
+	v.ver, v.state, v.paper = snap.Version, snap.State, snap.paper
+	return dst
 }
 
 // tallyChunk is a snapshot's tally event as one HTTP/1.1 chunk.

@@ -232,9 +232,13 @@ func TestStream(t *testing.T) {
 		if got, want := ev.name+" "+ev.data, `state {"state":"open"}`; got != want {
 			t.Errorf("first event = %q, want %q", got, want)
 		}
+		ev = c.next(time.Second, "paper event", func(ev sseEvent) bool { return ev.name != "" })
+		if got, want := ev.name+" "+ev.data, `paper {"collected":null}`; got != want {
+			t.Errorf("second event = %q, want %q (not counted yet)", got, want)
+		}
 		ev = c.next(time.Second, "tally event", func(ev sseEvent) bool { return ev.name != "" })
 		if got, want := ev.name, "tally"; got != want {
-			t.Fatalf("second event = %q, want %q", got, want)
+			t.Fatalf("third event = %q, want %q", got, want)
 		}
 		if got, want := checkTally(t, ev), int64(3); got != want {
 			t.Errorf("version = %d, want %d", got, want)
@@ -242,6 +246,27 @@ func TestStream(t *testing.T) {
 		r := h.do("GET", "/api/v1/contests/sse/result", nil, asAdmin)
 		if got, want := ev.data, string(r.body); got != want {
 			t.Errorf("tally data:\n got %s\nwant the result %s", got, want)
+		}
+	})
+
+	// The committee's paper count reaches open streams when it is saved,
+	// alone (no tally event: the result has not changed), and again only
+	// when it changes.
+	t.Run("paper count", func(t *testing.T) {
+		h := h.in(t)
+		c := openStream(t, base, "sse", "Authorization", viewer)
+		c.next(time.Second, "the first tally", func(ev sseEvent) bool { return ev.name == "tally" })
+		for _, n := range []int{32, 35} {
+			mustStatus(t, h.do("PUT", "/api/v1/contests/sse/notes", map[string]any{"collected": n}, asAdmin), http.StatusOK)
+			ev := c.next(2*time.Second, "paper event", func(ev sseEvent) bool { return ev.name != "" })
+			if got, want := ev.name+" "+ev.data, fmt.Sprintf(`paper {"collected":%d}`, n); got != want {
+				t.Errorf("after saving %d: event %q, want %q", n, got, want)
+			}
+		}
+		mustStatus(t, h.do("PUT", "/api/v1/contests/sse/notes", map[string]any{"collected": 35, "complaints": "Không có khiếu nại"}, asAdmin), http.StatusOK)
+		h.castStrike("sse", manyBallots("paper", 1)...)
+		if ev := c.next(2*time.Second, "the next event", func(ev sseEvent) bool { return ev.name != "" }); ev.name != "tally" {
+			t.Errorf("after notes with the same count and a ballot: event %q %s, want the tally alone", ev.name, ev.data)
 		}
 	})
 

@@ -216,7 +216,7 @@ func (r CommitteeRole) Vietnamese() string {
 	case RoleDeputyHead:
 		return "Phó Trưởng ban"
 	case RoleMember:
-		return "Thành viên"
+		return "Ủy viên" // as the setup form says it
 	}
 	return string(r)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -187,7 +188,7 @@ type MinutesElected struct {
 
 // MinutesSignatures are the signature blocks of the counting committee.
 type MinutesSignatures struct {
-	MembersTitle string // CÁC THÀNH VIÊN
+	MembersTitle string // CÁC ỦY VIÊN
 	Members      []string
 	HeadTitle    string // TRƯỞNG BAN KIỂM PHIẾU
 	Head         string
@@ -244,10 +245,12 @@ func minutesDate(t time.Time) string {
 	return fmt.Sprintf("ngày %s tháng %s năm %d", day, month, t.Year())
 }
 
-// minutesClock writes a time of day: "14 giờ 05".
-func minutesClock(t time.Time) string { return fmt.Sprintf("%d giờ %02d", t.Hour(), t.Minute()) }
+// minutesClock writes a time of day as a biên bản does: "14 giờ 05 phút".
+func minutesClock(t time.Time) string {
+	return fmt.Sprintf("%d giờ %02d phút", t.Hour(), t.Minute())
+}
 
-// minutesStamp writes an RFC 3339 stamp of the record in Vietnam time: "14 giờ 05,
+// minutesStamp writes an RFC 3339 stamp of the record in Vietnam time: "14 giờ 05 phút,
 // ngày 20 tháng 5 năm 2025"; ok is false for an empty or malformed stamp.
 func minutesStamp(stamp string) (string, bool) {
 	t, err := time.Parse(time.RFC3339, stamp)
@@ -347,7 +350,8 @@ func BuildMinutes(in MinutesInput) *Minutes {
 // header: the superior committee, the organization and the counting
 // committee on the left; the place and date on the right, the date being
 // the day the minutes were drawn up (the round's close), else the
-// congress's day.
+// congress's day. The place is the locality (địa danh, 36-HD/VPTW), not
+// the hall: minutesLocality.
 func minutesHeader(cg *tally.CongressRecord, rec *tally.Record) MinutesHeader {
 	h := MinutesHeader{Party: minutesParty}
 	place := ""
@@ -357,7 +361,7 @@ func minutesHeader(cg *tally.CongressRecord, rec *tally.Record) MinutesHeader {
 			h.Left = append(h.Left, MinutesHeaderLine{Text: strings.ToUpper(cg.Superior)})
 		}
 		h.Left = append(h.Left, MinutesHeaderLine{Text: strings.ToUpper(cg.Organization), Bold: true})
-		place = cg.Place
+		place = minutesLocality(cg)
 		if d, err := time.Parse(time.DateOnly, cg.Date); err == nil {
 			day = d
 		}
@@ -377,15 +381,58 @@ func minutesHeader(cg *tally.CongressRecord, rec *tally.Record) MinutesHeader {
 	return h
 }
 
+// minutesUnits are the administrative units a party organisation is named
+// after ("Đảng bộ phường Hoàn Kiếm"), longest first.
+var minutesUnits = []string{"thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã"}
+
+// minutesLocality is the địa danh of the place and date line: the
+// administrative unit the organisation is named after, without the unit's
+// word unless the unit is a number ("Đảng bộ phường Hoàn Kiếm" → "Hoàn
+// Kiếm", "Đảng bộ Phường 4" → "Phường 4", "Đảng bộ tỉnh Nghệ An" → "Nghệ
+// An"), as 36-HD/VPTW writes it. An organisation not named after a unit
+// (a party committee of an agency) has no locality in its name: then the
+// congress's place, as typed.
+func minutesLocality(cg *tally.CongressRecord) string {
+	name := strings.Join(strings.Fields(cg.Organization), " ")
+	for _, prefix := range []string{"Đảng bộ ", "Chi bộ ", "Đảng ủy "} {
+		if len(name) > len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) {
+			name = name[len(prefix):]
+			break
+		}
+	}
+	lower := strings.ToLower(name)
+	for _, unit := range minutesUnits {
+		if !strings.HasPrefix(lower, unit+" ") {
+			continue
+		}
+		rest := strings.TrimSpace(name[len(unit):])
+		if _, err := strconv.Atoi(rest); err == nil {
+			return strings.ToUpper(name[:1]) + name[1:] // "Phường 4": a number needs its unit
+		}
+		return rest
+	}
+	return strings.TrimSpace(cg.Place)
+}
+
+// minutesOpening is the place and time line of the form: "Vào lúc 9 giờ
+// 30 phút, ngày …, tại <the hall>, Ban Kiểm phiếu đã tiến hành kiểm
+// phiếu. Kết quả như sau:".
 func minutesOpening(cg *tally.CongressRecord, rec *tally.Record) string {
-	s := "Ban Kiểm phiếu đã tiến hành kiểm phiếu"
+	var s string
 	if when, ok := minutesStamp(rec.Opened); ok {
-		s += " từ " + when
+		s = "Vào lúc " + when
 	}
 	if cg != nil && cg.Place != "" {
-		s += ", tại " + cg.Place
+		if s == "" {
+			s = "Tại " + cg.Place
+		} else {
+			s += ", tại " + cg.Place
+		}
 	}
-	return s + ". Kết quả như sau:"
+	if s == "" {
+		return "Ban Kiểm phiếu đã tiến hành kiểm phiếu. Kết quả như sau:"
+	}
+	return s + ", Ban Kiểm phiếu đã tiến hành kiểm phiếu. Kết quả như sau:"
 }
 
 func minutesSetup(heading string, in MinutesInput, res *tally.Result) MinutesPart {
@@ -727,7 +774,7 @@ func minutesClosing(rec *tally.Record, res *tally.Result, finished bool) []strin
 }
 
 func minutesSignatures(cg *tally.CongressRecord) MinutesSignatures {
-	s := MinutesSignatures{MembersTitle: "CÁC THÀNH VIÊN", HeadTitle: "TRƯỞNG BAN KIỂM PHIẾU", Hint: "(Ký, ghi rõ họ tên)"}
+	s := MinutesSignatures{MembersTitle: "CÁC ỦY VIÊN", HeadTitle: "TRƯỞNG BAN KIỂM PHIẾU", Hint: "(Ký, ghi rõ họ tên)"}
 	if cg == nil {
 		return s
 	}

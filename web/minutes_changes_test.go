@@ -30,10 +30,10 @@ func TestMinutesListChanges(t *testing.T) {
 	text := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"Danh sách bầu cử lần 1:",
-		"1. Rút khỏi danh sách: đồng chí Lê Văn Cường; lý do: Vì lý do sức khỏe; quyết định: biểu quyết “Cho đồng chí Lê Văn Cường rút khỏi danh sách” (v1), tán thành 18/21 đại biểu; ghi nhận: Thư ký đại hội, 9 giờ 10, ngày 20 tháng 5 năm 2025",
+		"1. Rút khỏi danh sách: đồng chí Lê Văn Cường; lý do: Vì lý do sức khỏe; quyết định: biểu quyết “Cho đồng chí Lê Văn Cường rút khỏi danh sách” (v1), tán thành 18/21 đại biểu; ghi nhận: Thư ký đại hội, 9 giờ 10 phút, ngày 20 tháng 5 năm 2025",
 		"Danh sách bầu cử lần 2 (lần này):",
 		"1. Đại hội bổ sung vào danh sách: đồng chí Trần Thị Hoa; nguồn: đề cử tại đại hội;",
-		"(v2), tán thành 15/21 đại biểu; ghi nhận: Thư ký đại hội, 10 giờ 40",
+		"(v2), tán thành 15/21 đại biểu; ghi nhận: Thư ký đại hội, 10 giờ 40 phút",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the part lacks %q:\n%s", want, text)

@@ -99,20 +99,30 @@ func minutesJournal(c *tally.Contest, j *EntryJournal, finished, public bool) *M
 	for p, ks := range byPos {
 		states[p] = tally.DecidePosition(p.s, p.k, c.Entry.Desks(), ks, decided[p])
 	}
+	// A count within one day (the common case) prints the day once and
+	// each time of day alone, so that a row takes one line (a 120-ballot
+	// double entry is 240 rows); a count past midnight prints each day.
+	when := journalTime
+	if day := journalDay(j); day != "" {
+		mj.Intro = append(mj.Intro, "Giờ nhập ghi theo giờ Việt Nam; mọi lần nhập và quyết định đều trong ngày "+day+".")
+		when = journalClock
+	}
+	// Fixed widths (165 mm, the text block) that hold a time of day, a
+	// date and every column title on one line (pdf_layout_test.go).
 	mj.Keyings = &MinutesTable{
-		Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 13}, {"Bàn", "L", 24}, {"Giờ", "C", 17},
-			{"Nội dung đã nhập", "L", 64}, {"Kết quả", "L", 36}},
+		Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 15}, {"Bàn", "L", 21}, {"Giờ", "C", journalTimeW},
+			{"Nội dung đã nhập", "L", 60}, {"Kết quả", "L", 34}},
 	}
 	for _, k := range j.Keyings {
 		st := states[pos{k.Stack, k.Position}]
 		mj.Keyings.Rows = append(mj.Keyings.Rows, MinutesRow{Cells: []string{
-			fmt.Sprint(k.Stack), fmt.Sprint(k.Position), k.Desk, journalTime(k.Time), KeyedText(c, k.Ballot), keyingOutcome(k, st, finished),
+			fmt.Sprint(k.Stack), fmt.Sprint(k.Position), k.Desk, when(k.Time), KeyedText(c, k.Ballot), keyingOutcome(k, st, finished),
 		}})
 	}
 	if len(j.Decisions) > 0 {
 		t := &MinutesTable{
 			Heading: "Quyết định của Ban Kiểm phiếu về các phiếu nhập lệch",
-			Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 13}, {"Các bàn đã nhập", "L", 52},
+			Columns: []MinutesColumn{{"Tệp", "C", 11}, {"Phiếu", "C", 15}, {"Các bàn đã nhập", "L", 50},
 				{"Ban Kiểm phiếu quyết định", "L", 42}, {"Lý do", "L", 47}},
 		}
 		for _, d := range j.Decisions {
@@ -122,7 +132,7 @@ func minutesJournal(c *tally.Contest, j *EntryJournal, finished, public bool) *M
 			}
 			t.Rows = append(t.Rows, MinutesRow{Cells: []string{
 				fmt.Sprint(d.Stack), fmt.Sprint(d.Position), strings.Join(entries, "; "),
-				KeyedText(c, d.Ballot) + " (" + d.By + ", " + journalTime(d.Time) + ")", d.Reason,
+				KeyedText(c, d.Ballot) + " (" + d.By + ", " + when(d.Time) + ")", d.Reason,
 			}})
 		}
 		mj.Decisions = t
@@ -153,6 +163,45 @@ func keyingOutcome(k tally.Keying, st tally.PositionState, finished bool) string
 		return "chưa đủ bàn"
 	}
 	return "chờ bàn khác"
+}
+
+// journalTimeW is the width of the annex's time column: "09:30:15" on one
+// line, and "20/05/2025" on the next when the count ran past midnight.
+const journalTimeW = 24
+
+// journalDay is the one day (in Vietnam time, "20/05/2025") on which every
+// keying and decision of j was made, or "" when there are several.
+func journalDay(j *EntryJournal) string {
+	day := ""
+	stamps := make([]string, 0, len(j.Keyings)+len(j.Decisions))
+	for _, k := range j.Keyings {
+		stamps = append(stamps, k.Time)
+	}
+	for _, d := range j.Decisions {
+		stamps = append(stamps, d.Time)
+	}
+	for _, stamp := range stamps {
+		t, err := time.Parse(time.RFC3339, stamp)
+		if err != nil {
+			return ""
+		}
+		d := t.In(minutesZone()).Format("02/01/2006")
+		if day != "" && d != day {
+			return ""
+		}
+		day = d
+	}
+	return day
+}
+
+// journalClock writes a time of day in Vietnam time to the second:
+// "09:30:15".
+func journalClock(stamp string) string {
+	t, err := time.Parse(time.RFC3339, stamp)
+	if err != nil {
+		return stamp
+	}
+	return t.In(minutesZone()).Format("15:04:05")
 }
 
 // journalTime writes a keying's time in Vietnam time to the second:

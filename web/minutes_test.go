@@ -544,7 +544,7 @@ func TestMinutesSpecifics(t *testing.T) {
 	if got, want := m.Congress, "Đại hội Chi bộ Khu phố 3 lần thứ IX, nhiệm kỳ 2025–2030"; got != want {
 		t.Errorf("congress = %q, want %q", got, want)
 	}
-	if got, want := m.Closing[0], "Biên bản lập xong vào lúc 14 giờ 05, ngày 20 tháng 5 năm 2025."; got != want {
+	if got, want := m.Closing[0], "Biên bản lập xong vào lúc 14 giờ 05 phút, ngày 20 tháng 5 năm 2025."; got != want {
 		t.Errorf("closing = %q, want %q", got, want)
 	}
 	if m.Signatures.Head != "Hồ Văn Sáu" || strings.Join(m.Signatures.Members, ",") != "Võ Thị Thu,Đinh Thị Mỹ" {
@@ -622,9 +622,9 @@ func TestMinutesSpecifics(t *testing.T) {
 // zero, days below 10 and the months 1 and 2 with one.
 func TestVietnamTime(t *testing.T) {
 	for stamp, want := range map[string]string{
-		"2025-05-20T07:05:00Z":      "14 giờ 05, ngày 20 tháng 5 năm 2025",
-		"2025-01-31T18:30:00Z":      "1 giờ 30, ngày 01 tháng 02 năm 2025", // past midnight in Vietnam
-		"2025-12-09T09:00:00+07:00": "9 giờ 00, ngày 09 tháng 12 năm 2025",
+		"2025-05-20T07:05:00Z":      "14 giờ 05 phút, ngày 20 tháng 5 năm 2025",
+		"2025-01-31T18:30:00Z":      "1 giờ 30 phút, ngày 01 tháng 02 năm 2025", // past midnight in Vietnam
+		"2025-12-09T09:00:00+07:00": "9 giờ 00 phút, ngày 09 tháng 12 năm 2025",
 	} {
 		if got, ok := minutesStamp(stamp); !ok || got != want {
 			t.Errorf("minutesStamp(%s) = %q, %v; want %q", stamp, got, ok, want)
@@ -721,7 +721,7 @@ func TestMinutesPDF(t *testing.T) {
 			musts := []string{"BIÊN BẢN KIỂM PHIẾU", "ĐẢNG CỘNG SẢN VIỆT NAM", tc.r.contest.Title,
 				// The base of the percentages, as the kind names it.
 				minutesBaseLines(tc.r.contest, tc.r.result, "")[0].Label + ": " + tally.FormatCount(tc.r.result.Denominator),
-				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC THÀNH VIÊN"}
+				"TRƯỞNG BAN KIỂM PHIẾU", "CÁC ỦY VIÊN"}
 			if h := tc.in.Record.Head; h != "" {
 				musts = append(musts, h)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -31,6 +32,7 @@ const (
 	pdfFont                     = "NotoSerif"
 	pdfBodySize, pdfTableSize   = 12.0, 10.5
 	pdfBodyLine, pdfTableLine   = 6.0, 5.0
+	pdfTableMinSize             = 7.5 // the least a column head shrinks to (headSize)
 	pdfIndentStep               = 8.0
 	pdfWatermarkSize            = 96.0
 	pdfSignatureGap, pdfHeadGap = 16.0, 22.0
@@ -100,12 +102,7 @@ func MinutesPDF(m *Minutes) ([]byte, error) {
 	}
 	r.part(m.Complaints)
 	r.corrections(m.Corrections)
-	p.Ln(2)
-	for _, c := range m.Closing {
-		r.paragraph(c, "")
-	}
-	r.signatures()
-	r.verification()
+	r.closing()
 	if j := m.Journal; j != nil {
 		// The annex starts on a page of its own, so that it can be
 		// filed with the minutes or apart.
@@ -218,18 +215,21 @@ func (r *pdfWriter) notice() {
 func (r *pdfWriter) header() {
 	p := r.pdf
 	top := p.GetY()
-	const leftW, rightX, rightW = 72.0, pdfMarginL + 72 + 3, pdfTextW - 72 - 3
+	// The minutes' text block, or a wider document's (the roll-up).
+	const leftW = 72.0
+	left := r.marginL()
+	rightX, rightW := left+leftW+3, r.textW()-leftW-3
 	for _, l := range r.m.Header.Left {
 		style := ""
 		if l.Bold {
 			style = "B"
 		}
 		r.font(style, pdfBodySize)
-		p.SetX(pdfMarginL)
+		p.SetX(left)
 		p.MultiCell(leftW, pdfBodyLine, l.Text, "", "C", false)
 	}
 	r.font("", pdfBodySize)
-	p.SetX(pdfMarginL)
+	p.SetX(left)
 	p.CellFormat(leftW, pdfBodyLine, "*", "", 1, "C", false, 0, "")
 	leftEnd := p.GetY()
 
@@ -246,7 +246,7 @@ func (r *pdfWriter) header() {
 		r.font("I", pdfBodySize)
 		p.MultiCell(rightW, pdfBodyLine, r.m.Header.PlaceDate, "", "C", false)
 	}
-	p.SetXY(pdfMarginL, max(leftEnd, p.GetY())+6)
+	p.SetXY(left, max(leftEnd, p.GetY())+6)
 }
 
 func (r *pdfWriter) title() {
@@ -344,8 +344,9 @@ func (r *pdfWriter) table(t MinutesTable) {
 	for i, c := range t.Columns {
 		titles[i] = c.Title
 	}
-	head := func() { r.row(t.Columns, titles, "B", true) }
-	r.font("B", pdfTableSize)
+	headSize := r.headSize(t.Columns)
+	head := func() { r.row(t.Columns, titles, "B", headSize, true) }
+	r.font("B", headSize)
 	headH := r.rowHeight(t.Columns, titles)
 	r.font("", pdfTableSize)
 	first := headH
@@ -365,7 +366,7 @@ func (r *pdfWriter) table(t MinutesTable) {
 			p.AddPage()
 			head()
 		}
-		r.row(t.Columns, row.Cells, style, false)
+		r.row(t.Columns, row.Cells, style, pdfTableSize, false)
 	}
 	p.Ln(2)
 }
@@ -377,7 +378,14 @@ func (r *pdfWriter) rowHeight(cols []MinutesColumn, cells []string) float64 {
 	for i, c := range cols {
 		lines = max(lines, len(r.split(cells[i], c.Width)))
 	}
-	return float64(lines)*pdfTableLine + 1
+	return float64(lines)*r.tableLine() + 1
+}
+
+// tableLine is a table row's line height in the current font: a header
+// set smaller (headSize) keeps its lines together.
+func (r *pdfWriter) tableLine() float64 {
+	size, _ := r.pdf.GetFontSize()
+	return pdfTableLine * size / pdfTableSize
 }
 
 func (r *pdfWriter) split(text string, width float64) []string {
@@ -388,9 +396,27 @@ func (r *pdfWriter) split(text string, width float64) []string {
 	return lines
 }
 
-func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, header bool) {
+// headSize is the type size of a table's header row: the body's, or less
+// when a word of a title would not fit its column at it — a column head
+// wraps between words, never inside one ("Khôn/g đủ"). Body cells keep
+// their size: what is too long there (a hash) may break.
+func (r *pdfWriter) headSize(cols []MinutesColumn) float64 {
+	size := pdfTableSize
+	for _, c := range cols {
+		title := strings.Join(strings.Fields(c.Title), " ")
+		for ; size > pdfTableMinSize; size -= 0.5 {
+			r.font("B", size)
+			if strings.Join(r.split(title, c.Width), " ") == title { // split as the row will
+				break
+			}
+		}
+	}
+	return size
+}
+
+func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, size float64, header bool) {
 	p := r.pdf
-	r.font(style, pdfTableSize)
+	r.font(style, size)
 	h := r.rowHeight(cols, cells)
 	x, y := r.marginL(), p.GetY()
 	for i, c := range cols {
@@ -405,13 +431,51 @@ func (r *pdfWriter) row(cols []MinutesColumn, cells []string, style string, head
 			align = "C"
 		}
 		for k, line := range r.split(cells[i], c.Width) {
-			p.SetXY(x, y+0.5+float64(k)*pdfTableLine)
-			p.CellFormat(c.Width, pdfTableLine, line, "", 0, align, false, 0, "")
+			p.SetXY(x, y+0.5+float64(k)*r.tableLine())
+			p.CellFormat(c.Width, r.tableLine(), line, "", 0, align, false, 0, "")
 		}
 		x += c.Width
 	}
 	p.SetXY(r.marginL(), y+h)
 }
+
+// closing draws the closing sentences, the signatures and the
+// verification block. The closing sentences go with the signatures to a
+// new page when both do not fit on this one: a signature block alone on
+// the last sheet signs nothing one can see (Party documents keep the
+// signatures with body text). The verification block joins them when
+// the three fit on one page.
+func (r *pdfWriter) closing() {
+	p := r.pdf
+	p.Ln(2)
+	r.font("", pdfBodySize)
+	text := 0.0
+	for _, c := range r.m.Closing {
+		text += float64(len(r.pdf.SplitText(c, r.textW()))) * pdfBodyLine
+	}
+	together := text + r.signaturesHeight()
+	if all := together + r.verificationHeight(); all < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(all)
+	} else if together < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(together)
+	}
+	for _, c := range r.m.Closing {
+		r.paragraph(c, "")
+	}
+	r.signatures()
+	r.verification()
+}
+
+// signaturesHeight is the height signatures takes, its gap above included.
+func (r *pdfWriter) signaturesHeight() float64 {
+	s := r.m.Signatures
+	height := 2*pdfBodyLine + pdfHeadGap + pdfBodyLine
+	return max(height, 2*pdfBodyLine+float64(len(s.Members))*(pdfSignatureGap+pdfBodyLine)) + 6
+}
+
+// verificationHeight is the height verification takes at most (the QR
+// code beside its lines), its gap above included.
+func (r *pdfWriter) verificationHeight() float64 { return pdfQrSize + 12 }
 
 // signatures draws the two blocks side by side, kept on one page when they
 // fit on one: the members on the left, the head on the right.
@@ -419,10 +483,8 @@ func (r *pdfWriter) signatures() {
 	p := r.pdf
 	s := r.m.Signatures
 	const colW = pdfTextW / 2
-	height := 2*pdfBodyLine + pdfHeadGap + pdfBodyLine
-	height = max(height, 2*pdfBodyLine+float64(len(s.Members))*(pdfSignatureGap+pdfBodyLine))
-	if height < pdfPageH-pdfMarginT-pdfMarginB {
-		r.room(height + 6)
+	if height := r.signaturesHeight(); height < pdfPageH-pdfMarginT-pdfMarginB {
+		r.room(height)
 	}
 	p.Ln(6)
 	top := p.GetY()
@@ -465,7 +527,7 @@ func (r *pdfWriter) signatures() {
 func (r *pdfWriter) verification() {
 	p := r.pdf
 	v := r.m.Verify
-	r.room(pdfQrSize + 12)
+	r.room(r.verificationHeight())
 	p.Ln(8)
 	y := p.GetY()
 	p.Line(pdfMarginL, y, pdfPageW-pdfMarginR, y)

@@ -22,7 +22,11 @@ type RollupReport struct {
 	Rollup *tally.Rollup
 	// Date is the latest certification among the rounds counted: the
 	// figures are as of then, and the PDF carries it, never the clock.
-	Date      time.Time
+	Date time.Time
+	// Header is the Party document's header, as the minutes have it: the
+	// organisation on the left, ĐẢNG CỘNG SẢN VIỆT NAM with the place and
+	// date on the right (the report is sent for chuẩn y).
+	Header    MinutesHeader
 	Title     string // BÁO CÁO TỔNG HỢP KẾT QUẢ BẦU CỬ
 	Subtitle  string // "Đảng bộ Quận 3 và các tổ chức đảng trực thuộc, nhiệm kỳ …"
 	Summary   []string
@@ -58,11 +62,12 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 	}
 
 	rep.Totals = MinutesTable{Heading: "I. TỔNG HỢP THEO CUỘC BẦU", Columns: []MinutesColumn{
-		{Title: "Cuộc bầu", Align: "L", Width: 33}, {Title: "Số cuộc", Align: "R", Width: 13},
-		{Title: "Đủ lần 1", Align: "R", Width: 14}, {Title: "Đủ sau bầu lại", Align: "R", Width: 17},
-		{Title: "Không đủ", Align: "R", Width: 15}, {Title: "Chưa xác nhận", Align: "R", Width: 17},
-		{Title: "Chỉ định", Align: "R", Width: 15}, {Title: "Cần bầu", Align: "R", Width: 14}, {Title: "Trúng cử", Align: "R", Width: 14},
-		{Title: "Thiếu", Align: "R", Width: 12}, {Title: "Chưa rõ", Align: "R", Width: 16},
+		// 180 mm, each head's words whole at 9.5 pt (pdf_layout_test.go).
+		{Title: "Cuộc bầu", Align: "L", Width: 29}, {Title: "Số cuộc", Align: "R", Width: 13},
+		{Title: "Đủ lần 1", Align: "R", Width: 15}, {Title: "Đủ sau bầu lại", Align: "R", Width: 17},
+		{Title: "Không đủ", Align: "R", Width: 16}, {Title: "Chưa xác nhận", Align: "R", Width: 17},
+		{Title: "Chỉ định", Align: "R", Width: 15}, {Title: "Cần bầu", Align: "R", Width: 14}, {Title: "Trúng cử", Align: "R", Width: 16},
+		{Title: "Thiếu", Align: "R", Width: 14}, {Title: "Chưa rõ", Align: "R", Width: 14},
 	}}
 	for _, t := range r.Totals {
 		rep.Totals.Rows = append(rep.Totals.Rows, MinutesRow{Cells: []string{t.Kind.Vietnamese(),
@@ -74,10 +79,10 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 	rep.Elections = MinutesTable{Heading: "II. KẾT QUẢ TỪNG ĐẠI HỘI",
 		Note: "Mỗi dòng là một lần bỏ phiếu; số liệu chỉ tính các lần đã xác nhận. Mã băm: 12 ký tự đầu của mã băm sổ phiếu in trên biên bản (đầy đủ ở mục IV).",
 		Columns: []MinutesColumn{
-			{Title: "Đại hội / cuộc bầu", Align: "L", Width: 52}, {Title: "Lần", Align: "C", Width: 10},
-			{Title: "Trạng thái", Align: "L", Width: 25}, {Title: "Cần bầu", Align: "R", Width: 13},
-			{Title: "Trúng cử", Align: "R", Width: 14}, {Title: "Thiếu", Align: "R", Width: 12},
-			{Title: "Kết quả", Align: "L", Width: 20}, {Title: "Mã băm", Align: "L", Width: 19},
+			{Title: "Đại hội / cuộc bầu", Align: "L", Width: 43}, {Title: "Lần", Align: "C", Width: 11},
+			{Title: "Trạng thái", Align: "L", Width: 24}, {Title: "Cần bầu", Align: "R", Width: 14},
+			{Title: "Trúng cử", Align: "R", Width: 16}, {Title: "Thiếu", Align: "R", Width: 14},
+			{Title: "Kết quả", Align: "L", Width: 26}, {Title: "Mã băm", Align: "L", Width: 32}, // 180 mm; the hash's 12 digits whole
 		}}
 	for _, cg := range r.Congresses {
 		indent := strings.Repeat("  ", cg.Depth)
@@ -138,9 +143,21 @@ func BuildRollupReport(r *tally.Rollup) *RollupReport {
 			}
 		}
 	}
+	// The day in the hall's time zone (Vietnam's), as the minutes date
+	// theirs: a round certified at 03:22 on the 2nd is not of the 1st
+	// because the server's clock is UTC.
+	if !rep.Date.IsZero() {
+		rep.Date = rep.Date.In(minutesZone())
+	}
+	rep.Header = MinutesHeader{Party: minutesParty,
+		Left: []MinutesHeaderLine{{Text: strings.ToUpper(r.Organization), Bold: true}}}
+	place := minutesLocality(&tally.CongressRecord{Organization: r.Organization})
 	rep.Footer = "Tổng hợp: " + r.Organization
 	if !rep.Date.IsZero() {
 		rep.Footer += " — số liệu đến " + minutesDate(rep.Date)
+		rep.Header.PlaceDate = strings.TrimPrefix(place+", "+minutesDate(rep.Date), ", ")
+	} else {
+		rep.Header.PlaceDate = place
 	}
 	return rep
 }
@@ -223,6 +240,8 @@ func RollupPDF(rep *RollupReport) ([]byte, error) {
 	p.AddPage()
 	r.left = margin
 	r.width = pdfPageW - 2*margin
+	r.m.Header = rep.Header
+	r.header()
 
 	r.font("B", 15)
 	p.MultiCell(r.width, 8, rep.Title, "", "C", false)

@@ -21,8 +21,7 @@
     $("ballots-total").textContent = r.ballots.total;
     $("ballots-valid").textContent = r.ballots.valid;
     $("ballots-invalid").textContent = r.ballots.invalid;
-    $("ballots-collected").textContent = D.collected == null ? M["screen.unknown"] : D.collected;
-    $("collected-wrap").classList.toggle("mismatch", D.collected != null && r.ballots.total > D.collected);
+    showPaper(r);
     $("denominator").textContent = r.denominator;
     // An opinion ballot admits with more than 30% of those present (D is
     // those present); an introduction ballot forms its list from the top.
@@ -67,6 +66,87 @@
     vacant.hidden = !(final && r.vacant > 0);
     vacant.textContent = final && r.vacant > 0 ? t(D.kind === "introduction" ? "screen.vacant_introduction" : "screen.vacant", r.vacant) : "";
     showWarnings(r);
+    // A new count keeps the layout while it still fits (no jumping type
+    // with every ballot); a new state (badges) or list is laid out anew.
+    const shape = items.length + "/" + state;
+    if (shape !== fitted || !fits()) fit();
+    fitted = shape;
+  }
+
+  // The fit (screen.css): the list in 1 to 4 columns, each at the largest
+  // type (up to MAX_FS px) at which the page fits the viewport; the
+  // columns giving the largest type win, and the compact head is tried
+  // only when the full one leaves the names smaller than COMFORT_FS.
+  const MAX_FS = 34, MIN_FS = 9, COMFORT_FS = 22;
+  let fitted = "";
+
+  function fits() {
+    const doc = document.documentElement, bars = $("bars");
+    return doc.scrollHeight <= innerHeight && doc.scrollWidth <= innerWidth && bars.scrollWidth <= bars.clientWidth + 1;
+  }
+
+  function columns(cols) {
+    const bars = $("bars"), items = bars.children, rows = Math.ceil(items.length / cols);
+    bars.style.gridTemplateColumns = ("max-content minmax(3em, 1fr) max-content max-content ").repeat(cols).trim();
+    // Down the first column in ballot order, then the next.
+    for (let i = 0; i < items.length; i++) {
+      const col = Math.floor(i / rows);
+      items[i].style.gridColumn = col * 4 + 1 + " / span 4";
+      items[i].style.gridRow = String((i % rows) + 1);
+      items[i].classList.toggle("gap", col < cols - 1);
+    }
+  }
+
+  // largest finds the largest type at which the page fits in cols columns
+  // (a bisection: the fit is monotonic in the type size), or 0.
+  function largest(cols) {
+    const bars = $("bars");
+    columns(cols);
+    let lo = MIN_FS, hi = MAX_FS;
+    bars.style.setProperty("--fs", lo + "px");
+    if (!fits()) return 0;
+    while (hi - lo > 0.5) {
+      const mid = (lo + hi) / 2;
+      bars.style.setProperty("--fs", mid + "px");
+      if (fits()) lo = mid; else hi = mid;
+    }
+    return lo;
+  }
+
+  function fit() {
+    const bars = $("bars"), screen = document.querySelector(".screen"), n = bars.children.length;
+    if (n === 0) return;
+    let best = { cols: 1, fs: 0, compact: false };
+    for (const compact of [false, true]) {
+      if (compact && best.fs >= COMFORT_FS) break;
+      screen.classList.toggle("compact", compact);
+      const full = best.fs;
+      for (let cols = 1; cols <= Math.min(4, n); cols++) {
+        const fs = largest(cols);
+        // Fewer columns unless more give clearly larger type; the
+        // compact head whenever it gives any.
+        if (fs > best.fs * 1.08 || (compact && fs > full * 1.02 && fs > best.fs)) best = { cols, fs, compact };
+      }
+    }
+    screen.classList.toggle("compact", best.compact);
+    columns(best.cols);
+    bars.style.setProperty("--fs", Math.max(best.fs, MIN_FS) + "px");
+    document.body.dataset.fit = "done";
+  }
+
+  // A new wall size, or the web fonts arriving with other metrics.
+  let resizing = null;
+  addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(fit, 100); });
+  if (document.fonts) document.fonts.ready.then(fit);
+
+  // The committee's paper count beside the entered one, as the stream's
+  // `paper` event brings it; until the committee has counted, nothing
+  // ("/ chưa có" read as a figure on the wall).
+  let collected = D.collected;
+  function showPaper(r) {
+    $("collected-wrap").hidden = collected == null;
+    $("ballots-collected").textContent = collected == null ? "" : collected;
+    $("collected-wrap").classList.toggle("mismatch", collected != null && r.ballots.total > collected);
   }
 
   // The figures that cannot be right against D, as the minutes and the
@@ -135,6 +215,10 @@
       showState();
       version = -1; // redraw: the badges depend on the state
       render(last);
+    });
+    es.addEventListener("paper", (ev) => {
+      collected = JSON.parse(ev.data).collected;
+      if (last) showPaper(last);
     });
     // The server is shutting down: the stream ends and EventSource
     // reconnects by itself; until then, say so.
