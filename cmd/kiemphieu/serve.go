@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,9 @@ type serveConfig struct {
 	PublicURL  string
 	// TrustedProxies: comma-separated addresses or CIDR ranges.
 	TrustedProxies string
+	// Open: open the service (or its first-run link) in this machine's
+	// browser once it listens (kiemphieu.exe started from Explorer).
+	Open bool
 }
 
 func envOr(name, def string) string {
@@ -48,13 +52,15 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", envOr("KIEMPHIEU_ADDR", "127.0.0.1:8080"), "listen address (KIEMPHIEU_ADDR)")
-	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", "./data"), "data directory of the embedded store (KIEMPHIEU_DATA)")
+	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", defaultDataDir(runtime.GOOS, os.Executable)),
+		"data directory of the embedded store; on Windows beside the executable by default (KIEMPHIEU_DATA)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", envOr("KIEMPHIEU_REDIS_URL", ""), "Redis URL; unset = embedded store (KIEMPHIEU_REDIS_URL)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("KIEMPHIEU_PUBLIC_URL", ""),
 		"address people reach the service at, printed as the minutes' QR code; https:// also marks cookies Secure (KIEMPHIEU_PUBLIC_URL)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", envOr("KIEMPHIEU_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Real-IP header names the client (KIEMPHIEU_TRUSTED_PROXIES)")
+	fs.BoolVar(&cfg.Open, "open", false, "open the service in this machine's browser once it listens")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageErrorf("%s: %v", name, err)
@@ -134,12 +140,27 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies),
 		SigningKey: key})
+	// Nobody can sign in yet: a one-time link makes the first admin.
+	firstRun, err := srv.FirstRun(ctx)
+	if err != nil {
+		return fmt.Errorf("first run: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	log.Info("kiemphieu listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("store", what))
 	log.Info("signing key", slog.String("fingerprint", tally.Fingerprint(key.Public().(ed25519.PublicKey))))
+	link := localLink(cfg.PublicURL, ln.Addr()) + "/"
+	if firstRun != "" {
+		link += "setup?code=" + firstRun
+		announceFirstRun(log, link)
+	}
+	if cfg.Open {
+		if err := openBrowser(link); err != nil {
+			log.Warn("could not open the browser; open the address yourself", slog.String("url", link), slog.Any("err", err))
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if ready != nil {
