@@ -225,7 +225,11 @@ func zipOf(files []file, at time.Time) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return buf.Bytes(), zw.Close()
+	// Close first: it writes the central directory.
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func tarGzOf(files []file, at time.Time) ([]byte, error) {
@@ -245,5 +249,8 @@ func tarGzOf(files []file, at time.Time) ([]byte, error) {
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), gz.Close()
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
