@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -203,16 +204,13 @@ func (s *Server) firstRunForm(c *fiber.Ctx) error {
 	if !spent {
 		return s.renderFirstRun(c, fiber.StatusGone, firstRunData{Closed: closedKey[firstRunDone]})
 	}
-	u.Created = s.now().UTC().Format(time.RFC3339)
-	data, _ := json.Marshal(u)
-	created, err := s.store.SwapItem(ctx, itemUser, u.Username, nil, data)
-	if err != nil {
+	if err := s.storeNewUser(ctx, &u); err != nil {
+		if tally.ErrorKind(err) == tally.Conflict {
+			return refuse(err)
+		}
 		return err
 	}
-	if !created {
-		return refuse(errorf(tally.Conflict, "username", "user %q already exists", u.Username))
-	}
-	s.log.Info("first run: the first admin was created", "username", u.Username, "request_id", requestID(c))
+	s.log.Info("first run: the first admin was created", slog.String("username", u.Username), slog.String("request_id", requestID(c)))
 	if _, _, err := s.startSession(ctx, c, sessionRecord{Username: u.Username, Role: u.Role, PasswordVersion: u.PasswordVersion}); err != nil {
 		return err
 	}

@@ -142,16 +142,22 @@ func (s *Server) addUser(ctx context.Context, username, fullName, password strin
 	if err != nil {
 		return u, err
 	}
+	return u, s.storeNewUser(ctx, &u)
+}
+
+// storeNewUser stores u, stamped with its creation time, unless the user
+// name is taken (compare-and-set: a conflict).
+func (s *Server) storeNewUser(ctx context.Context, u *userRecord) error {
 	u.Created = s.now().UTC().Format(time.RFC3339)
 	data, _ := json.Marshal(u)
 	created, err := s.store.SwapItem(ctx, itemUser, u.Username, nil, data)
 	if err != nil {
-		return userRecord{}, err
+		return err
 	}
 	if !created {
-		return userRecord{}, errorf(tally.Conflict, "username", "user %q already exists", u.Username)
+		return errorf(tally.Conflict, "username", "user %q already exists", u.Username)
 	}
-	return u, nil
+	return nil
 }
 
 // newUser checks a new user's fields and hashes the password; nothing is
