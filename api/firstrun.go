@@ -167,6 +167,9 @@ func (s *Server) firstRunForm(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(locked.retry/time.Second)))
 		}
 		d.Error = accountError(l, err)
+		if ps := tally.Problems(err); len(ps) > 0 && ps[0].Field == "password" {
+			d.Error = l.T("firstrun.error.password", minPassword) // the field's label here is "Mật khẩu"
+		}
 		return s.renderFirstRun(c, statusOf[tally.ErrorKind(err)], d)
 	}
 	if err := s.signInLimit(ctx, c); err != nil {

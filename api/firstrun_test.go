@@ -85,7 +85,7 @@ func TestFirstRunSetup(t *testing.T) {
 		{"passwords differ", setupForm(code, "Nguyễn Thị Lan", "thuky", password, password+"!"), http.StatusBadRequest, "Nhập lại mật khẩu: không khớp"},
 		{"no name", setupForm(code, "  ", "thuky", password, password), http.StatusBadRequest, "Họ và tên: bắt buộc"},
 		{"a name too long", setupForm(code, strings.Repeat("Lan ", 30), "thuky", password, password), http.StatusBadRequest, "Họ và tên: tối đa 100 ký tự"},
-		{"a short password", setupForm(code, "Nguyễn Thị Lan", "thuky", "ngắn", "ngắn"), http.StatusBadRequest, "phải từ 10 đến 72 ký tự"},
+		{"a short password", setupForm(code, "Nguyễn Thị Lan", "thuky", "ngắn", "ngắn"), http.StatusBadRequest, "Mật khẩu: phải từ 10 đến 72 ký tự."},
 		{"a bad user name", setupForm(code, "Nguyễn Thị Lan", "thu ky", password, password), http.StatusBadRequest, "Tên đăng nhập: từ 1 đến 64 ký tự"},
 	} {
 		t.Run(tc.what, func(t *testing.T) {

@@ -87,6 +87,7 @@ func init() {
 		"firstrun.closed.done":        {"Máy chủ đã được thiết lập: đường dẫn này đã được dùng. Hãy đăng nhập.", "The service is set up: this link has been used. Please sign in."},
 		"firstrun.closed.expired":     {"Đường dẫn thiết lập đã hết hạn. Khởi động lại máy chủ để nhận đường dẫn mới (in ra trong cửa sổ của máy chủ).", "The setup link has expired. Restart the service for a new one (printed in the service's window)."},
 		"firstrun.closed.wrong":       {"Mã trong đường dẫn không đúng. Hãy dùng đường dẫn mới nhất mà máy chủ in ra khi khởi động.", "The code in the link is wrong. Use the newest link the service printed when it started."},
+		"firstrun.error.password":     {"Mật khẩu: phải từ %d đến 72 ký tự.", "Password: must be %d to 72 characters."},
 		"firstrun.error.name":         {"Họ và tên: bắt buộc (biên bản in tên này).", "Full name: required (the minutes print it)."},
 		"account.error.confirm_first": {"Nhập lại mật khẩu: không khớp với mật khẩu.", "Password again: does not match the password."},
 		"login.first_run":             {"Máy chủ chưa có tài khoản nào. Mở đường dẫn thiết lập lần đầu (…/setup?code=…) mà máy chủ in ra trong cửa sổ của nó khi khởi động.", "The service has no account yet. Open the first-run link (…/setup?code=…) the service printed in its window when it started."},
