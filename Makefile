@@ -4,7 +4,7 @@ GO ?= go
 # command fetches it from the module proxy on first use.
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
-.PHONY: run test vulncheck lint bench bench-go bench-table bench-intake bench-sse build proof
+.PHONY: run test vulncheck lint bench bench-go bench-table bench-intake bench-sse build proof release
 
 # The service with a sample congress (embedded store, temporary data).
 run:
@@ -30,6 +30,11 @@ lint:
 
 build:
 	$(GO) build -o kiemphieu ./cmd/kiemphieu
+
+# The release archives in dist/: Windows (kiemphieu.exe in a .zip), Linux
+# amd64 and arm64, macOS arm64 (.tar.gz), and SHA256SUMS (scripts/release).
+release:
+	GO=$(GO) ./scripts/release
 
 # Benchmarks (docs/benchmarks.md): the Go benchmarks, then `loadtest
 # bench`, which measures each path of the service beside its ceiling in the

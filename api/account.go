@@ -13,8 +13,8 @@ import (
 	"github.com/kiemphieu/kiemphieu/web"
 )
 
-// The account pages: /users for the admin (users disabled and enabled,
-// passwords reset, users added, every token listed and revoked) and
+// The account pages: /users for the admin (users added, renamed, disabled
+// and enabled, passwords reset; every token listed, renamed and revoked) and
 // /password for a person changing their own. They are plain forms with
 // _csrf, and call what the JSON API calls.
 
@@ -23,7 +23,9 @@ func (s *Server) accountRoutes() {
 	s.pagePost("/users", s.requirePage(roleAdmin), s.createUserForm)
 	s.pagePost("/users/:name/disabled", s.requirePage(roleAdmin), s.disableUserForm)
 	s.pagePost("/users/:name/password", s.requirePage(roleAdmin), s.resetPasswordForm)
+	s.pagePost("/users/:name/name", s.requirePage(roleAdmin), s.renameUserForm)
 	s.pagePost("/tokens/:id/revoke", s.requirePage(roleAdmin), s.revokeTokenListForm)
+	s.pagePost("/tokens/:id/name", s.requirePage(roleAdmin), s.renameTokenForm)
 	s.pageGet("/password", s.requirePage(roleViewer), s.passwordPage)
 	s.pagePost("/password", s.requirePage(roleViewer), s.passwordForm)
 }
@@ -77,6 +79,8 @@ func accountError(l web.Lang, err error) string {
 		return l.T("account.error.username")
 	case field == "role":
 		return l.T("account.error.role")
+	case field == "name" && kind == tally.Invalid:
+		return l.T("account.error.name", maxDisplayName)
 	case field == "disabled" && kind == tally.Conflict:
 		return l.T("account.error.self")
 	case kind == tally.NotFound:
@@ -99,12 +103,12 @@ func (s *Server) accountDone(c *fiber.Ctx, err error, done string) error {
 	return s.renderUsers(c, fiber.StatusOK, usersData{Done: done})
 }
 
-// createUserForm: POST /users (username, password, role), as POST
+// createUserForm: POST /users (username, name, password, role), as POST
 // /api/v1/users.
 func (s *Server) createUserForm(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	u, err := s.addUser(ctx, c.FormValue("username"), c.FormValue("password"), Role(c.FormValue("role")))
+	u, err := s.addUser(ctx, c.FormValue("username"), c.FormValue("name"), c.FormValue("password"), Role(c.FormValue("role")))
 	if err != nil {
 		return s.accountDone(c, err, "")
 	}
@@ -134,6 +138,30 @@ func (s *Server) resetPasswordForm(c *fiber.Ctx) error {
 		return s.accountDone(c, err, "")
 	}
 	return s.accountDone(c, nil, s.lang(c).T("users.done.reset", u.Username, n))
+}
+
+// renameUserForm: POST /users/{name}/name (name), as PATCH
+// /api/v1/users/{name} {"name"}.
+func (s *Server) renameUserForm(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	u, err := s.renameUser(ctx, userParam(c), c.FormValue("name"))
+	if err != nil {
+		return s.accountDone(c, err, "")
+	}
+	return s.accountDone(c, nil, s.lang(c).T("users.done.renamed", u.Username, u.displayName()))
+}
+
+// renameTokenForm: POST /tokens/{id}/name (name), as PATCH
+// /api/v1/tokens/{id}.
+func (s *Server) renameTokenForm(c *fiber.Ctx) error {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	t, err := s.renameToken(ctx, c.Params("id"), c.FormValue("name"))
+	if err != nil {
+		return s.accountDone(c, err, "")
+	}
+	return s.accountDone(c, nil, s.lang(c).T("users.done.token_renamed", t.ID, t.Name))
 }
 
 func (s *Server) revokeTokenListForm(c *fiber.Ctx) error {
@@ -171,7 +199,8 @@ func (s *Server) passwordForm(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	_, _, _, err := s.changePassword(ctx, c, p.Name, c.FormValue("old_password"), c.FormValue("password"))
+	// By the user name in the id: p.Name is the full name printed.
+	_, _, _, err := s.changePassword(ctx, c, strings.TrimPrefix(p.ID, "user:"), c.FormValue("old_password"), c.FormValue("password"))
 	if err != nil {
 		switch tally.ErrorKind(err) {
 		case tally.Internal, tally.Unavailable:

@@ -317,6 +317,7 @@ func (s *Server) routes() {
 	v1.Post("/tokens", s.require(roleAdmin), s.createToken)
 	v1.Get("/tokens", s.require(roleAdmin), s.listTokens)
 	v1.Delete("/tokens/:id", s.require(roleAdmin), s.deleteToken)
+	v1.Patch("/tokens/:id", s.require(roleAdmin), s.patchToken)
 	v1.Post("/users", s.require(roleAdmin), s.createUser)
 	v1.Get("/users", s.require(roleAdmin), s.listUsers)
 	v1.Patch("/users/:name", s.require(roleAdmin), s.patchUser)

@@ -26,11 +26,14 @@ type auditEvent struct {
 	RequestID       string `json:"request_id"`
 	ClientRequestID string `json:"client_request_id,omitempty"`
 	Who             string `json:"who"`
-	Role            Role   `json:"role,omitempty"`
-	Method          string `json:"method"`
-	Path            string `json:"path"`
-	Status          int    `json:"status"`
-	Outcome         string `json:"outcome"` // "ok", the error code, or "not_recorded"
+	// Name is who as the minutes print them: a person's full name, a
+	// desk's name (Who stays the id, which a rename does not change).
+	Name    string `json:"name,omitempty"`
+	Role    Role   `json:"role,omitempty"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Status  int    `json:"status"`
+	Outcome string `json:"outcome"` // "ok", the error code, or "not_recorded"
 	// A "not_recorded" line: the address whose refused requests went
 	// over the limit, and how many were not written, until when.
 	Address string `json:"address,omitempty"`
@@ -83,7 +86,7 @@ func (s *Server) audit(c *fiber.Ctx) error {
 	ev := auditEvent{Time: s.now().UTC().Format(time.RFC3339Nano), RequestID: requestID(c), ClientRequestID: clientRequestID(c),
 		Who: who(c), Method: c.Method(), Path: loggedPath(c), Status: status, Outcome: outcome}
 	if p != nil {
-		ev.Role = p.Role
+		ev.Role, ev.Name = p.Role, p.Name
 	} else if token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && token != "" {
 		// A refused token is named as tokens are (the start of its
 		// SHA-256), so that repeated attempts can be told apart.

@@ -244,7 +244,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, rec sessionRecord) (*prin
 	if err != nil {
 		return nil, err
 	}
-	return &principal{ID: "user:" + u.Username, Name: u.Username, Role: u.Role}, nil
+	return u.principal(), nil
 }
 
 // require admits principals of at least the given role, within their

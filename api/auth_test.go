@@ -90,7 +90,7 @@ func TestUsersAndLogin(t *testing.T) {
 	// other tests seed theirs.
 	r := h.do("POST", "/api/v1/users", map[string]string{"username": " ThuKy ", "password": password, "role": "admin"}, asAdmin)
 	mustStatus(t, r, http.StatusCreated)
-	if got, want := strings.TrimSpace(string(r.body)), `{"role":"admin","username":"thuky"}`; got != want {
+	if got, want := strings.TrimSpace(string(r.body)), `{"name":"thuky","role":"admin","username":"thuky"}`; got != want {
 		t.Errorf("created = %s, want %s", got, want)
 	}
 	userErrors := []struct {
@@ -283,6 +283,7 @@ type auditLine struct {
 	Time      string `json:"time"`
 	RequestID string `json:"request_id"`
 	Who       string `json:"who"`
+	Name      string `json:"name"`
 	Role      string `json:"role"`
 	Method    string `json:"method"`
 	Path      string `json:"path"`

@@ -121,6 +121,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/audit", none, "admin", false},
 		{"GET", "/api/v1/tokens", none, "admin", false},
 		{"DELETE", "/api/v1/tokens/000000000000", none, "admin", false},
+		{"PATCH", "/api/v1/tokens/000000000000", fixed(map[string]string{"name": "Bàn 9"}), "admin", false},
 		{"GET", "/api/v1/users", none, "admin", false},
 		{"PATCH", "/api/v1/users/nobody", fixed(map[string]bool{"disabled": true}), "admin", false},
 		{"POST", "/api/v1/users/nobody/password", fixed(map[string]string{"password": "mật khẩu mới tinh 2026"}), "admin", false}, // one's own: any role (TestUsersAPI)

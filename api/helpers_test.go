@@ -72,6 +72,14 @@ func newHarness(t *testing.T) *harness {
 // fake clock.
 func newHarnessWith(t *testing.T, cfg api.Config) *harness {
 	t.Helper()
+	cfg.AdminToken = adminToken
+	return newHarnessOf(t, cfg)
+}
+
+// newHarnessOf builds the server with cfg as it is (no admin token unless
+// cfg has one), adding the fake clock.
+func newHarnessOf(t *testing.T, cfg api.Config) *harness {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "kiemphieu.db")
 	st, err := bolt.Open(path)
 	if err != nil {
@@ -83,7 +91,7 @@ func newHarnessWith(t *testing.T, cfg api.Config) *harness {
 		}
 	})
 	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
-	cfg.AdminToken, cfg.Now = adminToken, clock.Now
+	cfg.Now = clock.Now
 	srv := api.New(st, cfg)
 	return &harness{t: t, server: &server{srv: srv, store: st, path: path, clock: clock}}
 }

@@ -77,6 +77,7 @@ func (s *Server) pageRoutes() {
 
 	// Users, tokens and passwords (api/account.go).
 	s.accountRoutes()
+	s.firstRunRoutes()
 }
 
 // pageGet and pagePost mount a page route behind the pages' middleware:
@@ -116,7 +117,11 @@ func (s *Server) page(c *fiber.Ctx, titleKey string, data any, args ...any) *web
 	l := s.lang(c)
 	p := &web.Page{Lang: l, Title: l.T(titleKey, args...), Path: samePath(c.Path()), Data: data}
 	if pr := principalOf(c); pr != nil {
-		p.User = &web.User{Name: pr.Name, Role: string(pr.Role), Account: strings.HasPrefix(pr.ID, "user:")}
+		username, account := strings.CutPrefix(pr.ID, "user:")
+		if !account {
+			username = ""
+		}
+		p.User = &web.User{Name: pr.Name, Username: username, Role: string(pr.Role), Account: account}
 		p.CSRF = pr.csrf
 	}
 	return p
@@ -230,6 +235,9 @@ func safeNext(next string) string {
 
 type loginData struct {
 	Error, Next, Username, FormToken string
+	// FirstRun: nobody can sign in yet; the page points at the link the
+	// service printed at start (firstrun.go).
+	FirstRun bool
 }
 
 // loginPage shows the sign-in form: a user name and password, or a token
@@ -290,6 +298,7 @@ func (s *Server) renderLogin(c *fiber.Ctx, status int, d loginData) error {
 		return err
 	}
 	d.FormToken = token
+	d.FirstRun = s.firstRunPending(ctx)
 	c.Cookie(&fiber.Cookie{Name: loginCookie, Value: nonce, Path: "/login", HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteStrictMode, Secure: s.cfg.SecureCookies, SessionOnly: true})
 	return s.render(c, status, "login", s.page(c, "login.title", d))

@@ -282,6 +282,69 @@ func (s *Server) revokeToken(ctx context.Context, id string) (int, error) {
 	return s.endSessions(ctx, func(r sessionRecord) bool { return r.TokenKey == key })
 }
 
+// patchToken: PATCH /api/v1/tokens/{id} {"name": "Bàn 2"} (admin)
+// renames a desk: the name the log records for what it keys from then on
+// (entries already keyed keep the name they were keyed under).
+func (s *Server) patchToken(c *fiber.Ctx) error {
+	var req struct {
+		Name *string `json:"name"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.Name == nil {
+		return errorf(tally.Invalid, "name", "required: the desk's new name")
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	t, err := s.renameToken(ctx, c.Params("id"), *req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t.view())
+}
+
+// renameToken sets a token's name (the API and the users page); the
+// sessions signed in with it take the new name at their next request.
+func (s *Server) renameToken(ctx context.Context, id, name string) (tokenRecord, error) {
+	name, err := cleanDisplayName("name", name)
+	if err != nil {
+		return tokenRecord{}, err
+	}
+	if name == "" {
+		return tokenRecord{}, errorf(tally.Invalid, "name", "required: the desk's new name")
+	}
+	keys, recs, err := s.storedTokens(ctx)
+	if err != nil {
+		return tokenRecord{}, err
+	}
+	i := slices.IndexFunc(recs, func(t tokenRecord) bool { return t.ID == id })
+	if i < 0 {
+		return tokenRecord{}, errorf(tally.NotFound, "id", "no token %.40q", id)
+	}
+	var t tokenRecord
+	swapped, err := s.swapItem(ctx, itemToken, keys[i], func(old []byte) ([]byte, error) {
+		if old == nil {
+			return nil, errorf(tally.NotFound, "id", "no token %.40q", id)
+		}
+		t = tokenRecord{}
+		if err := json.Unmarshal(old, &t); err != nil {
+			return nil, err
+		}
+		t.Name = name
+		data, _ := json.Marshal(t)
+		return data, nil
+	})
+	if err != nil {
+		return tokenRecord{}, err
+	}
+	if !swapped {
+		return tokenRecord{}, errorf(tally.Conflict, "id", "token %.40q is being changed by someone else; try again", id)
+	}
+	s.changed(ctx, noticeToken+keys[i])
+	return t, nil
+}
+
 // errUnknownToken is the refusal of a token that is not (or no longer)
 // in the store.
 func errUnknownToken() error {

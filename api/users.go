@@ -24,9 +24,13 @@ import (
 
 type userRecord struct {
 	Username string `json:"username"`
-	Role     Role   `json:"role"`
-	Hash     string `json:"hash"` // bcrypt
-	Created  string `json:"created"`
+	// Name is the person's full name as the minutes and the audit log
+	// print it ("Nguyễn Thị Lan"); empty for users made before names, who
+	// are then printed by their user name.
+	Name    string `json:"name,omitempty"`
+	Role    Role   `json:"role"`
+	Hash    string `json:"hash"` // bcrypt
+	Created string `json:"created"`
 	// Disabled users cannot sign in, and their sessions end.
 	Disabled bool `json:"disabled,omitempty"`
 	// PasswordVersion counts the changes of the password; a session
@@ -37,11 +41,41 @@ type userRecord struct {
 
 // userView is a user as the API shows it: never the hash.
 func (u userRecord) view() fiber.Map {
-	m := fiber.Map{"username": u.Username, "role": u.Role, "created": u.Created, "disabled": u.Disabled}
+	m := fiber.Map{"username": u.Username, "name": u.displayName(), "role": u.Role, "created": u.Created, "disabled": u.Disabled}
 	if u.PasswordChanged != "" {
 		m["password_changed"] = u.PasswordChanged
 	}
 	return m
+}
+
+// displayName is who the user is on paper: the full name, else the user
+// name.
+func (u userRecord) displayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Username
+}
+
+func (u userRecord) principal() *principal {
+	return &principal{ID: "user:" + u.Username, Name: u.displayName(), Role: u.Role}
+}
+
+// maxDisplayName bounds a person's or a desk's name: a Vietnamese full name
+// with its title fits in far less.
+const maxDisplayName = 100
+
+// cleanDisplayName is a name as printed: NFC, spaces collapsed, at most
+// maxDisplayName characters; empty is allowed (the user name stands in).
+func cleanDisplayName(field, name string) (string, error) {
+	if len(name) > 4*maxDisplayName {
+		return "", errorf(tally.Invalid, field, "too long (at most %d characters)", maxDisplayName)
+	}
+	name = tally.CleanText(name)
+	if utf8.RuneCountInString(name) > maxDisplayName {
+		return "", errorf(tally.Invalid, field, "too long (at most %d characters)", maxDisplayName)
+	}
+	return name, nil
 }
 
 const (
@@ -80,10 +114,12 @@ func checkNewPassword(field, password string) error {
 }
 
 // createUser adds a person who signs in with a password:
-// POST /api/v1/users {"username", "password", "role"}.
+// POST /api/v1/users {"username", "password", "role", "name"}; name, the
+// full name the minutes print, is optional.
 func (s *Server) createUser(c *fiber.Ctx) error {
 	var req struct {
 		Username string `json:"username"`
+		Name     string `json:"name"`
 		Password string `json:"password"`
 		Role     Role   `json:"role"`
 	}
@@ -92,16 +128,42 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	u, err := s.addUser(ctx, req.Username, req.Password, req.Role)
+	u, err := s.addUser(ctx, req.Username, req.Name, req.Password, req.Role)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": u.Username, "role": u.Role})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": u.Username, "name": u.displayName(), "role": u.Role})
 }
 
-// addUser stores a new user (the API and the users page); a name taken is
-// a conflict, decided by compare-and-set.
-func (s *Server) addUser(ctx context.Context, username, password string, role Role) (userRecord, error) {
+// addUser stores a new user (the API, the users page, the first-run
+// page); a name taken is a conflict, decided by compare-and-set.
+func (s *Server) addUser(ctx context.Context, username, fullName, password string, role Role) (userRecord, error) {
+	u, err := newUser(username, fullName, password, role)
+	if err != nil {
+		return u, err
+	}
+	return u, s.storeNewUser(ctx, &u)
+}
+
+// storeNewUser stores u, stamped with its creation time, unless the user
+// name is taken (compare-and-set: a conflict).
+func (s *Server) storeNewUser(ctx context.Context, u *userRecord) error {
+	u.Created = s.now().UTC().Format(time.RFC3339)
+	data, _ := json.Marshal(u)
+	created, err := s.store.SwapItem(ctx, itemUser, u.Username, nil, data)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return errorf(tally.Conflict, "username", "user %q already exists", u.Username)
+	}
+	return nil
+}
+
+// newUser checks a new user's fields and hashes the password; nothing is
+// stored.
+func newUser(username, fullName, password string, role Role) (userRecord, error) {
+	display, derr := cleanDisplayName("name", fullName)
 	name, err := cleanUsername(username)
 	switch {
 	case err != nil || name == "" || strings.ContainsAny(name, " \t:/"):
@@ -110,21 +172,14 @@ func (s *Server) addUser(ctx context.Context, username, password string, role Ro
 		return userRecord{}, checkNewPassword("password", password)
 	case roleRank[role] == 0:
 		return userRecord{}, errorf(tally.Invalid, "role", `must be "admin", "counter" or "viewer"; got %q`, role)
+	case derr != nil:
+		return userRecord{}, derr
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return userRecord{}, err
 	}
-	u := userRecord{Username: name, Role: role, Hash: string(hash), Created: s.now().UTC().Format(time.RFC3339)}
-	data, _ := json.Marshal(u)
-	created, err := s.store.SwapItem(ctx, itemUser, name, nil, data)
-	if err != nil {
-		return userRecord{}, err
-	}
-	if !created {
-		return userRecord{}, errorf(tally.Conflict, "username", "user %q already exists", name)
-	}
-	return u, nil
+	return userRecord{Username: name, Name: display, Role: role, Hash: string(hash)}, nil
 }
 
 // listUsers: GET /api/v1/users (admin) → {"users": [...]}, by name,
@@ -159,29 +214,57 @@ func (s *Server) users(ctx context.Context) ([]userRecord, error) {
 	return out, nil
 }
 
-// patchUser: PATCH /api/v1/users/{name} {"disabled": true|false} (admin).
-// Disabling ends the user's sessions on every instance; an admin cannot
-// disable the account it is signed in with (the last admin would be shut
-// out).
+// patchUser: PATCH /api/v1/users/{name} {"disabled": true|false,
+// "name": "…"} (admin), either or both. Disabling ends the user's sessions
+// on every instance; an admin cannot disable the account it is signed in
+// with (the last admin would be shut out). A new name is what the minutes
+// and the audit log print from then on; what was recorded keeps the old.
 func (s *Server) patchUser(c *fiber.Ctx) error {
 	var req struct {
-		Disabled *bool `json:"disabled"`
+		Disabled *bool   `json:"disabled"`
+		Name     *string `json:"name"`
 	}
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
-	if req.Disabled == nil {
-		return errorf(tally.Invalid, "disabled", "required: true to disable the user, false to enable")
+	if req.Disabled == nil && req.Name == nil {
+		return errorf(tally.Invalid, "disabled", `required: true to disable the user, false to enable (or "name" to rename)`)
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	u, ended, err := s.setDisabled(ctx, c, userParam(c), *req.Disabled)
-	if err != nil {
-		return err
+	var u userRecord
+	var err error
+	if req.Name != nil {
+		if u, err = s.renameUser(ctx, userParam(c), *req.Name); err != nil {
+			return err
+		}
+	}
+	ended := 0
+	if req.Disabled != nil {
+		if u, ended, err = s.setDisabled(ctx, c, userParam(c), *req.Disabled); err != nil {
+			return err
+		}
 	}
 	answer := u.view()
 	answer["sessions_ended"] = ended
 	return c.JSON(answer)
+}
+
+// renameUser sets the full name a user is printed by (the API and the
+// users page); empty goes back to the user name.
+func (s *Server) renameUser(ctx context.Context, username, fullName string) (userRecord, error) {
+	display, err := cleanDisplayName("name", fullName)
+	if err != nil {
+		return userRecord{}, err
+	}
+	username, err = cleanUsername(username)
+	if err != nil {
+		return userRecord{}, err
+	}
+	return s.updateUser(ctx, username, func(u *userRecord) error {
+		u.Name = display
+		return nil
+	})
 }
 
 // setDisabled disables or enables a user (the API and the users page).

@@ -200,3 +200,85 @@ func TestAccountPages(t *testing.T) {
 		t.Errorf("a viewer's header: want the password link and not the users page")
 	}
 }
+
+// A person's full name and a desk's name are what the log records for
+// what they key from the rename on; bad names are refused naming the
+// field, on the API and on the users page.
+func TestRenamePeopleAndDesks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const password = "mật khẩu đủ dài 2025"
+	h.seedUser("thuky", password, "admin")
+	h.seedUser("bkp", password, "counter")
+	h.openContest(contestDef("r1"))
+	desk := h.issue(map[string]string{"role": "counter", "name": "Bàn 1"})
+
+	var renamed struct{ Name string }
+	decode(t, h.do("PATCH", "/api/v1/users/bkp", map[string]string{"name": " Trần  Văn Bình "}, asAdmin), &renamed)
+	if renamed.Name != "Trần Văn Bình" {
+		t.Errorf("renamed user = %q", renamed.Name)
+	}
+	decode(t, h.do("PATCH", "/api/v1/tokens/"+desk.ID, map[string]string{"name": "Bàn số 2"}, asAdmin), &renamed)
+	if renamed.Name != "Bàn số 2" {
+		t.Errorf("renamed token = %q", renamed.Name)
+	}
+	mustStatus(t, h.postBallot("r1", `{"id": "a1", "struck": ["c1"]}`, withSession(h.login("bkp", password))), http.StatusCreated)
+	mustStatus(t, h.postBallot("r1", `{"id": "a2", "struck": ["c1"]}`, bearer(desk.Token)), http.StatusCreated)
+	log := h.do("GET", "/api/v1/contests/r1/log", nil, asAdmin)
+	mustStatus(t, log, http.StatusOK)
+	for _, want := range []string{`"desk":"Trần Văn Bình"`, `"desk":"Bàn số 2"`} {
+		if !strings.Contains(string(log.body), want) {
+			t.Errorf("the log lacks %s:\n%s", want, log.body)
+		}
+	}
+
+	for _, tc := range []struct {
+		what, path string
+		body       any
+		status     int
+		field      string
+	}{
+		{"a user's name too long", "/api/v1/users/bkp", map[string]string{"name": strings.Repeat("Bình ", 30)}, http.StatusBadRequest, "name"},
+		{"a user, nothing to change", "/api/v1/users/bkp", map[string]string{}, http.StatusBadRequest, "disabled"},
+		{"an unknown user", "/api/v1/users/nobody", map[string]string{"name": "Ai Đó"}, http.StatusNotFound, "username"},
+		{"a desk without a name", "/api/v1/tokens/" + desk.ID, map[string]string{"name": "  "}, http.StatusBadRequest, "name"},
+		{"a desk, nothing to change", "/api/v1/tokens/" + desk.ID, map[string]string{}, http.StatusBadRequest, "name"},
+		{"an unknown desk", "/api/v1/tokens/0123abcd", map[string]string{"name": "Bàn 9"}, http.StatusNotFound, "id"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			mustError(t, h.in(t).do("PATCH", tc.path, tc.body, asAdmin), tc.status, tc.field)
+		})
+	}
+	mustStatus(t, h.do("PATCH", "/api/v1/tokens/"+desk.ID, map[string]string{"name": "Bàn 3"}, bearer(desk.Token)), http.StatusForbidden)
+
+	admin := h.login("thuky", password)
+	post := func(path string, v url.Values) *response {
+		v.Set("_csrf", admin.csrf)
+		return h.page("POST", path, v.Encode(), withHeader("Cookie", "kp_session="+admin.cookie), asForm)
+	}
+	page := h.page("GET", "/users", nil, withHeader("Cookie", "kp_session="+admin.cookie))
+	for _, want := range []string{`action="/users/bkp/name"`, `value="Trần Văn Bình"`, `action="/tokens/` + desk.ID + `/name"`, `value="Bàn số 2"`} {
+		if !strings.Contains(string(page.body), want) {
+			t.Errorf("the users page lacks %s", want)
+		}
+	}
+	for _, tc := range []struct {
+		what, path, name string
+		status           int
+		want             string
+	}{
+		{"a user renamed", "/users/bkp/name", "Trần Văn Bảo", http.StatusOK, "Đã đổi tên bkp thành “Trần Văn Bảo”."},
+		{"a user's name cleared", "/users/bkp/name", "", http.StatusOK, "Đã đổi tên bkp thành “bkp”."},
+		{"a user's name too long", "/users/bkp/name", strings.Repeat("Bảo ", 30), http.StatusBadRequest, "Họ và tên: tối đa 100 ký tự"},
+		{"a desk renamed", "/tokens/" + desk.ID + "/name", "Bàn 4", http.StatusOK, "Đã đổi tên mã " + desk.ID + " thành “Bàn 4”."},
+		{"a desk without a name", "/tokens/" + desk.ID + "/name", "", http.StatusBadRequest, "tên bàn không được để trống"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			r := post(tc.path, url.Values{"name": {tc.name}})
+			mustStatus(t, r, tc.status)
+			if !strings.Contains(string(r.body), tc.want) {
+				t.Errorf("want %q in:\n%s", tc.want, r.body)
+			}
+		})
+	}
+}

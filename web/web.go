@@ -72,8 +72,10 @@ type Page struct {
 
 // User is who is signed in, as pages show it.
 type User struct {
-	Name string
-	Role string // admin | counter | viewer
+	Name string // as printed: a person's full name, a desk's name
+	// Username is what a person signs in with (empty for a desk).
+	Username string
+	Role     string // admin | counter | viewer
 	// Account: a person signed in with a password (who may change it),
 	// not a desk with a token.
 	Account bool

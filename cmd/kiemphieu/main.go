@@ -4,6 +4,10 @@
 //	kiemphieu recount CONTEST.json BALLOTS.jsonl [--format json|text]
 //	kiemphieu verify EXPORT [--head HASH] [--key FINGERPRINT|PUBKEY]
 //	kiemphieu demo
+//	kiemphieu version
+//
+// On Windows, kiemphieu.exe with no arguments (started from Explorer) is
+// `serve --open --addr 0.0.0.0:8080` with the data beside the executable.
 //
 // Exit status: 0 on success, 2 on bad input (with file:line: field: what is
 // wrong on stderr), 1 on any other failure.
@@ -14,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 )
 
 const (
@@ -26,7 +31,7 @@ const usage = `kiemphieu — ballot tallying for Party congress elections
 
 Usage:
   kiemphieu serve [--addr 127.0.0.1:8080] [--data ./data] [--redis-url URL] [--admin-token T]
-                  [--lan] [--tls auto | --tls-cert FILE --tls-key FILE]
+                  [--lan] [--tls auto | --tls-cert FILE --tls-key FILE] [--open]
       Run the service: the ballot log (embedded in DATA/kiemphieu.db, or in
       Redis when a URL is given), the HTTP API and the live results.
       --lan serves the hall's LAN (0.0.0.0:8080 unless an address is given)
@@ -35,6 +40,11 @@ Usage:
       Environment: KIEMPHIEU_ADDR, KIEMPHIEU_DATA, KIEMPHIEU_REDIS_URL,
       KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_PUBLIC_URL, KIEMPHIEU_TLS (auto),
       KIEMPHIEU_TLS_CERT, KIEMPHIEU_TLS_KEY, KIEMPHIEU_LOG_FORMAT (text|json).
+      With no account and no admin token, it prints a one-time link
+      …/setup?code=… that creates the secretary's admin account.
+      --open opens the service (or that link) in this machine's browser.
+      On Windows, kiemphieu.exe with no arguments runs
+      serve --open --addr 0.0.0.0:8080, its data beside the executable.
   kiemphieu demo [serve flags]
       Run the service with a sample congress loaded (in a new temporary data
       directory unless --data or KIEMPHIEU_DATA is given) and print where to look.
@@ -42,6 +52,8 @@ Usage:
       Tally the ballots offline and print the result (JSON, or a Vietnamese
       table laid out like the counting minutes). The second file may also be
       a round's log (GET /api/v1/contests/{id}/log).
+  kiemphieu version
+      Print the version (a release's git tag, or "dev").
   kiemphieu verify EXPORT [--head HASH] [--key FINGERPRINT|PUBKEY]
       Check a round's export (GET /contests/{id}/export.jsonl): the hash
       chain, the head recorded at close, the recount against the exported
@@ -54,7 +66,15 @@ Exit status: 0 on success, 2 on bad input (file:line: field: problem), 1 otherwi
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if a := doubleClickArgs(runtime.GOOS, os.LookupEnv); len(args) == 0 && a != nil {
+		code := run(a, os.Stdout, os.Stderr)
+		if code != exitOK {
+			waitBeforeClosing(os.Stdin, os.Stderr)
+		}
+		os.Exit(code)
+	}
+	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
 // run is the whole program behind main, so tests drive it in-process.
@@ -73,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = recount(args[1:], stdout)
 	case "verify":
 		err = verify(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "kiemphieu", version)
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

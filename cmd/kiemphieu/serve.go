@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,9 @@ type serveConfig struct {
 	// code of the first, for a person at the terminal (not from a flag:
 	// serve sets it for the text log).
 	Banner io.Writer
+	// Open: open the service (or its first-run link) in this machine's
+	// browser once it listens (kiemphieu.exe started from Explorer).
+	Open bool
 }
 
 // lanAddr is the address --lan listens on when none is given.
@@ -66,13 +70,15 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", envOr("KIEMPHIEU_ADDR", "127.0.0.1:8080"), "listen address (KIEMPHIEU_ADDR)")
-	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", "./data"), "data directory of the embedded store (KIEMPHIEU_DATA)")
+	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", defaultDataDir(runtime.GOOS, os.Executable)),
+		"data directory of the embedded store; on Windows beside the executable by default (KIEMPHIEU_DATA)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", envOr("KIEMPHIEU_REDIS_URL", ""), "Redis URL; unset = embedded store (KIEMPHIEU_REDIS_URL)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("KIEMPHIEU_PUBLIC_URL", ""),
 		"address people reach the service at, printed as the minutes' QR code; https:// also marks cookies Secure (KIEMPHIEU_PUBLIC_URL)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", envOr("KIEMPHIEU_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Real-IP header names the client (KIEMPHIEU_TRUSTED_PROXIES)")
+	fs.BoolVar(&cfg.Open, "open", false, "open the service in this machine's browser once it listens")
 	fs.StringVar(&cfg.LogFormat, "log-format", envOr("KIEMPHIEU_LOG_FORMAT", "text"), "text or json (KIEMPHIEU_LOG_FORMAT)")
 	fs.BoolVar(&cfg.LAN, "lan", false, "serve the hall's LAN: listen on "+lanAddr+" unless an address is given, print the addresses for the desks")
 	fs.StringVar(&cfg.TLS, "tls", envOr("KIEMPHIEU_TLS", ""), `"auto": HTTPS with a certificate made once in DATA/tls (KIEMPHIEU_TLS)`)
@@ -268,6 +274,11 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	srv := api.New(store, api.Config{AdminToken: cfg.AdminToken, Logger: log, PublicURL: cfg.PublicURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustedProxies: splitList(cfg.TrustedProxies),
 		SigningKey: key, TLS: tc, TLSFingerprint: fingerprint})
+	// Nobody can sign in yet: a one-time link makes the first admin.
+	firstRun, err := srv.FirstRun(ctx)
+	if err != nil {
+		return fmt.Errorf("first run: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -291,6 +302,20 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	}
 	log.Info("signing key", slog.String("fingerprint", tally.Fingerprint(key.Public().(ed25519.PublicKey))))
 	printHall(cfg.Banner, urls, fingerprint)
+	// The first-run link and --open are for this machine's own browser.
+	link := local + "/"
+	if cfg.PublicURL != "" {
+		link = strings.TrimRight(cfg.PublicURL, "/") + "/"
+	}
+	if firstRun != "" {
+		link += "setup?code=" + firstRun
+		announceFirstRun(log, link)
+	}
+	if cfg.Open {
+		if err := openBrowser(link); err != nil {
+			log.Warn("could not open the browser; open the address yourself", slog.String("url", link), slog.Any("err", err))
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if ready != nil {
