@@ -332,7 +332,14 @@ func runServer(ctx context.Context, cfg serveConfig, log *slog.Logger, ready fun
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return <-served
+	// A signal that comes before Serve has begun finds no server to shut
+	// down, and Serve would then run on: closing the listener ends it at
+	// once in either case.
+	ln.Close()
+	if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // splitList splits a comma-separated setting, dropping empty items.
