@@ -162,7 +162,13 @@ func (s *Server) changeDraft(ctx context.Context, c *fiber.Ctx, id string, apply
 	if err != nil {
 		return err
 	}
-	s.broker.Notify(id)
+	return s.changedDraft(ctx, c, rec)
+}
+
+// changedDraft answers a change of a draft with its view, once the
+// watchers (the setup page's stream) are told.
+func (s *Server) changedDraft(ctx context.Context, c *fiber.Ctx, rec *tally.Record) error {
+	s.broker.Notify(rec.Contest.ID)
 	v, err := s.view(ctx, rec)
 	if err != nil {
 		return err
@@ -333,12 +339,7 @@ func (s *Server) putContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.broker.Notify(id)
-	v, err := s.view(ctx, rec)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return s.changedDraft(ctx, c, rec)
 }
 
 // deleteContest: DELETE /contests/{id} removes a draft with an empty log

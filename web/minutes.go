@@ -673,16 +673,26 @@ func minutesDeref(p *int) int {
 	return *p
 }
 
-func minutesElected(heading string, c *tally.Contest, res *tally.Result, finished bool) MinutesElected {
-	p := MinutesElected{Heading: heading}
+// minutesByID indexes a result's rows by candidate id.
+func minutesByID(res *tally.Result) map[string]tally.CandidateResult {
 	byID := make(map[string]tally.CandidateResult, len(res.Candidates))
 	for _, cr := range res.Candidates {
 		byID[cr.ID] = cr
 	}
-	provisional := ""
-	if !finished {
-		provisional = " (kết quả tạm thời)"
+	return byID
+}
+
+// minutesProvisional marks the elected of a round not yet closed.
+func minutesProvisional(finished bool) string {
+	if finished {
+		return ""
 	}
+	return " (kết quả tạm thời)"
+}
+
+func minutesElected(heading string, c *tally.Contest, res *tally.Result, finished bool) MinutesElected {
+	p := MinutesElected{Heading: heading}
+	byID, provisional := minutesByID(res), minutesProvisional(finished)
 	if len(res.Elected) == 0 {
 		p.Intro = "Không có đồng chí nào trúng cử" + provisional + "."
 	} else {

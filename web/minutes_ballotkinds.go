@@ -43,14 +43,7 @@ func minutesChosen(s tally.Status) bool {
 // minutesListFormed is part IV of an opinion or introduction ballot.
 func minutesListFormed(heading string, c *tally.Contest, res *tally.Result, finished bool) MinutesElected {
 	p := MinutesElected{Heading: heading}
-	byID := make(map[string]tally.CandidateResult, len(res.Candidates))
-	for _, cr := range res.Candidates {
-		byID[cr.ID] = cr
-	}
-	provisional := ""
-	if !finished {
-		provisional = " (kết quả tạm thời)"
-	}
+	byID, provisional := minutesByID(res), minutesProvisional(finished)
 	base := c.Kind.PercentColumn()
 	switch {
 	case c.Kind == tally.KindOpinion && len(res.Elected) == 0:
