@@ -228,12 +228,7 @@ func (s *Server) transition(c *fiber.Ctx, to tally.State, check func(rec *tally.
 	if err != nil {
 		return err
 	}
-	s.broker.Notify(rec.Contest.ID)
-	v, err := s.view(ctx, rec)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return s.answerChanged(ctx, c, rec)
 }
 
 // openContest: draft → open. The definition is checked again: a contest

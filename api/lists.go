@@ -162,12 +162,12 @@ func (s *Server) changeDraft(ctx context.Context, c *fiber.Ctx, id string, apply
 	if err != nil {
 		return err
 	}
-	return s.changedDraft(ctx, c, rec)
+	return s.answerChanged(ctx, c, rec)
 }
 
-// changedDraft answers a change of a draft with its view, once the
-// watchers (the setup page's stream) are told.
-func (s *Server) changedDraft(ctx context.Context, c *fiber.Ctx, rec *tally.Record) error {
+// answerChanged answers a change of a round (a transition, a draft's list or
+// definition) with its view, once the watchers (streams, pages) are told.
+func (s *Server) answerChanged(ctx context.Context, c *fiber.Ctx, rec *tally.Record) error {
 	s.broker.Notify(rec.Contest.ID)
 	v, err := s.view(ctx, rec)
 	if err != nil {
@@ -339,7 +339,7 @@ func (s *Server) putContest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.changedDraft(ctx, c, rec)
+	return s.answerChanged(ctx, c, rec)
 }
 
 // deleteContest: DELETE /contests/{id} removes a draft with an empty log
