@@ -13,7 +13,7 @@ import (
 //
 // Images are secret ballots: the counting committee's alone, never in a log
 // line, an error, the audit or an export.
-func scansKind(contest string) string     { return "scans:" + contest }
+func scansKind(contest string) string      { return "scans:" + contest }
 func scanImagesKind(contest string) string { return "scanimg:" + contest }
 
 // scanPage is one received page and what became of it.

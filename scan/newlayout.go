@@ -13,7 +13,7 @@ type Paper struct {
 	// Superior and Organization on the left under the stamp, Heading
 	// ("PHIẾU BẦU CỬ"), Title (the contest), Note (the round and seats),
 	// Instruction (how to mark).
-	Superior, Organization, Congress string
+	Superior, Organization, Congress  string
 	Heading, Title, Note, Instruction string
 	List                              []Candidate
 }
