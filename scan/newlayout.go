@@ -24,8 +24,8 @@ type Paper struct {
 const (
 	contentL     = 18.0  // left edge of the printed content
 	contentR     = 192.0 // right edge
-	rowsTop      = 66.0  // first row's top
-	rowsBottom   = 250.0 // last row's bottom
+	rowsTop      = 60.0  // first row's top
+	rowsBottom   = 256.0 // last row's bottom: 28 names a column, 56 a sheet
 	strikePitch  = 7.0
 	approvePitch = 8.5
 	columnGap    = 8.0
@@ -101,8 +101,8 @@ func NewLayout(p Paper, measure Measure) (*Layout, error) {
 	// The QR code sits bottom left, away from the stamp (top left) and the
 	// names; the printed image includes its quiet zone.
 	l.QR = Rect{contentL, PageH - in - qrSide - 2, qrSide, qrSide}
-	l.Stamp = Rect{contentL, 18, 56, 24}
-	l.Header = Rect{contentL, 16, contentR - contentL, rowsTop - 2 - 16}
+	l.Stamp = Rect{contentL, 17, 56, 22}
+	l.Header = Rect{contentL, 16, contentR - contentL, rowsTop - 1 - 16}
 	l.Watched = Rect{contentL - 4, rowsTop - 1, contentR - contentL + 8, l.QR.Y - 2 - (rowsTop - 1)}
 	l.Boxes = append(l.Boxes, Box{Rect: l.Stamp, Stroke: 0.25, Dashed: true})
 
@@ -119,14 +119,14 @@ func NewLayout(p Paper, measure Measure) (*Layout, error) {
 	// and how to mark.
 	text("Dấu của cấp ủy triệu tập", l.Stamp.X+l.Stamp.W/2, l.Stamp.Y+l.Stamp.H/2+1, 8, false, true, "C")
 	mid := (contentL + 60 + contentR) / 2
-	text("ĐẢNG CỘNG SẢN VIỆT NAM", mid+10, 23, 12, true, false, "C")
-	text(p.Superior, mid+10, 29, 9, false, false, "C")
-	text(p.Organization, mid+10, 34, 9, false, false, "C")
-	text(p.Congress, mid+10, 39, 9, false, false, "C")
-	text(p.Heading, PageW/2, 49, 15, true, false, "C")
-	text(p.Title, PageW/2, 55, 11, true, false, "C")
-	text(p.Note, PageW/2, 59.5, 9, false, false, "C")
-	text(p.Instruction, PageW/2, 63.5, 9, false, true, "C")
+	text("ĐẢNG CỘNG SẢN VIỆT NAM", mid+10, 22, 12, true, false, "C")
+	text(p.Superior, mid+10, 27, 9, false, false, "C")
+	text(p.Organization, mid+10, 31, 9, false, false, "C")
+	text(p.Congress, mid+10, 35, 9, false, false, "C")
+	text(p.Heading, PageW/2, 45.5, 15, true, false, "C")
+	text(p.Title, PageW/2, 51, 11, true, false, "C")
+	text(p.Note, PageW/2, 54.8, 9, false, false, "C")
+	text(p.Instruction, PageW/2, 58.3, 9, false, true, "C")
 	text("In đúng tỉ lệ 100% (không chọn “vừa trang”). Không gấp phiếu qua các tên.",
 		l.QR.Right()+4, l.QR.Y+l.QR.H/2+1, 7.5, false, true, "L")
 
