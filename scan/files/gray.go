@@ -111,7 +111,7 @@ func orient(src *image.Gray, o int) *image.Gray {
 // rotation is the EXIF orientation that turns a page clockwise by deg
 // degrees (a PDF page's /Rotate), a multiple of 90.
 func rotation(deg int) int {
-	switch ((deg%360)+360)%360 {
+	switch ((deg % 360) + 360) % 360 {
 	case 90:
 		return 6
 	case 180:
