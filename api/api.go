@@ -342,6 +342,12 @@ func (s *Server) routes() {
 	v1.Post("/contests/:id/next", s.require(roleAdmin), s.nextRound)
 	v1.Post("/contests/:id/ballots", s.require(roleCounter), s.postBallot)
 	v1.Post("/contests/:id/ballots/:ballot/void", s.require(roleCounter), s.voidBallot)
+	// Scanned ballots (api/scans.go): the one route whose body is a stack.
+	v1.Post("/contests/:id/scans", bodyUpTo(maxScanBody), s.require(roleCounter), s.postScans)
+	v1.Get("/contests/:id/scans", s.require(roleCounter), s.getScans)
+	v1.Get("/contests/:id/scans/archive", s.require(roleAdmin), s.getScanArchive)
+	v1.Post("/contests/:id/scans/:image", s.require(roleCounter), s.postScanConfirm)
+	v1.Get("/contests/:id/scans/:image/image", s.require(roleCounter), s.getScanImage)
 	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)
 	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
 	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
