@@ -95,6 +95,8 @@ const (
 	maxScanPages = 1000
 	// scanWorkers pages are read at once: the machine's two cores.
 	scanWorkers = 2
+	// scanReadTime bounds how long the body may take to arrive.
+	scanReadTime = 5 * time.Minute
 	// scanTime bounds one upload, reading and storing included.
 	scanTime = 10 * time.Minute
 	// scanJPEGQuality is the stored image's: enough for a person to read
@@ -315,6 +317,9 @@ func (s *Server) postScans(c *fiber.Ctx) error {
 	if answers == nil {
 		answers = []*scanAnswer{}
 	}
+	for _, a := range answers {
+		blindScanner(cc, rec, up.by, &a.scanPage)
+	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"batch": up.batch, "pages": answers})
 }
 
@@ -328,6 +333,10 @@ func scanBody(c *fiber.Ctx) (io.Reader, error) {
 		return nil, tooLarge(st.limit)
 	}
 	st.read = true
+	// A stack takes longer than the server's ReadTimeout to arrive over an
+	// office network: this request's connection gets longer (counters only,
+	// after sign-in; fasthttp sets the deadline again for the next request).
+	c.Context().Conn().SetReadDeadline(time.Now().Add(scanReadTime))
 	r := c.Request().BodyStream()
 	if r == nil {
 		r = bytes.NewReader(c.Request().Body())
@@ -716,6 +725,17 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 
+// blindScanner hides what the machine read on a page it counted, in a
+// verified round still being counted, from anyone but an admin: it is the
+// scanner desk's keying, and a desk never sees another desk's entry of a
+// paper it may still key (getStacks). A doubtful or rejected page keeps its
+// reading: the person settling it is the scanner desk.
+func blindScanner(cc *cachedContest, rec *tally.Record, by *principal, p *scanPage) {
+	if cc.Entry.Verified() && rec.State == tally.StateOpen && by.Role != roleAdmin && p.Status == scan.StatusRead {
+		p.Ballot, p.Reading, p.Doubtful = nil, nil, nil
+	}
+}
+
 func isImageHash(s string) bool {
 	if len(s) != 64 {
 		return false
@@ -778,9 +798,14 @@ func (s *Server) getScans(c *fiber.Ctx) error {
 		}
 		stacks[st.Stack] = &scanStackView{Stack: st.Stack, Declared: st.Declared}
 	}
+	rec, err := s.store.Contest(ctx, cc.ID)
+	if err != nil {
+		return err
+	}
 	unsettled := 0
 	for i := range pages {
 		p := &pages[i]
+		blindScanner(cc, rec, principalOf(c), p)
 		if p.unsettled() {
 			unsettled++
 		}
