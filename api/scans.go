@@ -480,11 +480,17 @@ func (s *Server) scanOne(ctx context.Context, up *scanUpload, a *scanAnswer, img
 			p.Status, p.Reason = scan.StatusDoubtful, "invalid"
 		}
 	}
+	if p.TestPage == 0 && up.rec.State != tally.StateOpen {
+		// A ballot before counting opened: refused, and not kept (kept, the
+		// same page sent once the round is open would be answered as
+		// stored, refused for ever).
+		p.Status, p.Reason = scan.StatusRejected, "not_open"
+		p.Ballot, p.Doubtful, p.Reading = nil, nil, nil
+		return nil
+	}
 	switch {
 	case p.TestPage > 0 || p.Status == scan.StatusRejected:
 		// A test-deck page never counts; a rejected page is keyed by hand.
-	case up.rec.State != tally.StateOpen:
-		p.Status, p.Reason = scan.StatusRejected, "not_open"
 	case cc.Entry.Verified() && p.Position > up.size:
 		p.Status, p.Reason = scan.StatusRejected, "beyond_stack"
 	case p.Status == scan.StatusRead:
@@ -696,12 +702,17 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 			return errorf(tally.Conflict, "image", "the page was already settled by %s: it is not settled twice", p.By)
 		}
 		return c.JSON(p) // a retry
-	case p.Stack > 0 && cc.Entry.Verified() && p.Position == 0:
-		return errorf(tally.Conflict, "image", "the page has no position in its stack: key the paper at a desk")
 	}
 	if hasBallot {
-		if cc.Entry.Verified() && p.Stack == 0 {
-			return errorf(tally.Conflict, "image", "the page was uploaded without a stack: key the paper at a desk")
+		if cc.Entry.Verified() {
+			if p.Stack == 0 || p.Position == 0 {
+				return errorf(tally.Conflict, "image", "the page was uploaded without a stack: key the paper at a desk")
+			}
+			// The position must lie in its stack as declared now (a page
+			// past it was rejected "beyond_stack" until the stack grew).
+			if _, _, err := s.paperAt(ctx, cc.ID, p.Stack, p.Position, req.Ballot); err != nil {
+				return err
+			}
 		}
 		// The count first, then the record: a crash between them leaves
 		// the page unsettled, and the same confirmation again finds its

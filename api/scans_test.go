@@ -118,24 +118,33 @@ func (e *scanEnv) uploadOK(contest string, auth opt, parts ...scanPart) uploadJS
 // logIDs are the ballot ids of a round's log, in order.
 func (e *scanEnv) logIDs(contest string) []string {
 	e.t.Helper()
+	ids, _ := e.logDesks(contest)
+	return ids
+}
+
+// logDesks are the ballot ids of a round's log and the desks they are
+// recorded for.
+func (e *scanEnv) logDesks(contest string) (ids, desks []string) {
+	e.t.Helper()
 	r := e.do("GET", "/api/v1/contests/"+contest+"/log", nil, asAdmin)
 	mustStatus(e.t, r, http.StatusOK)
-	var ids []string
 	for _, line := range bytes.Split(bytes.TrimSpace(r.body), []byte("\n")) {
 		if len(line) == 0 {
 			continue
 		}
 		var entry struct {
 			Ballot *tally.Ballot `json:"ballot"`
+			Desk   string        `json:"desk"`
 		}
 		if err := json.Unmarshal(line, &entry); err != nil {
 			e.t.Fatal(err)
 		}
 		if entry.Ballot != nil {
 			ids = append(ids, entry.Ballot.ID)
+			desks = append(desks, entry.Desk)
 		}
 	}
-	return ids
+	return ids, desks
 }
 
 // testPaper is the paper of contestDef's round as the server builds it
@@ -422,10 +431,19 @@ func TestScanVerified(t *testing.T) {
 		mustError(t, e.upload("ver1", counter, filePart(jpg)), http.StatusBadRequest, "stack")
 		mustError(t, e.upload("ver1", counter, field("stack", 1), filePart(jpg)), http.StatusConflict, "stack")
 		mustStatus(t, e.do("PUT", "/api/v1/contests/ver1/stacks/1", map[string]int{"ballots": 1}, asAdmin), http.StatusOK)
-		p := e.uploadOK("ver1", counter, field("stack", 1), filePart(jpg)).Pages[0]
-		if p.Stack != 1 || p.Position != 1 {
-			t.Fatalf("page = %+v, want stack 1 position 1", p)
+		other := cloneGray(paper)
+		strike(other, l.Rows[3], 1)
+		up := e.uploadOK("ver1", counter, field("stack", 1), filePart(jpg), filePart(jpegOf(t, other)))
+		p, past := up.Pages[0], up.Pages[1]
+		if p.Stack != 1 || p.Position != 1 || past.Position != 2 {
+			t.Fatalf("pages = %+v, want stack 1 positions 1 and 2", up.Pages)
 		}
+		// The stack holds one paper: the second page is not keyed.
+		if past.Status != "rejected" {
+			t.Errorf("a page past its stack = %+v, want rejected", past)
+		}
+		mustError(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c4"}}}, counter), http.StatusBadRequest, "position")
+		mustStatus(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"dismiss": "tờ thừa, quét nhầm hai lần"}, counter), http.StatusCreated)
 		if p.Status != "read" {
 			r := e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter)
 			mustStatus(t, r, http.StatusCreated)
@@ -442,8 +460,8 @@ func TestScanVerified(t *testing.T) {
 		if ans.Status != "accepted" {
 			t.Fatalf("keying = %+v, want accepted beside the scanner's", ans)
 		}
-		if got := e.logIDs("ver1"); len(got) != 1 || got[0] != "t1-1" {
-			t.Fatalf("log = %v, want t1-1", got)
+		if got, desks := e.logDesks("ver1"); len(got) != 1 || got[0] != "t1-1" || !strings.Contains(desks[0], "máy quét") || !strings.Contains(desks[0], "Bàn 2") {
+			t.Fatalf("log = %v by %q, want t1-1 by the scanner and Bàn 2", got, desks)
 		}
 		var journal struct {
 			Keyings []tally.Keying `json:"keyings"`
@@ -603,4 +621,58 @@ func TestScanStreamed(t *testing.T) {
 	mw2.Close()
 	r := h.do("POST", "/api/v1/contests/strm1/ballots", buf.Bytes(), bearer(counter), withHeader("Content-Type", mw2.FormDataContentType()))
 	mustError(t, r, http.StatusRequestEntityTooLarge, "")
+}
+
+// TestScanDraftAndRaces: a ballot scanned before the round opens is refused
+// and not kept; one scan uploaded by two desks at once is stored once.
+func TestScanDraftAndRaces(t *testing.T) {
+	l := testPaper(t, "race1")
+	jpg := jpegOf(t, rasterPaper(t, l))
+	forEachScanStore(t, func(e *scanEnv) {
+		t := e.t
+		mustStatus(t, e.do("POST", "/api/v1/contests", contestDef("race1"), asAdmin), http.StatusCreated)
+		counter := bearer(e.token("counter", "Bàn 1"))
+		if p := e.uploadOK("race1", counter, filePart(jpg)).Pages[0]; p.Status != "rejected" || p.Reason != "not_open" {
+			t.Fatalf("a page in a draft round = %+v, want rejected not_open", p)
+		}
+		var list struct {
+			Pages []scanPageJSON `json:"pages"`
+		}
+		decode(t, e.do("GET", "/api/v1/contests/race1/scans", nil, counter), &list)
+		if len(list.Pages) != 0 {
+			t.Fatalf("a draft round's ballot page was kept: %+v", list.Pages)
+		}
+		mustStatus(t, e.do("POST", "/api/v1/contests/race1/open", nil, asAdmin), http.StatusOK)
+		var wg sync.WaitGroup
+		answers := make([]uploadJSON, 4)
+		for i := range answers {
+			wg.Go(func() {
+				var buf bytes.Buffer
+				mw := multipart.NewWriter(&buf)
+				w, _ := mw.CreateFormFile("file", "p.jpg")
+				w.Write(jpg)
+				mw.Close()
+				r := doApp(t, e.srv, "POST", "/api/v1/contests/race1/scans", buf.Bytes(), counter, withHeader("Content-Type", mw.FormDataContentType()))
+				if r.status != http.StatusCreated {
+					t.Errorf("upload %d: %s", i, r)
+					return
+				}
+				json.Unmarshal(r.body, &answers[i])
+			})
+		}
+		wg.Wait()
+		fresh := 0
+		for _, a := range answers {
+			if len(a.Pages) == 1 && !a.Pages[0].Stored {
+				fresh++
+			}
+		}
+		decode(t, e.do("GET", "/api/v1/contests/race1/scans", nil, counter), &list)
+		if len(list.Pages) != 1 || fresh != 1 {
+			t.Fatalf("%d records, %d uploads answered not stored; want 1 and 1", len(list.Pages), fresh)
+		}
+		if got := e.logIDs("race1"); len(got) > 1 {
+			t.Fatalf("one page counted %d times", len(got))
+		}
+	})
 }
