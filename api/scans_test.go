@@ -365,6 +365,18 @@ func TestScanIntakeSingle(t *testing.T) {
 			if bytes.Contains(r.body, img.body[100:164]) || bytes.Contains(r.body, []byte("scanimg")) {
 				t.Errorf("%s carries the page's image", path)
 			}
+			// The audit holds no line per page read (refusals only, as for
+			// ballots), nor a page's hash (its ballot's id).
+			if path == "/api/v1/audit" {
+				if bytes.Contains(r.body, []byte(p.Image)) {
+					t.Errorf("the audit names a page's hash: %s", r.body)
+				}
+				for _, line := range strings.Split(string(r.body), "\n") {
+					if strings.Contains(line, "/scans") && strings.Contains(line, `"outcome":"ok"`) {
+						t.Errorf("the audit records a page read: %s", line)
+					}
+				}
+			}
 		}
 
 		// Closed and certified (default: delete the images).
