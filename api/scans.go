@@ -559,7 +559,7 @@ func (s *Server) countRead(ctx context.Context, up *scanUpload, p *scanPage) err
 	if p.Status != scan.StatusRead || p.TestPage > 0 || p.Settled == "" || p.Ballot == nil || up.rec.State != tally.StateOpen {
 		return nil
 	}
-	err := s.countScanned(ctx, up.cc, p, *p.Ballot, scannerDeskName+" ("+up.by.Name+")", up.by.ID)
+	err := s.countScanned(ctx, up.cc, p, *p.Ballot, scannerDeskName+" ("+up.by.Name+")", up.by.ID, scannerDeskName)
 	if tally.ErrorKind(err) == tally.Conflict {
 		// Verified entry: the position was accepted or disputed by the
 		// desks before the scanner's reading came; it stays as they left
@@ -574,7 +574,11 @@ func (s *Server) countRead(ctx context.Context, up *scanUpload, p *scanPage) err
 // single entry appended to the log under the page's id, for desk and
 // deskID; in verified entry keyed as the scanner desk at the page's
 // position, and appended once the desks agree.
-func (s *Server) countScanned(ctx context.Context, cc *cachedContest, p *scanPage, b tally.Ballot, desk, deskID string) error {
+//
+// scanner is the name the scanner desk keys under in verified entry: "máy
+// quét", or with the name of the person who confirmed the page, so that
+// the journal and the minutes say who read it.
+func (s *Server) countScanned(ctx context.Context, cc *cachedContest, p *scanPage, b tally.Ballot, desk, deskID, scanner string) error {
 	if !cc.Entry.Verified() {
 		b.ID = tally.ScanBallotID(p.Image)
 		m, err := cc.Mark(b, cc.index)
@@ -598,7 +602,7 @@ func (s *Server) countScanned(ctx context.Context, cc *cachedContest, p *scanPag
 		return prefixField("ballot", err)
 	}
 	k := tally.Keying{ID: tally.ScanBallotID(p.Image), Stack: p.Stack, Position: p.Position, DeskID: scannerDeskID(cc.ID),
-		Desk: scannerDeskName, Time: s.stamp(), Ballot: body, Digest: tally.BallotDigest(&body)}
+		Desk: scanner, Time: s.stamp(), Ballot: body, Digest: tally.BallotDigest(&body)}
 	st, _, err := s.recordKeying(ctx, cc, k)
 	if err != nil {
 		return err
@@ -713,11 +717,22 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 			if _, _, err := s.paperAt(ctx, cc.ID, p.Stack, p.Position, req.Ballot); err != nil {
 				return err
 			}
+			// One person is one reading: a counter who keyed this paper at
+			// a desk does not also give the scanner desk's.
+			_, pos, err := s.readPosition(ctx, cc, p.Stack, p.Position)
+			if err != nil {
+				return err
+			}
+			for _, k := range pos.Keyings {
+				if k.DeskID == by.ID {
+					return errorf(tally.Conflict, "image", "this desk keyed stack %d position %d itself: another counter confirms the scanned page, so that the two readings are two people's", p.Stack, p.Position)
+				}
+			}
 		}
 		// The count first, then the record: a crash between them leaves
 		// the page unsettled, and the same confirmation again finds its
 		// ballot counted (same id, same ballot) and settles it.
-		if err := s.countScanned(ctx, cc, &p, b, by.Name+" (phiếu quét)", by.ID); err != nil {
+		if err := s.countScanned(ctx, cc, &p, b, by.Name+" (phiếu quét)", by.ID, scannerDeskName+" (xác nhận: "+by.Name+")"); err != nil {
 			return err
 		}
 		p.Ballot, p.BallotID = &b, scanBallotID(cc, &p)

@@ -456,20 +456,26 @@ func TestScanVerified(t *testing.T) {
 		}
 		mustError(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c4"}}}, counter), http.StatusBadRequest, "position")
 		mustStatus(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"dismiss": "tờ thừa, quét nhầm hai lần"}, counter), http.StatusCreated)
-		if p.Status != "read" {
-			r := e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter)
-			mustStatus(t, r, http.StatusCreated)
-		} else if p.Ballot != nil {
+		if p.Status == "read" && p.Ballot != nil {
 			t.Fatalf("read page = %+v: a desk is shown the scanner desk's keying", p)
 		}
-		if got := e.logIDs("ver1"); len(got) != 0 {
-			t.Fatalf("one desk's reading is in the log: %v", got)
-		}
+		// A desk keys the paper; with the scanner's reading (the machine's,
+		// or a person's confirmation of the page) the two agree.
 		r := e.do("POST", "/api/v1/contests/ver1/keyings", keyingBody("k1", 1, 1, tally.Ballot{Struck: []string{"c2"}}), desk)
 		mustStatus(t, r, http.StatusCreated)
 		var ans keyingAnswer
 		decode(t, r, &ans)
-		if ans.Status != "accepted" {
+		if p.Status != "read" {
+			if ans.Status != "pending" {
+				t.Fatalf("keying = %+v, want pending before the page is confirmed", ans)
+			}
+			if got := e.logIDs("ver1"); len(got) != 0 {
+				t.Fatalf("one desk's reading is in the log: %v", got)
+			}
+			// The desk that keyed the paper does not also confirm the page.
+			mustError(t, e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, desk), http.StatusConflict, "image")
+			mustStatus(t, e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter), http.StatusCreated)
+		} else if ans.Status != "accepted" {
 			t.Fatalf("keying = %+v, want accepted beside the scanner's", ans)
 		}
 		if got, desks := e.logDesks("ver1"); len(got) != 1 || got[0] != "t1-1" || !strings.Contains(desks[0], "máy quét") || !strings.Contains(desks[0], "Bàn 2") {
@@ -481,7 +487,7 @@ func TestScanVerified(t *testing.T) {
 		decode(t, e.do("GET", "/api/v1/contests/ver1/journal", nil, asAdmin), &journal)
 		scanner := 0
 		for _, k := range journal.Keyings {
-			if k.DeskID == "scanner:ver1" && k.Desk == "máy quét" && k.ID == "scan-"+p.Image {
+			if k.DeskID == "scanner:ver1" && strings.HasPrefix(k.Desk, "máy quét") && k.ID == "scan-"+p.Image {
 				scanner++
 			}
 		}
@@ -687,4 +693,30 @@ func TestScanDraftAndRaces(t *testing.T) {
 			t.Fatalf("one page counted %d times", len(got))
 		}
 	})
+}
+
+// TestScanApprove: an approve paper's page is confirmed with marks, and
+// counted once.
+func TestScanApprove(t *testing.T) {
+	h := newHarness(t)
+	e := &scanEnv{t: t, srv: h.srv}
+	h.openContest(approveDef("appr1"))
+	counter := bearer(h.issueToken("counter", "Bàn 1"))
+	l := testPaper(t, "appr1", func(p *scan.Paper) {
+		p.Meta.Style, p.Title = "approve", "Bầu Bí thư Chi bộ"
+		p.List = []scan.Candidate{{ID: "c1", Name: "Nguyễn Văn An"}}
+	})
+	p := e.uploadOK("appr1", counter, filePart(jpegOf(t, rasterPaper(t, l)))).Pages[0]
+	if p.Status == "read" {
+		if p.Ballot == nil || p.Ballot.Marks["c1"] != tally.MarkNone {
+			t.Fatalf("a blank approve paper read as %+v", p.Ballot)
+		}
+		return
+	}
+	confirm := "/api/v1/contests/appr1/scans/" + p.Image
+	mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusBadRequest, "ballot.struck")
+	mustStatus(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"marks": map[string]string{"c1": "agree"}}}, counter), http.StatusCreated)
+	if got := e.logIDs("appr1"); len(got) != 1 || got[0] != "scan-"+p.Image {
+		t.Fatalf("log = %v", got)
+	}
 }
