@@ -452,7 +452,7 @@ func (s *Server) scanOne(ctx context.Context, up *scanUpload, a *scanAnswer, img
 	} else if tally.ErrorKind(err) != tally.NotFound {
 		return err
 	}
-	r := scan.Read(img, up.layout, up.th)
+	r := s.readPage(cc.ID, up.batch, img, up)
 	p := &a.scanPage
 	p.Status, p.Reason, p.Reading, p.UpsideDown = r.Status, r.Reason, r.Names, r.UpsideDown
 	p.Width, p.Height, p.Time = img.Bounds().Dx(), img.Bounds().Dy(), s.stamp()
@@ -518,6 +518,21 @@ func (s *Server) scanOne(ctx context.Context, up *scanUpload, a *scanAnswer, img
 		a.scanPage, a.File, a.Page, a.Stored = old, file, page, true
 	}
 	return s.countRead(ctx, up, &a.scanPage)
+}
+
+// readPage is scan.Read on a worker's goroutine, where a panic would end
+// the process: a page the recogniser fails on is rejected ("read_failed")
+// and waits for a person like any unreadable page. The log names neither
+// the page's pixels nor its hash (its ballot's id): the page's record says
+// "read_failed".
+func (s *Server) readPage(contest, batch string, img *image.Gray, up *scanUpload) (r scan.Reading) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("the recogniser failed on a page", "contest", contest, "batch", batch, "panic", fmt.Sprint(v))
+			r = scan.Reading{Status: scan.StatusRejected, Reason: "read_failed"}
+		}
+	}()
+	return scan.Read(img, up.layout, up.th)
 }
 
 // scanBallotID is the id a page goes into the log under: in single entry
