@@ -342,6 +342,12 @@ func (s *Server) routes() {
 	v1.Post("/contests/:id/next", s.require(roleAdmin), s.nextRound)
 	v1.Post("/contests/:id/ballots", s.require(roleCounter), s.postBallot)
 	v1.Post("/contests/:id/ballots/:ballot/void", s.require(roleCounter), s.voidBallot)
+	// Scanned ballots (api/scans.go): the one route whose body is a stack.
+	v1.Post("/contests/:id/scans", bodyUpTo(maxScanBody), s.require(roleCounter), s.postScans)
+	v1.Get("/contests/:id/scans", s.require(roleCounter), s.getScans)
+	v1.Get("/contests/:id/scans/archive", s.require(roleAdmin), s.getScanArchive)
+	v1.Post("/contests/:id/scans/:image", s.require(roleCounter), s.postScanConfirm)
+	v1.Get("/contests/:id/scans/:image/image", s.require(roleCounter), s.getScanImage)
 	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)
 	v1.Get("/contests/:id/stream", s.requireResultAccess, s.stream)
 	v1.Get("/contests/:id/log", s.require(roleViewer), s.getLog)
@@ -403,6 +409,9 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 // ballotPath matches the one path that names a ballot: a void.
 var ballotPath = regexp.MustCompile(`^(/api/v1/contests/[^/]+/ballots/)[^/]+(/void/?)$`)
 
+// scanPath matches the paths that name a scanned page by its image hash.
+var scanPath = regexp.MustCompile(`^(/api/v1/contests/[^/]+/scans/)[0-9a-fA-F]{64}(/image/?)?$`)
+
 // loggedPath is a request's path as the logs and the audit log record it:
 // a ballot's id is replaced by "{ballot}". Neither log records a ballot's
 // id or content (docs/reliability.md, "Security"): only the ballot log
@@ -413,6 +422,9 @@ func loggedPath(c *fiber.Ctx) string {
 	p := c.Path()
 	if strings.Contains(p, "/ballots/") {
 		p = ballotPath.ReplaceAllString(p, "${1}{ballot}${2}")
+	}
+	if strings.Contains(p, "/scans/") { // a page's hash is its ballot's id (scan-<hash>)
+		p = scanPath.ReplaceAllString(p, "${1}{image}${2}")
 	}
 	return bounded(p, maxLoggedPath)
 }

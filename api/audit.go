@@ -46,7 +46,8 @@ type auditEvent struct {
 // record (with the desk and the time), not the audit log's: the audit
 // log would otherwise hold a line per ballot, and its lines must not be
 // joinable to ballots (docs/reliability.md, "Security").
-var ballotReading = regexp.MustCompile(`^/api/v1/contests/[^/]+/(ballots|keyings)/?$`)
+// A scanned page (its upload and its confirmation) is one too.
+var ballotReading = regexp.MustCompile(`^/api/v1/contests/[^/]+/(ballots|keyings|scans(/[0-9a-fA-F]{64})?)/?$`)
 
 // audit records every change a signed-in principal makes — an admin's
 // every one, a counter's or viewer's except the ballot readings (voids,

@@ -92,6 +92,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/contests/m-cert/stream", none, "public", true},
 		{"POST", "/api/v1/contests/m-open/ballots", func(p int) any { return fmt.Sprintf(`{"id": "p%d", "struck": ["c1"]}`, p) }, "counter", false},
 		{"POST", "/api/v1/contests/m-open/ballots/p%d/void", fixed(map[string]string{"reason": "nhầm"}), "counter", false},
+		{"POST", "/api/v1/contests/m-open/scans", fixed(map[string]int{"not": 1}), "counter", false}, // 415 once allowed
+		{"GET", "/api/v1/contests/m-open/scans", none, "counter", false},
+		{"POST", "/api/v1/contests/m-open/scans/" + strings.Repeat("ab", 32), fixed(map[string]any{"dismiss": "không phải phiếu"}), "counter", false},
+		{"GET", "/api/v1/contests/m-open/scans/" + strings.Repeat("ab", 32) + "/image", none, "counter", false},
+		{"GET", "/api/v1/contests/m-cert/scans/archive", none, "admin", false},
 		{"POST", "/api/v1/contests", func(p int) any { return contestDef(fmt.Sprintf("m-new-%d", p)) }, "admin", false},
 		{"POST", "/api/v1/contests/m-draft/open", none, "admin", false},
 		{"POST", "/api/v1/contests/m-close/close", fixed(map[string]int{"issued": 0}), "admin", false},

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kiemphieu/kiemphieu/tally"
@@ -85,21 +83,8 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	if !d.Approve && !d.Named && d.Rows > paperOneColumn {
 		d.TwoColumns, d.Rows = true, (d.Rows+1)/2
 	}
-	if rec.Congress != "" {
-		cg, err := s.congress(ctx, rec.Congress)
-		switch {
-		case err == nil:
-			d.Superior, d.Organization = strings.ToUpper(cg.Superior), strings.ToUpper(cg.Organization)
-			d.Congress = strings.ToUpper(cg.Name)
-			if r := tally.RomanOrdinal(cg.Ordinal); r != "" {
-				d.Congress += " LẦN THỨ " + r
-			}
-			if cg.Term != "" {
-				d.Congress += ", NHIỆM KỲ " + cg.Term
-			}
-		case tally.ErrorKind(err) != tally.NotFound:
-			return err
-		}
+	if d.Superior, d.Organization, d.Congress, err = s.ballotHeader(ctx, rec); err != nil {
+		return err
 	}
 	p := s.page(c, "setup.ballot.title", d, rec.Contest.Title)
 	p.Lang = web.Vietnamese

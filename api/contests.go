@@ -272,6 +272,9 @@ func (s *Server) closeContest(c *fiber.Ctx) error {
 		if err == nil && cc.Entry.Verified() && !cc.imported {
 			err = s.checkVerifiedClose(ctx, cc)
 		}
+		if err == nil && !cc.imported {
+			err = s.checkScansClose(ctx, cc.ID)
+		}
 		cancel()
 		if err != nil {
 			return err
@@ -344,14 +347,35 @@ func (s *Server) recount(ctx context.Context, id string) (head string, version i
 // certifyContest: closed → certified. The round is frozen; the head hash
 // recorded at close is what the minutes print, and the instance's key
 // signs it (tally.CertificationMessage) for the export.
+//
+// The optional body {"scan_images": "delete" | "seal"} is the committee's
+// choice for the round's scanned images (default delete; api/scans.go):
+// applied once the round is certified.
 func (s *Server) certifyContest(c *fiber.Ctx) error {
+	var req struct {
+		ScanImages string `json:"scan_images"`
+	}
+	if body, err := requestBody(c); err != nil {
+		return err
+	} else if len(body) > 0 {
+		if err := decodeBody(c, &req); err != nil {
+			return err
+		}
+	}
+	switch req.ScanImages {
+	case "":
+		req.ScanImages = "delete"
+	case "delete", "seal":
+	default:
+		return errorf(tally.Invalid, "scan_images", `must be "delete" or "seal"; got %.40q`, req.ScanImages)
+	}
 	ctx, cancel := storeCtx()
 	key, err := s.signingKey(ctx)
 	cancel()
 	if err != nil {
 		return err
 	}
-	return s.transition(c, tally.StateCertified, func(rec *tally.Record, v int64) error {
+	err = s.transition(c, tally.StateCertified, func(rec *tally.Record, v int64) error {
 		if v != rec.Version {
 			return fmt.Errorf("certify %s: the log is at %d, closed at %d", rec.Contest.ID, v, rec.Version)
 		}
@@ -359,6 +383,18 @@ func (s *Server) certifyContest(c *fiber.Ctx) error {
 		tally.Sign(rec, key)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// After the transition: a refused certification deletes nothing. A
+	// failure here leaves images a certified round no longer serves
+	// (getScanImage), and is logged for the administrator.
+	ctx, cancel = storeCtx()
+	defer cancel()
+	if err := s.sealOrDelete(ctx, c.Params("id"), req.ScanImages, principalName(c)); err != nil {
+		s.log.Error("the scanned images of a certified round were not deleted or sealed", "contest", c.Params("id"), "choice", req.ScanImages, "error", err)
+	}
+	return nil
 }
 
 // nextRound creates the round that follows a closed one with a tie at the

@@ -437,47 +437,7 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 	p := principalOf(c)
 	k := tally.Keying{ID: req.ID, Stack: req.Stack, Position: req.Position, DeskID: p.ID, Desk: p.Name,
 		Time: s.stamp(), Ballot: body, Digest: tally.BallotDigest(&body)}
-
-	created := false
-	st, err := s.movePosition(ctx, cc, req.Stack, req.Position, func(rec *positionRecord, st tally.PositionState) error {
-		created = false
-		keyed, n := false, 0
-		for _, prev := range rec.Keyings {
-			if prev.DeskID != p.ID {
-				continue
-			}
-			if prev.ID == req.ID {
-				if prev.Digest != k.Digest {
-					return errorf(tally.Conflict, "id", "keying %q of this desk was recorded with another ballot: a new keying needs a new id", req.ID)
-				}
-				return errNoChange // a retry: answer as the paper stands now
-			}
-			keyed, n = true, max(n, prev.N)
-		}
-		switch {
-		case st.Status == tally.PositionAccepted:
-			// Make sure the accepted ballot is in the log (a crash may have
-			// come between the keying that agreed and its append), then
-			// refuse: the record is not touched.
-			if _, err := s.appendAccepted(ctx, cc, st); err != nil {
-				return err
-			}
-			return errorf(tally.Conflict, "position", "stack %d position %d is already accepted: key the next paper", req.Stack, req.Position)
-		case st.Status == tally.PositionDisputed && keyed:
-			// A desk's first keying of a disputed position is recorded: in
-			// triple entry the third desk's reading is what the committee
-			// most wants beside the two that differ. A desk's correction is
-			// not: the committee rules on every disagreement (issue 6).
-			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", req.Stack, req.Position)
-		case n >= maxDeskKeyings:
-			return errorf(tally.Conflict, "keyings", "this desk has keyed stack %d position %d %d times: no further correction is taken; the other desks' keyings settle it, or the committee",
-				req.Stack, req.Position, n)
-		}
-		k.N = n + 1
-		rec.Keyings = append(rec.Keyings, k)
-		created = true
-		return nil
-	})
+	st, created, err := s.recordKeying(ctx, cc, k)
 	if err != nil {
 		return err
 	}
@@ -505,6 +465,56 @@ func (s *Server) postKeying(c *fiber.Ctx) error {
 		c.Status(fiber.StatusCreated)
 	}
 	return c.JSON(ans)
+}
+
+// recordKeying records a desk's keying k of its paper by movePosition: a
+// desk's keyboard (postKeying) and the scanner desk (api/scans.go) alike.
+// It reports whether the keying was new (false: a retry of one recorded,
+// same desk, same id, same ballot); the paper's state is the one right
+// after this keying, whatever else arrives beside it.
+func (s *Server) recordKeying(ctx context.Context, cc *cachedContest, k tally.Keying) (tally.PositionState, bool, error) {
+	created := false
+	st, err := s.movePosition(ctx, cc, k.Stack, k.Position, func(rec *positionRecord, st tally.PositionState) error {
+		created = false
+		keyed, n := false, 0
+		for _, prev := range rec.Keyings {
+			if prev.DeskID != k.DeskID {
+				continue
+			}
+			if prev.ID == k.ID {
+				if prev.Digest != k.Digest {
+					return errorf(tally.Conflict, "id", "keying %q of this desk was recorded with another ballot: a new keying needs a new id", k.ID)
+				}
+				return errNoChange // a retry: answer as the paper stands now
+			}
+			keyed, n = true, max(n, prev.N)
+		}
+		switch {
+		case st.Status == tally.PositionAccepted:
+			// Make sure the accepted ballot is in the log (a crash may have
+			// come between the keying that agreed and its append), then
+			// refuse: the record is not touched.
+			if _, err := s.appendAccepted(ctx, cc, st); err != nil {
+				return err
+			}
+			return errorf(tally.Conflict, "position", "stack %d position %d is already accepted: key the next paper", k.Stack, k.Position)
+		case st.Status == tally.PositionDisputed && keyed:
+			// A desk's first keying of a disputed position is recorded: in
+			// triple entry the third desk's reading is what the committee
+			// most wants beside the two that differ. A desk's correction is
+			// not: the committee rules on every disagreement (issue 6).
+			return errorf(tally.Conflict, "position", "stack %d position %d is disputed: the desks differ and the counting committee decides it", k.Stack, k.Position)
+		case n >= maxDeskKeyings:
+			return errorf(tally.Conflict, "keyings", "this desk has keyed stack %d position %d %d times: no further correction is taken; the other desks' keyings settle it, or the committee",
+				k.Stack, k.Position, n)
+		}
+		kk := k
+		kk.N = n + 1
+		rec.Keyings = append(rec.Keyings, kk)
+		created = true
+		return nil
+	})
+	return st, created, err
 }
 
 // appendAccepted appends an accepted position's ballot to the log: the

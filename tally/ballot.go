@@ -126,16 +126,28 @@ func ParseBallot(data []byte) (Ballot, error) {
 // committee decision: a ballot without an id, which its stack and position
 // give it (PositionID). Contest.Body then checks it against the list.
 func ParsePositionBallot(data []byte, stack, position int) (Ballot, error) {
+	return ParseBallotAs(data, PositionID(stack, position), "the stack and position name the ballot")
+}
+
+// ParseBallotAs decodes a ballot sent without an id, which something else
+// names (why says what): a verified keying's position, a scanned page's
+// image hash (ScanBallotID).
+func ParseBallotAs(data []byte, id, why string) (Ballot, error) {
 	b, err := decodeBallot(data)
 	if err != nil {
 		return Ballot{}, err
 	}
 	if b.ID != "" {
-		return Ballot{}, Errorf("id", "leave the id out: the stack and position name the ballot (%s)", PositionID(stack, position))
+		return Ballot{}, Errorf("id", "leave the id out: %s (%s)", why, id)
 	}
-	b.ID = PositionID(stack, position)
+	b.ID = id
 	return b, b.Validate()
 }
+
+// ScanBallotID is the ballot id of a scanned page in a single-entry round:
+// derived from the page image's hash, so that the same page uploaded again
+// is the same ballot, counted once.
+func ScanBallotID(imageHash string) string { return "scan-" + imageHash }
 
 func decodeBallot(data []byte) (Ballot, error) {
 	var b Ballot
