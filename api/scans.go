@@ -27,6 +27,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kiemphieu/kiemphieu/scan"
+	scanfiles "github.com/kiemphieu/kiemphieu/scan/files"
 	"github.com/kiemphieu/kiemphieu/tally"
 	"github.com/kiemphieu/kiemphieu/web"
 )
@@ -255,7 +256,7 @@ func (s *Server) postScans(c *fiber.Ctx) error {
 			}
 			fileIdx := files
 			files++
-			err := decodePages(part, part.FileName(), func(idx int, img *image.Gray) error {
+			err := decodePages(part, part.FileName(), func(idx int, img *image.Gray, refused *scanfiles.Error) error {
 				if len(answers) >= maxScanPages {
 					return errorf(tally.TooLarge, "file", "an upload holds at most %d pages: send the stack in parts", maxScanPages)
 				}
@@ -264,6 +265,19 @@ func (s *Server) postScans(c *fiber.Ctx) error {
 				mu.Unlock()
 				if err != nil {
 					return err
+				}
+				if refused != nil {
+					// A page that cannot be decoded is still a paper of the
+					// stack: it is answered rejected, with why, and keyed by
+					// hand; nothing is stored.
+					a := &scanAnswer{scanPage: scanPage{Batch: up.batch, File: fileIdx, Page: idx + 1,
+						Status: scan.StatusRejected, Reason: refused.Code, Time: s.stamp()}}
+					if up.stack > 0 {
+						up.position++
+						a.Stack, a.Position = up.stack, up.position
+					}
+					answers = append(answers, a)
+					return nil
 				}
 				a := &scanAnswer{scanPage: scanPage{Image: pageHash(img), Batch: up.batch, File: fileIdx, Page: idx + 1}}
 				answers = append(answers, a)
@@ -306,6 +320,9 @@ func (s *Server) postScans(c *fiber.Ctx) error {
 	// A page repeated within the upload is answered as its first copy.
 	first := map[string]*scanAnswer{}
 	for _, a := range answers {
+		if a.Image == "" { // a page that could not be decoded
+			continue
+		}
 		if f := first[a.Image]; f != nil {
 			file, page := a.File, a.Page
 			a.scanPage = f.scanPage

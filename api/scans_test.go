@@ -551,10 +551,25 @@ func TestScanBadUploads(t *testing.T) {
 	mustError(t, e.upload("bad1", counter, field("declared", 3), filePart(jpg)), http.StatusBadRequest, "declared")
 	mustError(t, e.upload("bad1", counter, field("other", 3), filePart(jpg)), http.StatusBadRequest, "other")
 	mustError(t, e.upload("bad1", counter, scanPart{name: "file", file: "x.gif", data: []byte("GIF89a....")}), http.StatusBadRequest, "file")
-	mustError(t, e.upload("bad1", counter, scanPart{name: "file", file: "x.jpg", data: jpg[:len(jpg)/2]}), http.StatusBadRequest, "file")
-	// A blank square is no ballot: rejected, stored for the committee, and
+	// A page that cannot be decoded (a truncated JPEG) or whose resolution
+	// is too low to read is still a paper of the stack: answered rejected,
+	// with the code, and keyed by hand.
+	for _, tc := range []struct {
+		data []byte
+		code string
+	}{{jpg[:len(jpg)/2], "corrupt"}, {jpg, "low_resolution"}} {
+		p := e.uploadOK("bad1", counter, scanPart{name: "file", file: "x.jpg", data: tc.data}).Pages[0]
+		if p.Status != "rejected" || p.Reason != tc.code || p.Image != "" {
+			t.Errorf("%s page = %+v, want rejected %q and nothing stored", tc.code, p, tc.code)
+		}
+	}
+	// A blank A4 page is no ballot: rejected, stored for the committee, and
 	// dismissed with a reason.
-	p := e.uploadOK("bad1", counter, filePart(jpg)).Pages[0]
+	blank := image.NewGray(image.Rect(0, 0, 1654, 2339))
+	for i := range blank.Pix {
+		blank.Pix[i] = 0xff
+	}
+	p := e.uploadOK("bad1", counter, filePart(jpegOf(t, blank))).Pages[0]
 	if p.Status != "rejected" {
 		t.Fatalf("blank square = %+v, want rejected", p)
 	}
