@@ -1,6 +1,5 @@
 package scan
 
-import "image"
 
 // Status is what became of a page.
 type Status string
@@ -81,13 +80,3 @@ type Reading struct {
 	ToImage func(x, y float64) (float64, float64) `json:"-"`
 }
 
-// Read reads one page image against the layout of the round it is meant
-// for. A page whose QR code names another contest, round, list or layout
-// version is rejected; a test-deck page of this round is read, and its
-// Meta.TestPage says which.
-func Read(img *image.Gray, l *Layout, th Thresholds) Reading {
-	_ = img
-	_ = th
-	_ = l
-	return Reading{Status: StatusRejected, Reason: "not_built"} // replaced by the recogniser (branch scan-read)
-}
