@@ -290,7 +290,8 @@ func (p *page) findMark(r image.Rectangle, ink uint8) (blob, bool) {
 		for y := my - d; y <= my+d; y++ {
 			for x := mx - d; x <= mx+d; x++ {
 				all++
-				if mask[y*w+x] {
+				// The page, not mask: components clears mask as it goes.
+				if p.at(r.Min.X+x, r.Min.Y+y) <= ink {
 					dark++
 				}
 			}
