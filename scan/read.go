@@ -1,6 +1,5 @@
 package scan
 
-
 // Status is what became of a page.
 type Status string
 
@@ -79,4 +78,3 @@ type Reading struct {
 	// page's overlay); nil when the corner marks were not found.
 	ToImage func(x, y float64) (float64, float64) `json:"-"`
 }
-
