@@ -269,6 +269,7 @@ func (p *page) findMark(r image.Rectangle, ink uint8) (blob, bool) {
 			mask[y*w+x] = p.at(r.Min.X+x, r.Min.Y+y) <= ink
 		}
 	}
+	ink0 := append([]bool(nil), mask...) // components clears mask
 	var found []blob
 	bad := false
 	components(mask, w, h, func(c component) {
@@ -290,8 +291,7 @@ func (p *page) findMark(r image.Rectangle, ink uint8) (blob, bool) {
 		for y := my - d; y <= my+d; y++ {
 			for x := mx - d; x <= mx+d; x++ {
 				all++
-				// The page, not mask: components clears mask as it goes.
-				if p.at(r.Min.X+x, r.Min.Y+y) <= ink {
+				if ink0[y*w+x] {
 					dark++
 				}
 			}
