@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +30,33 @@ type ballotPaperData struct {
 	// strike list of more than paperOneColumn names in two columns.
 	Rows       int
 	TwoColumns bool
+	// Machine: the round has a machine-readable PDF (…/ballot-paper.pdf);
+	// an introduction ballot or a list over one sheet's capacity has not.
+	Machine bool
+}
+
+// paperHeader is the header's lines as printed, upper case: the superior
+// committee, the organization, and the congress with its ordinal and
+// term; empty when the round belongs to no congress record.
+func (s *Server) paperHeader(ctx context.Context, rec *tally.Record) (superior, organization, congress string, err error) {
+	if rec.Congress == "" {
+		return "", "", "", nil
+	}
+	cg, err := s.congress(ctx, rec.Congress)
+	switch {
+	case err == nil:
+		superior, organization = strings.ToUpper(cg.Superior), strings.ToUpper(cg.Organization)
+		congress = strings.ToUpper(cg.Name)
+		if r := tally.RomanOrdinal(cg.Ordinal); r != "" {
+			congress += " LẦN THỨ " + r
+		}
+		if cg.Term != "" {
+			congress += ", NHIỆM KỲ " + cg.Term
+		}
+	case tally.ErrorKind(err) != tally.NotFound:
+		return "", "", "", err
+	}
+	return superior, organization, congress, nil
 }
 
 // paperOneColumn is the longest list one A4 sheet holds in one column at
@@ -85,22 +113,11 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	if !d.Approve && !d.Named && d.Rows > paperOneColumn {
 		d.TwoColumns, d.Rows = true, (d.Rows+1)/2
 	}
-	if rec.Congress != "" {
-		cg, err := s.congress(ctx, rec.Congress)
-		switch {
-		case err == nil:
-			d.Superior, d.Organization = strings.ToUpper(cg.Superior), strings.ToUpper(cg.Organization)
-			d.Congress = strings.ToUpper(cg.Name)
-			if r := tally.RomanOrdinal(cg.Ordinal); r != "" {
-				d.Congress += " LẦN THỨ " + r
-			}
-			if cg.Term != "" {
-				d.Congress += ", NHIỆM KỲ " + cg.Term
-			}
-		case tally.ErrorKind(err) != tally.NotFound:
-			return err
-		}
+	var err2 error
+	if d.Superior, d.Organization, d.Congress, err2 = s.paperHeader(ctx, rec); err2 != nil {
+		return err2
 	}
+	d.Machine = machineReadable(cc)
 	p := s.page(c, "setup.ballot.title", d, rec.Contest.Title)
 	p.Lang = web.Vietnamese
 	p.Title = p.Lang.T("setup.ballot.title", rec.Contest.Title)
