@@ -1,11 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"github.com/gofiber/fiber/v2"
-	"strconv"
 
-	"github.com/kiemphieu/kiemphieu/scan"
 	"github.com/kiemphieu/kiemphieu/tally"
 	"github.com/kiemphieu/kiemphieu/web"
 )
@@ -86,8 +83,7 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	d := ballotPaperData{Contest: cc, Approve: cc.Ballot == tally.StyleApprove, Named: cc.Ballot == tally.StyleName,
 		Opinion: cc.Kind == tally.KindOpinion, Heading: ballotPaperHeading(cc.Kind), Names: ballotNames(cc)}
 	d.Rows = len(d.Names)
-	d.Scannable = (cc.Ballot == tally.StyleStrike && len(cc.Candidates) <= scan.StrikeMax) ||
-		(cc.Ballot == tally.StyleApprove && len(cc.Candidates) <= scan.ApproveMax)
+	d.Scannable = machineReadable(cc)
 	if !d.Approve && !d.Named && d.Rows > paperOneColumn {
 		d.TwoColumns, d.Rows = true, (d.Rows+1)/2
 	}
@@ -98,46 +94,4 @@ func (s *Server) ballotPaperPage(c *fiber.Ctx) error {
 	p.Lang = web.Vietnamese
 	p.Title = p.Lang.T("setup.ballot.title", rec.Contest.Title)
 	return s.render(c, fiber.StatusOK, "ballot-paper", p)
-}
-
-// maxPaperCopies bounds ?copies= of the machine-readable ballot: a ward's
-// congress prints a few hundred; more is printed from the file.
-const maxPaperCopies = 500
-
-// ballotPaperPDF: /contests/:id/ballot-paper.pdf, the machine-readable
-// ballot (issue 14): the print view's paper at fixed geometry, with corner
-// marks and the round's QR code, laid out by the same scan.Layout the
-// recogniser reads scans with. ?copies=N prints N identical pages (nothing
-// on a paper tells one ballot from another). A name ballot, or a list
-// longer than one sheet holds, is 409: it is counted from the print view.
-func (s *Server) ballotPaperPDF(c *fiber.Ctx) error {
-	copies := 1
-	if v := c.Query("copies"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPaperCopies {
-			return errorf(tally.Invalid, "copies", "must be a whole number from 1 to %d; got %.20q", maxPaperCopies, v)
-		}
-		copies = n
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	rec, err := s.store.Contest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	paper, err := s.scanPaper(ctx, rec)
-	if err != nil {
-		return err
-	}
-	layout, err := web.PaperLayout(paper)
-	if err != nil {
-		return errorf(tally.Conflict, "ballot", "no machine-readable paper for this round: %v; print the ballot from the print view and count by hand", err)
-	}
-	pdf, err := web.BallotPaperPDF(layout, copies, nil)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`inline; filename="phieu-bau-%s-vong-%d.pdf"`, rec.Contest.ID, paper.Meta.Round))
-	return c.Send(pdf)
 }

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestBallotPaperPDF: the machine-readable ballot is a PDF of identical A4
+// TestBallotPaperPDFLinked: the machine-readable ballot is a PDF of identical A4
 // pages carrying the round's QR text, linked from the print view; a bad
 // copies count names the field.
-func TestBallotPaperPDF(t *testing.T) {
+func TestBallotPaperPDFLinked(t *testing.T) {
 	h := newHarness(t)
 	h.openContest(contestDef("pdf1"))
 	viewer := bearer(h.issueToken("viewer", "Màn hình"))

@@ -69,6 +69,7 @@ func (s *Server) pageRoutes() {
 	s.pagePost("/contests/:id/tokens/:token/revoke", s.requirePage(roleAdmin), s.revokeTokenForm)
 	s.pageGet("/contests/:id/ballot-paper", s.requirePage(roleViewer), s.ballotPaperPage)
 	s.pageGet("/contests/:id/ballot-paper.pdf", s.requirePage(roleViewer), s.renderLimit, s.ballotPaperPDF)
+	s.pageGet("/contests/:id/test-deck.pdf", s.requirePage(roleViewer), s.renderLimit, s.testDeckPDF)
 
 	// The higher committee's roll-up (api/rollup.go).
 	s.pageGet("/rollup", s.requirePage(roleViewer), s.rollupPage)

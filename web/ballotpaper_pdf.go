@@ -49,15 +49,34 @@ func BallotPaperPDF(l *scan.Layout, copies int, marks func(p *fpdf.Fpdf, i int))
 	if copies < 1 {
 		copies = 1
 	}
-	p := newPDF(time.Time{}, "Phiếu bầu — "+l.Meta.Contest, "", 0, 0)
-	p.SetAutoPageBreak(false, 0)
-	q, err := qrcode.New(l.Meta.Encode(), qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("ballot QR code: %w", err)
+	layouts := make([]*scan.Layout, copies)
+	for i := range layouts {
+		layouts[i] = l
 	}
-	for i := range copies {
+	return PapersPDF(layouts, marks)
+}
+
+// PapersPDF draws one page per layout: the test deck, whose pages differ
+// in their QR code (Meta.TestPage) and printed title. marks as for
+// BallotPaperPDF.
+func PapersPDF(layouts []*scan.Layout, marks func(p *fpdf.Fpdf, i int)) ([]byte, error) {
+	if len(layouts) == 0 {
+		return nil, fmt.Errorf("no page to print")
+	}
+	p := newPDF(time.Time{}, "Phiếu bầu — "+layouts[0].Meta.Contest, "", 0, 0)
+	p.SetAutoPageBreak(false, 0)
+	var bitmap [][]bool
+	var last string
+	for i, l := range layouts {
+		if code := l.Meta.Encode(); code != last || bitmap == nil {
+			q, err := qrcode.New(code, qrcode.Medium)
+			if err != nil {
+				return nil, fmt.Errorf("ballot QR code: %w", err)
+			}
+			bitmap, last = q.Bitmap(), code
+		}
 		p.AddPage()
-		drawPaper(p, l, q.Bitmap())
+		drawPaper(p, l, bitmap)
 		if marks != nil {
 			marks(p, i)
 		}
