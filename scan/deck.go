@@ -139,11 +139,13 @@ func TestDeck(l *Layout) []DeckPage {
 	return pages
 }
 
-// nameSpan is where a strike through the whole row's name runs: from the
-// first clear zone's middle to the last's, at the band's middle.
+// nameSpan is where a strike through the whole row's name runs: through
+// the first clear zone to the end of the last, at the band's middle.
 func nameSpan(r Row) (x0, x1, y float64) {
 	first, last := r.Clear[0], r.Clear[len(r.Clear)-1]
-	return first.X + first.W/2, last.X + last.W/2, r.Band.Y + r.Band.H/2
+	// A full strike runs through both margins, as the paper asks ("gạch
+	// ngang cả họ và tên"), a little beyond each.
+	return first.X - 0.5, last.Right() + 0.5, r.Band.Y + r.Band.H/2
 }
 
 func straight(r Row, gray uint8) []Stroke {
