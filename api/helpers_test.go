@@ -110,7 +110,9 @@ func (h *harness) listen() string {
 	go func() { h.served <- h.srv.Serve(ln) }()
 	h.base = "http://" + ln.Addr().String()
 	h.t.Cleanup(func() {
-		if err := h.shutdown(5 * time.Second); err != nil {
+		// Generous: on a loaded CI machine a browser's connections take
+		// seconds to close.
+		if err := h.shutdown(15 * time.Second); err != nil {
 			h.t.Errorf("Shutdown: %v", err)
 		}
 	})
