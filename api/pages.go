@@ -50,6 +50,7 @@ func (s *Server) pageRoutes() {
 	s.pageGet("/contests/:id/desk", s.requirePage(roleCounter), s.deskPage)
 	s.pageGet("/contests/:id/screen", s.requireResultPage, s.screenPage)
 	s.pageGet("/contests/:id/stacks", s.requirePage(roleAdmin), s.stacksPage)
+	s.pageGet("/contests/:id/scans", s.requirePage(roleCounter), s.scansPage)
 
 	// Downloads for people (DESIGN §5.7): the results with the result's
 	// visibility; the per-ballot log, as GET …/log, only to those signed

@@ -881,7 +881,15 @@ func (s *Server) getScans(c *fiber.Ctx) error {
 		view = append(view, *st)
 	}
 	slices.SortFunc(view, func(a, b scanStackView) int { return cmp.Compare(a.Stack, b.Stack) })
-	return c.JSON(fiber.Map{"pages": pages, "stacks": view, "unsettled": unsettled})
+	answer := fiber.Map{"pages": pages, "stacks": view, "unsettled": unsettled}
+	if machineReadable(rec.Contest) {
+		l, err := s.recordLayout(ctx, rec)
+		if err != nil {
+			return err
+		}
+		answer["deck"] = checkDeck(l, pages)
+	}
+	return c.JSON(answer)
 }
 
 // getScanImage: GET /api/v1/contests/:id/scans/:image/image (counter): a

@@ -85,6 +85,24 @@ func TestTestDeckReadBack(t *testing.T) {
 			}
 		}
 	}
+	// The committee's check (GET …/scans "deck", the scans page's table)
+	// says the same: every page received and read as drawn.
+	var list struct {
+		Deck []struct {
+			Page           int
+			Received, Pass bool
+			Problems       []map[string]string
+		} `json:"deck"`
+	}
+	decode(t, e.do("GET", "/api/v1/contests/deck1/scans", nil, counter), &list)
+	if len(list.Deck) != len(deck) {
+		t.Fatalf("the deck check has %d pages, the deck %d", len(list.Deck), len(deck))
+	}
+	for _, d := range list.Deck {
+		if !d.Received || !d.Pass {
+			t.Errorf("deck check, page %d: received %v, pass %v, problems %v", d.Page, d.Received, d.Pass, d.Problems)
+		}
+	}
 	if ids := e.logIDs("deck1"); len(ids) != 0 {
 		t.Errorf("test pages reached the log: %v", ids)
 	}

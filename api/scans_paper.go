@@ -102,6 +102,10 @@ func (s *Server) paperLayout(ctx context.Context, id string) (*scan.Layout, erro
 	if err != nil {
 		return nil, err
 	}
+	return s.recordLayout(ctx, rec)
+}
+
+func (s *Server) recordLayout(ctx context.Context, rec *tally.Record) (*scan.Layout, error) {
 	p, err := s.scanPaper(ctx, rec)
 	if err != nil {
 		return nil, err

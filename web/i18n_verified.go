@@ -34,6 +34,7 @@ func init() {
 		"stacks.mismatch":      {"Tổng các tệp khác số phiếu thu vào: không thể kết thúc kiểm phiếu.", "The stacks do not add up to the paper count collected: counting cannot be closed."},
 		"stacks.disputes":      {"Phiếu nhập lệch chờ quyết định", "Disputes waiting for a decision"},
 		"stacks.none":          {"Không có phiếu nhập lệch.", "No dispute."},
+		"stacks.scan_image":    {"Ảnh quét của tờ phiếu", "The paper's scan"},
 		"stacks.position":      {"Tệp %d, phiếu thứ %d", "Stack %d, position %d"},
 		"stacks.other":         {"Nội dung khác (gõ như ở bàn kiểm phiếu)", "Another entry (typed as at the desk)"},
 		"stacks.reason":        {"Lý do (ghi vào biên bản)", "Reason (goes on the minutes)"},

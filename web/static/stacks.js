@@ -7,55 +7,14 @@
   const M = D.messages;
   const $ = (id) => document.getElementById(id);
   const base = "/api/v1/contests/" + encodeURIComponent(D.contest);
-  const n = D.candidates.length;
 
   function t(key, ...args) {
     let i = 0;
     return (M[key] || key).replace(/%[sd]/g, () => String(args[i++]));
   }
 
-  // text says what a keyed ballot holds, naming the candidates.
-  function text(b) {
-    if (b.invalid) return t("stacks.invalid", M["reason." + b.invalid] || b.invalid) + (b.note ? " (" + b.note + ")" : "");
-    const name = (id) => {
-      const i = D.candidates.findIndex((c) => c.id === id);
-      return (i + 1) + ". " + (i >= 0 ? D.candidates[i].name : id);
-    };
-    if (b.struck) return b.struck.length ? t("stacks.struck", b.struck.map(name).join("; ")) : M["stacks.untouched"];
-    const marks = b.marks || {};
-    const parts = [];
-    for (const mark of ["agree", "disagree", "both"]) {
-      const ids = D.candidates.filter((c) => marks[c.id] === mark).map((c) => name(c.id));
-      if (ids.length) parts.push(M["desk.mark_" + mark] + ": " + ids.join(", "));
-    }
-    return parts.join("; ") || M["desk.mark_none"];
-  }
-
-  // parse reads another entry typed as at the desk: numbers of the struck
-  // names (0 for none) or one letter per candidate.
-  function parse(s) {
-    s = s.trim();
-    if (D.ballot === "strike") {
-      if (s === "0") return { struck: [] };
-      const struck = [];
-      for (const tok of s.split(/[\s,]+/)) {
-        if (!/^[0-9]+$/.test(tok) || +tok < 1 || +tok > n) return { error: t("desk.bad_number", tok, n) };
-        const id = D.candidates[+tok - 1].id;
-        if (struck.includes(id)) return { error: t("desk.repeated", +tok) };
-        struck.push(id);
-      }
-      return { struck };
-    }
-    const names = { d: "agree", k: "disagree", c: "both", t: "none" };
-    const letters = s.toLowerCase().replace(/\s+/g, "");
-    if (letters.length > n) return { error: t("desk.too_many", letters.length, n) };
-    const marks = {};
-    for (let i = 0; i < letters.length; i++) {
-      if (!names[letters[i]]) return { error: t("desk.bad_letter", letters[i]) };
-      marks[D.candidates[i].id] = names[letters[i]];
-    }
-    return { marks };
-  }
+  const ballots = kp.ballots(D, t);
+  const text = ballots.text, parse = ballots.parse;
 
   function alert(msg) {
     const p = document.createElement("p");
@@ -71,8 +30,17 @@
     return e;
   }
 
+  // scanned maps "stack/position" to the latest scanned page of that
+  // paper (GET …/scans): a dispute the scanner desk is part of shows the
+  // page's image beside the desks' readings.
+  let scanned = new Map();
+
   async function refresh() {
-    const [st, ds] = await Promise.all([kp.api("GET", base + "/stacks"), kp.api("GET", base + "/disputes")]);
+    const [st, ds, sc] = await Promise.all([kp.api("GET", base + "/stacks"), kp.api("GET", base + "/disputes"), kp.api("GET", base + "/scans")]);
+    if (sc.ok) {
+      scanned = new Map();
+      for (const p of sc.body.pages) if (p.stack && !p.test_page) scanned.set(p.stack + "/" + p.position, p);
+    }
     if (st.ok) {
       const v = st.body;
       $("progress").tBodies[0].replaceChildren(...v.stacks.map((s) =>
@@ -104,7 +72,13 @@
       return el("td", {}, el("label", {}, radio, " ", el("span", { className: "keyed", textContent: text(e.ballot) })));
     }));
     table.append(el("thead", {}, head), el("tbody", {}, body));
-    f.append(table);
+    const page = scanned.get(d.stack + "/" + d.position);
+    if (page) {
+      f.append(el("div", { className: "dispute-scan" }, table,
+        el("img", { className: "scan-image", src: base + "/scans/" + page.image + "/image", alt: M["stacks.scan_image"] })));
+    } else {
+      f.append(table);
+    }
     const other = el("input", { name: "other", autocomplete: "off" });
     const reason = el("input", { name: "reason", autocomplete: "off", maxLength: 500, required: true });
     f.append(el("label", {}, el("input", { type: "radio", name: "choice", value: "other" }), " ", M["stacks.other"], " ", other));
