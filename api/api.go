@@ -346,6 +346,7 @@ func (s *Server) routes() {
 	v1.Post("/contests/:id/scans", bodyUpTo(maxScanBody), s.require(roleCounter), s.postScans)
 	v1.Get("/contests/:id/scans", s.require(roleCounter), s.getScans)
 	v1.Get("/contests/:id/scans/archive", s.require(roleAdmin), s.getScanArchive)
+	v1.Put("/contests/:id/scans/sample", s.require(roleAdmin), s.putScanSample)
 	v1.Post("/contests/:id/scans/:image", s.require(roleCounter), s.postScanConfirm)
 	v1.Get("/contests/:id/scans/:image/image", s.require(roleCounter), s.getScanImage)
 	v1.Get("/contests/:id/result", s.requireResultAccess, s.getResult)

@@ -17,9 +17,11 @@ import (
 )
 
 // TestBrowserScanReview: a counter uploads a stack of two scanned papers
-// on the scans page — one with a name struck fully (read by the machine,
-// counted at once), one with a name struck only partly (doubtful). The
-// answer says so in Vietnamese; the doubtful page opens in the review with
+// on the scans page — one with a name struck fully (read by the machine;
+// the committee's sample has it keyed again blind), one with a name struck
+// only partly (doubtful). The answer says so in Vietnamese; the sampled
+// page opens first without its reading and counts once re-keyed the same;
+// the doubtful page opens in the review with
 // its image, the four rows outlined on it (the partly struck one marked
 // doubtful) and the machine's reading. The counter types the paper as at
 // the desk and presses Enter: the page is counted as typed, the queue
@@ -40,7 +42,11 @@ func TestBrowserScanReview(t *testing.T) {
 	}
 
 	h := newHarness(t)
-	h.openContest(contestDef("scanb"))
+	mustStatus(t, h.do("POST", "/api/v1/contests", contestDef("scanb"), asAdmin), 201)
+	// Every page the machine reads is keyed again blind (the committee's
+	// re-keying sample at 100 in 100).
+	mustStatus(t, h.do("PUT", "/api/v1/contests/scanb/scans/sample", map[string]int{"percent": 100}, asAdmin), 200)
+	mustStatus(t, h.do("POST", "/api/v1/contests/scanb/open", nil, asAdmin), 200)
 	base := h.listen()
 	browser := newBrowser(t)
 	ctx := newTab(t, browser)
@@ -61,6 +67,16 @@ func TestBrowserScanReview(t *testing.T) {
 	// The stack against its declared count.
 	waitFor(t, ctx, "the stack's reconciliation", `(() => { const r = document.querySelector("#stacks tbody tr");
 		return !!r && r.cells[1].textContent === "2" && r.cells[2].textContent === "2" && r.cells[3].textContent === "khớp"; })()`, 10*time.Second)
+
+	// The page the machine read comes first (stack 1, paper 1), drawn into
+	// the sample: blind — no reading, no proposal — until keyed again.
+	waitFor(t, ctx, "the sampled page in the review", `!document.getElementById("review").hidden && !document.getElementById("review-sample").hidden`, 20*time.Second)
+	if got := eval[string](t, ctx, `document.getElementById("review-title").textContent + "|" + document.getElementById("reading").textContent + "|" + document.getElementById("review-input").value`); got != "Tệp 1, phiếu thứ 1 — chờ nhập lại||" {
+		t.Errorf("the sampled page's review reads %q", got)
+	}
+	fill(t, ctx, "#review-input", "")
+	do(t, ctx, "re-keying the sampled paper", chromedp.SendKeys(chromedp.CSS(`#review-input`), "3"+kb.Enter))
+	waitFor(t, ctx, "the sampled page counted", `document.getElementById("alerts").textContent.startsWith("Đã xác nhận: Tệp 1, phiếu thứ 1")`, 10*time.Second)
 
 	// The review: the image, the rows drawn on it, the reading.
 	waitFor(t, ctx, "the doubtful page in the review", `!document.getElementById("review").hidden && document.getElementById("page-image").complete && document.getElementById("page-image").naturalWidth > 1000`, 20*time.Second)

@@ -79,6 +79,13 @@ type scanPage struct {
 	// Dismissed: a person set the page aside, with this reason (not a
 	// ballot of this round, a blank sheet): it counts nothing.
 	Dismissed string `json:"dismissed,omitempty"`
+	// Sample: a page the machine read, drawn into the blind re-keying
+	// sample (scans_sample.go); Rekey is the person's keying of it, by
+	// RekeyDesk (a desk id) as RekeyBy.
+	Sample    bool          `json:"sample,omitempty"`
+	Rekey     *tally.Ballot `json:"rekey,omitempty"`
+	RekeyBy   string        `json:"rekey_by,omitempty"`
+	RekeyDesk string        `json:"rekey_desk,omitempty"`
 }
 
 // Intake (DESIGN §7.4). POST …/scans takes multipart/form-data read from
@@ -511,6 +518,15 @@ func (s *Server) scanOne(ctx context.Context, up *scanUpload, a *scanAnswer, img
 	case cc.Entry.Verified() && p.Position > up.size:
 		p.Status, p.Reason = scan.StatusRejected, "beyond_stack"
 	case p.Status == scan.StatusRead:
+		if !cc.Entry.Verified() && up.rec.State == tally.StateOpen {
+			sampled, err := s.drawSample(ctx, cc.ID)
+			if err != nil {
+				return err
+			}
+			if p.Sample = sampled; sampled {
+				break // held for the blind re-keying
+			}
+		}
 		p.Settled, p.By, p.BallotID = p.Time, scannerDeskName, scanBallotID(cc, p)
 	}
 	// The image first: a record always has its image.
@@ -667,7 +683,7 @@ func (s *Server) scanRecord(ctx context.Context, contest, image string) (scanPag
 // unsettled says a page waits for a person: doubtful or rejected, neither
 // confirmed nor set aside, and no test-deck page.
 func (p *scanPage) unsettled() bool {
-	return p.TestPage == 0 && p.Status != scan.StatusRead && p.Settled == ""
+	return p.TestPage == 0 && (p.Status != scan.StatusRead || p.Sample) && p.Settled == "" && p.Dismissed == ""
 }
 
 // postScanConfirm: POST /api/v1/contests/:id/scans/:image (counter)
@@ -730,10 +746,14 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 	switch {
 	case p.TestPage > 0:
 		return errorf(tally.Conflict, "image", "the page is page %d of the test deck: test pages never count", p.TestPage)
-	case p.Status == scan.StatusRead:
+	case p.Sample && p.Rekey == nil && p.Settled == "" && hasBallot:
+		return s.rekeySample(c, ctx, cc, old, p, b, by)
+	case p.Sample && p.Reason == "sample_differs" && p.Settled == "" && p.RekeyDesk == by.ID:
+		return errorf(tally.Conflict, "image", "this desk re-keyed the page: another counter settles it, with both readings in view")
+	case p.Status == scan.StatusRead && !p.Sample:
 		return errorf(tally.Conflict, "image", "the page was read by the machine and is counted as %s", p.BallotID)
 	case p.Settled != "":
-		same := p.Dismissed == req.Dismiss && (!hasBallot || p.Ballot != nil && tally.BallotDigest(p.Ballot) == tally.BallotDigest(&b))
+		same := p.Dismissed == req.Dismiss && (!hasBallot || p.Ballot != nil && sameReading(*p.Ballot, b))
 		if !same {
 			return errorf(tally.Conflict, "image", "the page was already settled by %s: it is not settled twice", p.By)
 		}
@@ -791,6 +811,14 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 func blindScanner(cc *cachedContest, rec *tally.Record, by *principal, p *scanPage) {
 	if cc.Entry.Verified() && rec.State == tally.StateOpen && by.Role != roleAdmin && p.Status == scan.StatusRead {
 		p.Ballot, p.Reading, p.Doubtful = nil, nil, nil
+	}
+	// A page of the re-keying sample is keyed blind: its reading is shown
+	// to no counter until it is re-keyed.
+	if p.Sample && p.Rekey == nil && p.Settled == "" && by.Role != roleAdmin {
+		p.Ballot, p.Reading, p.Doubtful = nil, nil, nil
+	}
+	if by.Role != roleAdmin {
+		p.RekeyDesk = ""
 	}
 }
 
@@ -888,6 +916,13 @@ func (s *Server) getScans(c *fiber.Ctx) error {
 			return err
 		}
 		answer["deck"] = checkDeck(l, pages)
+	}
+	if !cc.Entry.Verified() {
+		sm, _, err := s.scanSample(ctx, cc.ID)
+		if err != nil {
+			return err
+		}
+		answer["sample"] = sampleOf(sm, pages)
 	}
 	return c.JSON(answer)
 }

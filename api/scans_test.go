@@ -99,6 +99,9 @@ type scanPageJSON struct {
 	BallotID  string        `json:"ballot_id"`
 	Dismissed string        `json:"dismissed"`
 	Stored    bool          `json:"stored"`
+	Sample    bool          `json:"sample"`
+	Rekey     *tally.Ballot `json:"rekey"`
+	RekeyBy   string        `json:"rekey_by"`
 }
 
 type uploadJSON struct {

@@ -32,6 +32,9 @@
 
   function reasonText(code) { return code ? (M["scans.reason." + code] || code) : ""; }
   function statusText(s) { return M["scans.status." + s] || s; }
+  // blind: a page of the re-keying sample not yet keyed again.
+  function blind(p) { return p.sample && !p.rekey && !p.settled; }
+  function pageStatus(p) { return statusText(blind(p) ? "sample" : p.status); }
   function where(p) {
     return p.stack ? t("scans.at_stack", p.stack, p.position) : t("scans.at_batch", new Date(p.time).toLocaleTimeString(), p.file + 1, p.page);
   }
@@ -109,10 +112,11 @@
         el("td", { textContent: s.declared ? (s.mismatch ? M["scans.mismatch"] : M["scans.match"]) : "" }))));
     $("stacks-none").hidden = v.stacks.length > 0;
     renderDeck(v.deck || []);
-    const waiting = pages.filter((p) => !p.test_page && p.status !== "read" && !p.settled);
+    renderSample(v.sample);
+    const waiting = pages.filter((p) => !p.test_page && (p.status !== "read" || p.sample) && !p.settled && !p.dismissed);
     $("queue-summary").textContent = waiting.length ? t("scans.queue_n", waiting.length) : M["scans.queue_none"];
     $("queue").replaceChildren(...waiting.map((p) => {
-      const b = el("button", { type: "button", className: "link", textContent: where(p) + " — " + statusText(p.status) + (p.reason ? " (" + reasonText(p.reason) + ")" : "") });
+      const b = el("button", { type: "button", className: "link", textContent: where(p) + " — " + pageStatus(p) + (p.reason ? " (" + reasonText(p.reason) + ")" : "") });
       b.addEventListener("click", () => show(p));
       const li = el("li", {}, b);
       li.dataset.image = p.image;
@@ -125,6 +129,22 @@
     else if (!waiting.length) { current = null; $("review").hidden = true; }
     else if (!current) show(waiting[0]);
   }
+
+  function renderSample(sm) {
+    const s = $("sample-summary");
+    if (!s || !sm) return;
+    s.textContent = sm.percent ? t("scans.sample_summary", sm.percent, sm.drawn, sm.rekeyed, sm.agreed, sm.differed) : M["scans.sample_off"];
+    const f = $("sample-form");
+    if (f && document.activeElement !== f.percent) f.percent.value = String(sm.percent);
+  }
+  const sampleForm = $("sample-form");
+  if (sampleForm) sampleForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const res = await kp.api("PUT", base + "/scans/sample", { percent: +sampleForm.percent.value });
+    if (!res.ok) { say(kp.errorText(res.body)); return; }
+    say(t("scans.sample_saved", res.body.percent), true);
+    refresh(false);
+  });
 
   function renderDeck(deck) {
     const got = deck.filter((d) => d.received).length, right = deck.filter((d) => d.pass).length;
@@ -221,7 +241,10 @@
   function show(p) {
     current = p;
     $("review").hidden = false;
-    $("review-title").textContent = where(p) + " — " + statusText(p.status);
+    $("review-title").textContent = where(p) + " — " + pageStatus(p);
+    $("review-sample").hidden = !blind(p);
+    $("review-rekey").hidden = !p.rekey;
+    if (p.rekey) $("review-rekey").textContent = t("scans.rekeyed", p.rekey_by, ballots.text(p.rekey));
     $("review-reason").textContent = reasonText(p.reason);
     $("review-reason").hidden = !p.reason;
     const img = $("page-image");
@@ -229,6 +252,7 @@
     drawOverlay(p);
     $("reading").replaceChildren(...(p.reading || []).map((r) => el("li", { className: r.doubtful ? "doubtful" : "", textContent: rowText(r) })));
     $("proposed").textContent = p.ballot ? t("scans.proposed", ballots.text(p.ballot)) : M["scans.no_proposal"];
+    $("proposed").hidden = blind(p);
     const input = $("review-input");
     input.value = p.ballot ? ballots.typed(p.ballot) : "";
     $("review-invalid").value = "";
