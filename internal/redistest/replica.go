@@ -41,13 +41,19 @@ func StartReplica(t testing.TB, primary *Server, delay time.Duration) (*Server, 
 	return s, px
 }
 
-// WaitInSync waits until a replica's link to its primary is up.
+// WaitInSync waits until a replica's link to its primary is up and it
+// has written the AOF it starts after a full sync (until then it refuses
+// SHUTDOWN: "Writing initial AOF, can't exit").
 func (s *Server) WaitInSync(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		info, err := s.do("INFO", "replication")
 		if err == nil && strings.Contains(info, "master_link_status:up") {
-			return nil
+			var p string
+			if p, err = s.do("INFO", "persistence"); err == nil &&
+				strings.Contains(p, "aof_rewrite_in_progress:0") && strings.Contains(p, "aof_rewrite_scheduled:0") {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("replica on port %d not in sync after %v: %v %.300s", s.port, timeout, err, info)
