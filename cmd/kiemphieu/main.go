@@ -38,7 +38,8 @@ Usage:
       and prints the addresses for the desks, with a QR code; --tls auto
       serves HTTPS with a certificate made once in DATA/tls.
       Environment: KIEMPHIEU_ADDR, KIEMPHIEU_DATA, KIEMPHIEU_REDIS_URL,
-      KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_PUBLIC_URL, KIEMPHIEU_TLS (auto),
+      KIEMPHIEU_REDIS_WAIT (--redis-wait N: each write waits for N Redis
+      replicas), KIEMPHIEU_REDIS_WAIT_TIMEOUT, KIEMPHIEU_ADMIN_TOKEN, KIEMPHIEU_PUBLIC_URL, KIEMPHIEU_TLS (auto),
       KIEMPHIEU_TLS_CERT, KIEMPHIEU_TLS_KEY, KIEMPHIEU_LOG_FORMAT (text|json).
       With no account and no admin token, it prints a one-time link
       …/setup?code=… that creates the secretary's admin account.

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,12 +32,16 @@ import (
 // serveConfig is DESIGN §5.6: each setting from a flag, else the
 // environment, else the default.
 type serveConfig struct {
-	Addr       string
-	Data       string
-	RedisURL   string
-	AdminToken string
-	LogFormat  string
-	PublicURL  string
+	Addr     string
+	Data     string
+	RedisURL string
+	// RedisWait: replicas every write waits for (WAIT); RedisWaitTimeout
+	// bounds each wait (0: the store's default).
+	RedisWait        int
+	RedisWaitTimeout time.Duration
+	AdminToken       string
+	LogFormat        string
+	PublicURL        string
 	// TrustedProxies: comma-separated addresses or CIDR ranges.
 	TrustedProxies string
 	// LAN: serve the hall's LAN (--lan): a wildcard address unless one is
@@ -73,6 +78,9 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	fs.StringVar(&cfg.Data, "data", envOr("KIEMPHIEU_DATA", defaultDataDir(runtime.GOOS, os.Executable)),
 		"data directory of the embedded store; on Windows beside the executable by default (KIEMPHIEU_DATA)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", envOr("KIEMPHIEU_REDIS_URL", ""), "Redis URL; unset = embedded store (KIEMPHIEU_REDIS_URL)")
+	wait, waitTimeout := envOr("KIEMPHIEU_REDIS_WAIT", "0"), envOr("KIEMPHIEU_REDIS_WAIT_TIMEOUT", "")
+	fs.StringVar(&wait, "redis-wait", wait, "Redis replicas each write waits for before it is acknowledged (KIEMPHIEU_REDIS_WAIT)")
+	fs.StringVar(&waitTimeout, "redis-wait-timeout", waitTimeout, "how long a write waits for them, e.g. 1s (KIEMPHIEU_REDIS_WAIT_TIMEOUT)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", envOr("KIEMPHIEU_ADMIN_TOKEN", ""), "bootstrap admin bearer token (KIEMPHIEU_ADMIN_TOKEN)")
 	fs.StringVar(&cfg.PublicURL, "public-url", envOr("KIEMPHIEU_PUBLIC_URL", ""),
 		"address people reach the service at, printed as the minutes' QR code; https:// also marks cookies Secure (KIEMPHIEU_PUBLIC_URL)")
@@ -89,6 +97,21 @@ func parseServeFlags(name string, args []string) (serveConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, usageErrorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	n, err := strconv.Atoi(wait)
+	if err != nil || n < 0 {
+		return cfg, usageErrorf("%s: --redis-wait (KIEMPHIEU_REDIS_WAIT) must be a number of replicas, 0 or more; got %q", name, wait)
+	}
+	cfg.RedisWait = n
+	if waitTimeout != "" {
+		d, err := time.ParseDuration(waitTimeout)
+		if err != nil || d <= 0 {
+			return cfg, usageErrorf("%s: --redis-wait-timeout (KIEMPHIEU_REDIS_WAIT_TIMEOUT) must be a positive duration such as 1s (WAIT with 0 blocks for ever); got %q", name, waitTimeout)
+		}
+		cfg.RedisWaitTimeout = d
+	}
+	if cfg.RedisWait > 0 && cfg.RedisURL == "" {
+		return cfg, usageErrorf("%s: --redis-wait (KIEMPHIEU_REDIS_WAIT) needs --redis-url: the embedded store has no replicas", name)
 	}
 	if err := cfg.hall(name, addrGiven(fs)); err != nil {
 		return cfg, err
@@ -218,7 +241,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 // openStore opens Redis when a URL is given, else the embedded store.
 func openStore(ctx context.Context, cfg serveConfig) (api.Store, string, error) {
 	if cfg.RedisURL != "" {
-		s, err := redis.Open(ctx, cfg.RedisURL)
+		s, err := redis.OpenWith(ctx, cfg.RedisURL, redis.Options{Wait: cfg.RedisWait, WaitTimeout: cfg.RedisWaitTimeout})
 		if err != nil {
 			return nil, "", fmt.Errorf("redis: %w", err)
 		}

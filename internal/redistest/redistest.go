@@ -49,6 +49,7 @@ type Server struct {
 	password      string   // requirepass; empty for none
 	tls           *TLS     // a TLS port beside the plain one; nil for none
 	tlsPort       int
+	replicaOf     string // host:port of the primary (StartReplica); empty for a primary
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -309,6 +310,16 @@ func (s *Server) start() error {
 	if s.tls != nil {
 		args = append(args, "--tls-port", strconv.Itoa(s.tlsPort), "--tls-cert-file", s.tls.Cert,
 			"--tls-key-file", s.tls.Key, "--tls-ca-cert-file", s.tls.CA, "--tls-auth-clients", "no")
+	}
+	s.mu.Lock()
+	replicaOf := s.replicaOf
+	s.mu.Unlock()
+	if replicaOf != "" {
+		host, port, _ := strings.Cut(replicaOf, ":")
+		args = append(args, "--replicaof", host, port)
+		if s.password != "" {
+			args = append(args, "--masterauth", s.password)
+		}
 	}
 	if s.bus != 0 {
 		// The bus port is chosen apart: port+10000, the default, may be

@@ -275,13 +275,19 @@ func (c *committer) commit(batch []*request) {
 		}
 		p := c.plan(pending, &f)
 		if len(p.items) == 0 && confirmed && !turn {
+			// Every answer is from the log: as durable as its first
+			// acknowledgement only once the replicas have it.
+			if err := c.sync(); err != nil {
+				c.failAll(pending, err)
+				return
+			}
 			c.reply(pending, p)
 			return
 		}
 		// Claim the turn when a call lost the race twice in a row: the
 		// first loss may only mean that the cached head was old.
 		claim := stale >= 1
-		reply, err := c.call(p, claim)
+		reply, replicas, err := c.call(p, claim)
 		if err != nil {
 			c.known = false
 			c.failAll(pending, c.scriptError(err))
@@ -295,6 +301,20 @@ func (c *committer) commit(batch []*request) {
 			// The script appended after the seq we linked to: it must
 			// agree on where the log ends now.
 			c.known = len(reply) == 2 && reply[1] == strconv.FormatInt(c.seq, 10)
+			// With Options.Wait the entries are acknowledged only once the
+			// replicas have them; a plan that wrote nothing answers from
+			// the log and needs a write of its own to wait for.
+			switch {
+			case c.s.opt.Wait == 0:
+			case len(p.items) > 0:
+				err = c.s.enough(replicas, fmt.Sprintf("contest %q: the batch of %d entries", c.contest, len(p.items)))
+			default:
+				err = c.sync()
+			}
+			if err != nil {
+				c.failAll(pending, err)
+				return
+			}
 			c.reply(pending, p)
 			return
 		case "STALE", "WAIT":
@@ -488,8 +508,10 @@ func conflict(id string, seq int64) error {
 }
 
 // call makes one script call for a plan, loading the script again if
-// Redis lost it (a restart, SCRIPT FLUSH, a failover).
-func (c *committer) call(p *plan, claim bool) ([]string, error) {
+// Redis lost it (a restart, SCRIPT FLUSH, a failover). With Options.Wait
+// the call is followed by WAIT on the same connection, and replicas is
+// how many replicas confirmed it.
+func (c *committer) call(p *plan, claim bool) (reply []string, replicas int64, err error) {
 	args := make([]any, 0, 9+len(p.items)*8)
 	expSeq, expHead := strconv.FormatInt(c.seq, 10), c.head
 	if !c.known {
@@ -514,17 +536,37 @@ func (c *committer) call(p *plan, claim bool) ([]string, error) {
 		}
 	}
 	keys := c.k.all()
+	if c.s.opt.Wait > 0 {
+		res, replicas, err := c.evalAppend(keys, args)
+		if err == nil && len(res) == 0 {
+			err = fmt.Errorf("redis store: contest %q: empty reply from the append script", c.contest)
+		}
+		return res, replicas, err
+	}
 	res, err := appendScript.EvalSha(c.s.ctx, c.s.rdb, keys, args...).StringSlice()
 	if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 		if lerr := appendScript.Load(c.s.ctx, c.s.rdb).Err(); lerr != nil {
-			return nil, lerr
+			return nil, 0, lerr
 		}
 		res, err = appendScript.EvalSha(c.s.ctx, c.s.rdb, keys, args...).StringSlice()
 	}
 	if err == nil && len(res) == 0 {
 		err = fmt.Errorf("redis store: contest %q: empty reply from the append script", c.contest)
 	}
-	return res, err
+	return res, 0, err
+}
+
+// sync waits, with Options.Wait, until the replicas have what the log held
+// when the batch read it; without, it does nothing.
+func (c *committer) sync() error {
+	if c.s.opt.Wait == 0 {
+		return nil
+	}
+	err := c.syncReplicas()
+	if err != nil && tally.ErrorKind(err) == tally.Internal {
+		return classify(err)
+	}
+	return err
 }
 
 // scriptError maps a failed script call.

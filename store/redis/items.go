@@ -33,10 +33,20 @@ func (s *Store) PutItem(ctx context.Context, kind, key string, value []byte) err
 	if err := s.rdb.SAdd(ctx, itemIndexKey(kind), key).Err(); err != nil {
 		return classify(err)
 	}
-	if err := s.rdb.Set(ctx, itemKey(kind, key), value, 0).Err(); err != nil {
-		return classify(err)
+	err := s.replicated(ctx, itemKey(kind, key), func(p goredis.Pipeliner) error {
+		p.Set(ctx, itemKey(kind, key), value, 0)
+		return nil
+	})
+	return written(err)
+}
+
+// written maps the error of a replicated write: a shortfall of replicas is
+// already Unavailable.
+func written(err error) error {
+	if err == nil || tally.ErrorKind(err) == tally.Unavailable {
+		return err
 	}
-	return nil
+	return classify(err)
 }
 
 // swapScript stores a value only if the key holds the expected one.
@@ -71,7 +81,17 @@ func (s *Store) SwapItem(ctx context.Context, kind, key string, old, value []byt
 	if old == nil {
 		expect = "0"
 	}
-	n, err := swapScript.Run(ctx, s.rdb, []string{itemKey(kind, key)}, expect, old, value).Int()
+	// EVAL rather than EVALSHA: a pipeline cannot fall back on NOSCRIPT,
+	// and the script is short.
+	var swap *goredis.Cmd
+	err := s.replicated(ctx, itemKey(kind, key), func(p goredis.Pipeliner) error {
+		swap = swapScript.Eval(ctx, p, []string{itemKey(kind, key)}, expect, old, value)
+		return nil
+	})
+	if err != nil {
+		return false, written(err)
+	}
+	n, err := swap.Int()
 	if err != nil {
 		return false, classify(err)
 	}
@@ -93,8 +113,12 @@ func (s *Store) Item(ctx context.Context, kind, key string) ([]byte, error) {
 
 // DeleteItem removes an item; removing a missing one is not an error.
 func (s *Store) DeleteItem(ctx context.Context, kind, key string) error {
-	if err := s.rdb.Del(ctx, itemKey(kind, key)).Err(); err != nil {
-		return classify(err)
+	err := s.replicated(ctx, itemKey(kind, key), func(p goredis.Pipeliner) error {
+		p.Del(ctx, itemKey(kind, key))
+		return nil
+	})
+	if err != nil {
+		return written(err)
 	}
 	if err := s.rdb.SRem(ctx, itemIndexKey(kind), key).Err(); err != nil {
 		return classify(err)
@@ -140,10 +164,11 @@ func (s *Store) ListItems(ctx context.Context, kind string) (map[string][]byte, 
 // AppendAudit adds one event to the audit log; with appendfsync always it
 // is durable when this returns.
 func (s *Store) AppendAudit(ctx context.Context, line []byte) error {
-	if err := s.rdb.RPush(ctx, keyAudit, line).Err(); err != nil {
-		return classify(err)
-	}
-	return nil
+	err := s.replicated(ctx, keyAudit, func(p goredis.Pipeliner) error {
+		p.RPush(ctx, keyAudit, line)
+		return nil
+	})
+	return written(err)
 }
 
 // Audit returns up to limit audit events after the first `after`.

@@ -13,6 +13,7 @@
 //	kp:{C}:voids     hash    voided ballot id → the void's receipt
 //	kp:{C}:counters  hash    counter key → value (zeros deleted)
 //	kp:{C}:turn      string  the committer whose turn it is to append (short-lived)
+//	kp:{C}:wait      string  the last committer that waited for replicas on an answer from the log (replicas.go)
 //	kp:contests      set     contest ids (an advisory index)
 //	kp:changes       channel "<contest> <version>" after each change
 //	kp:hit:<key>     string  a rate limit's counter, expiring with its window (hits.go)
@@ -107,22 +108,24 @@ const (
 
 // keys are a contest's Redis keys, all under one hash tag.
 type keys struct {
-	record, meta, log, seen, voids, counters, turn string
+	record, meta, log, seen, voids, counters, turn, wait string
 }
 
 func keysFor(contest string) keys {
 	p := "kp:{" + contest + "}:"
-	return keys{record: p + "record", meta: p + "meta", log: p + "log", seen: p + "seen", voids: p + "voids", counters: p + "counters", turn: p + "turn"}
+	return keys{record: p + "record", meta: p + "meta", log: p + "log", seen: p + "seen", voids: p + "voids", counters: p + "counters", turn: p + "turn", wait: p + "wait"}
 }
 
-// all lists the keys in the order appendScript takes them.
+// all lists the keys in the order appendScript takes them (it ignores the
+// last: deleteScript removes them all).
 func (k keys) all() []string {
-	return []string{k.record, k.meta, k.log, k.seen, k.voids, k.counters, k.turn}
+	return []string{k.record, k.meta, k.log, k.seen, k.voids, k.counters, k.turn, k.wait}
 }
 
 // Store is the Redis store. Its methods are safe for concurrent use.
 type Store struct {
 	rdb   goredis.UniversalClient
+	opt   Options       // checked: WaitTimeout set
 	token string        // tells this Store's committers from other instances'
 	idle  time.Duration // idleTimeout; shorter in tests
 
@@ -143,11 +146,26 @@ type Store struct {
 // rediss:// or unix:// — or a Redis Cluster: some of its masters, the
 // first as the host and the others as addr parameters,
 // redis://[user:pass@]host1:port1?addr=host2:port2&addr=host3:port3 (the
-// client learns the rest of the cluster from them).
+// client learns the rest of the cluster from them). The query options
+// wait=N and wait_timeout=D are Options.Wait and WaitTimeout (replicas.go).
 func Open(ctx context.Context, url string) (*Store, error) {
-	rdb, addr, err := newClient(url)
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options; the URL's wait and wait_timeout may give
+// them too, but not differently.
+func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
+	url, o, err := waitOptions(url, o)
 	if err != nil {
 		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
+	}
+	rdb, addr, readTimeout, err := newClient(url)
+	if err != nil {
+		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
+	}
+	if err := o.check(readTimeout); err != nil {
+		rdb.Close()
+		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_wait", Message: err.Error()}
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
@@ -169,13 +187,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		checkDurability(ctx, rdb, addr)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	return &Store{rdb: rdb, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
+	if o.Wait > 0 {
+		checkReplicas(ctx, rdb, o.Wait)
+	}
+	return &Store{rdb: rdb, opt: o, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
 }
 
 // newClient connects to a single server's URL, or to a cluster's when it
 // has addr parameters. Both clients are a UniversalClient; addr names the
-// servers in messages.
-func newClient(url string) (rdb goredis.UniversalClient, addr string, err error) {
+// servers in messages; readTimeout is the client's (0: none).
+func newClient(url string) (rdb goredis.UniversalClient, addr string, readTimeout time.Duration, err error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
 		// Not url.Error's message: it quotes the URL, password and all,
@@ -184,20 +205,63 @@ func newClient(url string) (rdb goredis.UniversalClient, addr string, err error)
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, "", fmt.Errorf("not a Redis URL: %w", err)
+		return nil, "", 0, fmt.Errorf("not a Redis URL: %w", err)
 	}
 	if u.Query().Has("addr") {
 		copt, err := goredis.ParseClusterURL(url)
 		if err != nil {
-			return nil, "", err
+			return nil, "", 0, err
 		}
-		return goredis.NewClusterClient(copt), strings.Join(copt.Addrs, ","), nil
+		rt := effectiveReadTimeout(copt.ReadTimeout) // before NewClusterClient completes copt
+		return goredis.NewClusterClient(copt), strings.Join(copt.Addrs, ","), rt, nil
 	}
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	return goredis.NewClient(opt), opt.Addr, nil
+	rt := effectiveReadTimeout(opt.ReadTimeout) // before NewClient completes opt
+	return goredis.NewClient(opt), opt.Addr, rt, nil
+}
+
+// effectiveReadTimeout is the read timeout go-redis uses for a configured
+// one (its Options: 0 is 5 s; -1 and -2 are none).
+func effectiveReadTimeout(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return 5 * time.Second
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// checkReplicas warns when the primary has fewer replicas connected than
+// every write will wait for: until they connect, nothing is acknowledged.
+func checkReplicas(ctx context.Context, rdb goredis.UniversalClient, want int) {
+	check := func(c goredis.Cmdable, addr string) {
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			return
+		}
+		for line := range strings.SplitSeq(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+				if n, err := strconv.Atoi(v); err == nil && n < want {
+					slog.Warn("redis: fewer replicas connected than KIEMPHIEU_REDIS_WAIT asks every write to wait for: nothing will be acknowledged until they connect",
+						"addr", addr, "connected", n, "wait", want)
+				}
+			}
+		}
+	}
+	if cc, ok := rdb.(*goredis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+			check(m, m.Options().Addr)
+			return nil
+		})
+		return
+	}
+	if c, ok := rdb.(*goredis.Client); ok {
+		check(c, c.Options().Addr)
+	}
 }
 
 // checkDurability warns when the server would acknowledge writes it has not
@@ -255,10 +319,18 @@ func (s *Store) CreateContest(ctx context.Context, rec *tally.Record) error {
 		return fmt.Errorf("redis store: encoding contest %q: %w", id, err)
 	}
 	k := keysFor(id)
-	ok, err := s.rdb.SetNX(ctx, k.record, data, 0).Result()
-	if err != nil {
+	var setnx *goredis.BoolCmd
+	err = s.replicated(ctx, k.record, func(p goredis.Pipeliner) error {
+		setnx = p.SetNX(ctx, k.record, data, 0)
+		return nil
+	})
+	if err != nil && tally.ErrorKind(err) != tally.Unavailable {
 		return classify(err)
 	}
+	if err != nil {
+		return err
+	}
+	ok := setnx.Val()
 	if !ok {
 		return &tally.Error{Kind: tally.Conflict, Field: "id", Message: fmt.Sprintf("a contest %q already exists", id)}
 	}
@@ -380,7 +452,15 @@ func (s *Store) Update(ctx context.Context, id string, fn func(rec *tally.Record
 			p.Publish(ctx, changesChannel, id+" "+strconv.FormatInt(version, 10))
 			return nil
 		})
-		return err
+		if err != nil || s.opt.Wait == 0 {
+			return err
+		}
+		// The transaction's connection: WAIT counts its write (replicas.go).
+		n, err := tx.Wait(ctx, s.opt.Wait, s.opt.WaitTimeout).Result()
+		if err != nil {
+			return err
+		}
+		return s.enough(n, fmt.Sprintf("the change to contest %q", id))
 	}
 	for attempt := 0; attempt < updateRetries; attempt++ {
 		err := s.rdb.Watch(ctx, txf, k.record, k.meta)
