@@ -79,7 +79,8 @@ func TestBrowserScanReview(t *testing.T) {
 	waitFor(t, ctx, "the sampled page counted", `document.getElementById("alerts").textContent.startsWith("Đã xác nhận: Tệp 1, phiếu thứ 1")`, 10*time.Second)
 
 	// The review: the image, the rows drawn on it, the reading.
-	waitFor(t, ctx, "the doubtful page in the review", `!document.getElementById("review").hidden && document.getElementById("page-image").complete && document.getElementById("page-image").naturalWidth > 1000`, 20*time.Second)
+	waitFor(t, ctx, "the doubtful page in the review", `!document.getElementById("review").hidden && document.getElementById("review-title").textContent === "Tệp 1, phiếu thứ 2 — cần người xem" &&
+		document.getElementById("page-image").complete && document.getElementById("page-image").naturalWidth > 1000`, 20*time.Second)
 	if n := eval[int](t, ctx, `document.querySelectorAll("#overlay polygon.row").length`); n != len(l.Rows) {
 		t.Errorf("%d rows outlined on the image, want %d", n, len(l.Rows))
 	}
@@ -184,7 +185,25 @@ func TestBrowserScanDisputeImage(t *testing.T) {
 		t.Errorf("the dispute's readings read %q", got)
 	}
 	screenshot(t, ctx, "scan-dispute.png")
-	if errs := jsErrors(); len(errs) > 0 {
-		t.Errorf("console errors: %v", errs)
+
+	// A refusal reads in Vietnamese: stack 2 was never declared.
+	file := filepath.Join(t.TempDir(), "to-2.jpg")
+	if err := os.WriteFile(file, jpegOf(t, paper), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "opening the scans page", chromedp.Navigate(base+"/contests/scanv/scans"))
+	waitFor(t, ctx, "the scans page", `!!document.getElementById("upload-form")`, 10*time.Second)
+	typeInto(t, ctx, `#upload-form [name=stack]`, "2")
+	click(t, ctx, "uploading nothing", `#send`)
+	if got := eval[string](t, ctx, `document.getElementById("alerts").textContent`); got != "Chọn ít nhất một tập tin đã quét." {
+		t.Errorf("an upload without files says %q", got)
+	}
+	do(t, ctx, "choosing a file", chromedp.SetUploadFiles(chromedp.CSS(`#files`), []string{file}))
+	click(t, ctx, "uploading to an undeclared stack", `#send`)
+	waitFor(t, ctx, "the refusal", `document.getElementById("alerts").textContent.startsWith("Tệp 2 chưa được khai báo")`, 20*time.Second)
+	for _, e := range jsErrors() {
+		if !strings.Contains(e, "Failed to load resource") { // the refused upload's 409
+			t.Errorf("console error: %s", e)
+		}
 	}
 }

@@ -447,7 +447,7 @@ func (s *Server) startScanStack(ctx context.Context, up *scanUpload, declared *i
 			return err
 		}
 		if size == 0 {
-			return errorf(tally.Conflict, "stack", "stack %d is not declared: the committee declares it (PUT …/stacks/%d) before it is scanned", up.stack, up.stack)
+			return refused(errorf(tally.Conflict, "stack", "stack %d is not declared: the committee declares it (PUT …/stacks/%d) before it is scanned", up.stack, up.stack), "refusal.scans.undeclared", up.stack)
 		}
 		up.size = size
 	}
@@ -749,7 +749,7 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 	case p.Sample && p.Rekey == nil && p.Settled == "" && hasBallot:
 		return s.rekeySample(c, ctx, cc, old, p, b, by)
 	case p.Sample && p.Reason == "sample_differs" && p.Settled == "" && p.RekeyDesk == by.ID:
-		return errorf(tally.Conflict, "image", "this desk re-keyed the page: another counter settles it, with both readings in view")
+		return refused(errorf(tally.Conflict, "image", "this desk re-keyed the page: another counter settles it, with both readings in view"), "refusal.scans.rekeyer")
 	case p.Status == scan.StatusRead && !p.Sample:
 		return errorf(tally.Conflict, "image", "the page was read by the machine and is counted as %s", p.BallotID)
 	case p.Settled != "":
@@ -777,7 +777,7 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 			}
 			for _, k := range pos.Keyings {
 				if k.DeskID == by.ID {
-					return errorf(tally.Conflict, "image", "this desk keyed stack %d position %d itself: another counter confirms the scanned page, so that the two readings are two people's", p.Stack, p.Position)
+					return refused(errorf(tally.Conflict, "image", "this desk keyed stack %d position %d itself: another counter confirms the scanned page, so that the two readings are two people's", p.Stack, p.Position), "refusal.scans.same_desk", p.Stack, p.Position)
 				}
 			}
 		}
@@ -1032,7 +1032,7 @@ func (s *Server) checkScansClose(ctx context.Context, contest string) error {
 		}
 	}
 	if n > 0 {
-		return errorf(tally.Conflict, "scans", "%d scanned page(s) wait for a counter: confirm, correct or set aside each doubtful or rejected page before closing", n)
+		return refused(errorf(tally.Conflict, "scans", "%d scanned page(s) wait for a counter: confirm, correct or set aside each doubtful or rejected page before closing", n), "refusal.scans.waiting", n)
 	}
 	return nil
 }

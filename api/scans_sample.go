@@ -95,7 +95,7 @@ func (s *Server) putScanSample(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Percent == nil || *req.Percent != 0 && (*req.Percent < minSamplePercent || *req.Percent > 100) {
-		return errorf(tally.Invalid, "percent", "must be 0 (no sample) or a whole number from %d to 100", minSamplePercent)
+		return refused(errorf(tally.Invalid, "percent", "must be 0 (no sample) or a whole number from %d to 100", minSamplePercent), "refusal.scans.sample_percent", minSamplePercent)
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
