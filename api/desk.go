@@ -1,9 +1,12 @@
 package api
 
 import (
+	"maps"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/kiemphieu/kiemphieu/tally"
+	"github.com/kiemphieu/kiemphieu/web"
 )
 
 // The counting desk (DESIGN §5.7): a keyboard-first page where a counter
@@ -16,6 +19,28 @@ import (
 type deskCandidate struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+}
+
+func deskCandidates(list []tally.Candidate) []deskCandidate {
+	out := make([]deskCandidate, len(list))
+	for i, cand := range list {
+		out[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
+	}
+	return out
+}
+
+// keyingMessages are the messages a page that keys or names ballots hands
+// its script: those under each prefix, and every invalid ballot's reason.
+func keyingMessages(l web.Lang, prefixes ...string) map[string]string {
+	out := map[string]string{}
+	for _, prefix := range prefixes {
+		maps.Copy(out, l.Messages(prefix))
+	}
+	for _, r := range tally.Reasons() {
+		k := "reason." + r.String()
+		out[k] = l.T(k)
+	}
+	return out
 }
 
 // deskData is the page's JSON data block (the CSP forbids inline scripts).
@@ -53,16 +78,9 @@ func (s *Server) deskPage(c *fiber.Ctx) error {
 	}
 	ct := rec.Contest
 	d := deskData{Contest: ct.ID, Title: ct.Title, Round: ct.Round, Ballot: string(ct.Ballot), Kind: string(ct.Kind), Seats: ct.Seats,
-		Elects: ct.Kind.Elects(), State: rec.State, Candidates: make([]deskCandidate, len(ct.Candidates)), Entry: ct.Entry, Required: ct.Entry.Desks(), Next: rec.Next}
-	for i, cand := range ct.Candidates {
-		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
-	}
+		Elects: ct.Kind.Elects(), State: rec.State, Candidates: deskCandidates(ct.Candidates), Entry: ct.Entry, Required: ct.Entry.Desks(), Next: rec.Next}
 	p := s.page(c, "desk.title", nil, ct.Title)
-	d.Messages = p.Lang.Messages("desk.")
-	for _, r := range tally.Reasons() {
-		k := "reason." + r.String()
-		d.Messages[k] = p.Lang.T(k)
-	}
+	d.Messages = keyingMessages(p.Lang, "desk.")
 	p.Wide = true
 	p.Data = d
 	return s.render(c, fiber.StatusOK, "desk", p)

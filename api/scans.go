@@ -178,11 +178,7 @@ type scanUpload struct {
 func (s *Server) postScans(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), scanTime)
 	defer cancel()
-	cc, _, err := s.contest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	rec, err := s.store.Contest(ctx, cc.ID)
+	cc, rec, err := s.scanContest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -710,11 +706,7 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	cc, _, err := s.contest(ctx, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	rec, err := s.store.Contest(ctx, cc.ID)
+	cc, rec, err := s.scanContest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -839,6 +831,17 @@ type scanStackView struct {
 	Mismatch bool `json:"mismatch"`
 }
 
+// scanContest is a round's cached definition with its record as stored
+// now (its state: the cache's may be older).
+func (s *Server) scanContest(ctx context.Context, id string) (*cachedContest, *tally.Record, error) {
+	cc, _, err := s.contest(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := s.store.Contest(ctx, cc.ID)
+	return cc, rec, err
+}
+
 // scanPages reads a round's page records, by stack, position and time.
 func (s *Server) scanPages(ctx context.Context, contest string) ([]scanPage, error) {
 	items, err := s.store.ListItems(ctx, scansKind(contest))
@@ -864,7 +867,7 @@ func (s *Server) scanPages(ctx context.Context, contest string) ([]scanPage, err
 func (s *Server) getScans(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	cc, _, err := s.contest(ctx, c.Params("id"))
+	cc, rec, err := s.scanContest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -883,10 +886,6 @@ func (s *Server) getScans(c *fiber.Ctx) error {
 			return err
 		}
 		stacks[st.Stack] = &scanStackView{Stack: st.Stack, Declared: st.Declared}
-	}
-	rec, err := s.store.Contest(ctx, cc.ID)
-	if err != nil {
-		return err
 	}
 	unsettled := 0
 	for i := range pages {

@@ -52,20 +52,12 @@ func rectOf(r scan.Rect) [4]float64 { return [4]float64{r.X, r.Y, r.W, r.H} }
 func (s *Server) scansPage(c *fiber.Ctx) error {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	cc, rec, err := s.contest(ctx, c.Params("id"))
+	cc, rec, err := s.scanContest(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	if rec == nil {
-		if rec, err = s.store.Contest(ctx, cc.ID); err != nil {
-			return err
-		}
-	}
 	d := scansData{Contest: cc.ID, Title: cc.Title, Ballot: string(cc.Ballot), Entry: cc.Entry, State: rec.State,
-		Candidates: make([]deskCandidate, len(cc.Candidates))}
-	for i, cand := range cc.Candidates {
-		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
-	}
+		Candidates: deskCandidates(cc.Candidates)}
 	if machineReadable(rec.Contest) {
 		l, err := s.recordLayout(ctx, rec)
 		if err != nil {
@@ -81,17 +73,9 @@ func (s *Server) scansPage(c *fiber.Ctx) error {
 		}
 	}
 	p := s.page(c, "scans.title", nil, cc.Title)
-	d.Messages = p.Lang.Messages("scans.")
-	for k, v := range p.Lang.Messages("stacks.") {
-		d.Messages[k] = v // a ballot named as the stacks page names it (ballots.js)
-	}
-	for k, v := range p.Lang.Messages("desk.") {
-		d.Messages[k] = v // the desk's parser messages, for a correction
-	}
-	for _, r := range tally.Reasons() {
-		k := "reason." + r.String()
-		d.Messages[k] = p.Lang.T(k)
-	}
+	// A ballot named as the stacks page names it (ballots.js), and the
+	// desk's parser messages, for a correction.
+	d.Messages = keyingMessages(p.Lang, "scans.", "stacks.", "desk.")
 	p.Wide = true
 	p.Data = d
 	return s.render(c, fiber.StatusOK, "scans", p)

@@ -31,19 +31,10 @@ func (s *Server) stacksPage(c *fiber.Ctx) error {
 		return err
 	}
 	d := stacksData{Contest: cc.ID, Title: cc.Title, Ballot: string(cc.Ballot), Entry: cc.Entry, Required: cc.Entry.Desks(),
-		State: rec.State, Candidates: make([]deskCandidate, len(cc.Candidates))}
-	for i, cand := range cc.Candidates {
-		d.Candidates[i] = deskCandidate{ID: cand.ID, Name: cand.Name}
-	}
+		State: rec.State, Candidates: deskCandidates(cc.Candidates)}
 	p := s.page(c, "stacks.title", nil, cc.Title)
-	d.Messages = p.Lang.Messages("stacks.")
-	for k, v := range p.Lang.Messages("desk.") {
-		d.Messages[k] = v // the desk's parser messages, for "another entry"
-	}
-	for _, r := range tally.Reasons() {
-		k := "reason." + r.String()
-		d.Messages[k] = p.Lang.T(k)
-	}
+	// The desk's parser messages, for "another entry".
+	d.Messages = keyingMessages(p.Lang, "stacks.", "desk.")
 	d.Messages["mode"] = p.Lang.T("setup.entry." + string(cc.Entry))
 	p.Wide = true
 	p.Data = d
