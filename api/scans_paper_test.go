@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,9 @@ func pdfPages(t *testing.T, pdf []byte) int {
 	if err != nil {
 		t.Fatalf("pdfinfo: %v", err)
 	}
+	if !strings.Contains(string(out), "(A4)") {
+		t.Errorf("pdfinfo: not A4:\n%s", out)
+	}
 	m := regexp.MustCompile(`Pages:\s+(\d+)`).FindSubmatch(out)
 	if m == nil {
 		t.Fatalf("pdfinfo gave no page count:\n%s", out)
@@ -29,9 +33,15 @@ func pdfPages(t *testing.T, pdf []byte) int {
 	return n
 }
 
+// TestBallotPaperPDF: the machine-readable ballot is a PDF of identical A4
+// pages, as many as asked for, and the test deck one page per case; both
+// are linked from the print view; a bad copies count names the field.
 func TestBallotPaperPDF(t *testing.T) {
 	if _, err := exec.LookPath("pdfinfo"); err != nil {
-		t.Skip("pdfinfo (poppler-utils) not installed")
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdfinfo (poppler-utils) is needed: scripts/test installs it")
+		}
+		t.Skip("SKIPPED: pdfinfo (poppler-utils) is not installed")
 	}
 	h := newHarness(t)
 	def := with(contestDef("bch"), "candidates", []any{
@@ -69,6 +79,12 @@ func TestBallotPaperPDF(t *testing.T) {
 		}
 		if got := pdfPages(t, r.body); got != tt.pages {
 			t.Errorf("%s: %d pages, want %d", tt.path, got, tt.pages)
+		}
+	}
+	page := string(h.page("GET", "/contests/bch/ballot-paper", nil, viewer).body)
+	for _, link := range []string{`href="/contests/bch/ballot-paper.pdf"`, `href="/contests/bch/test-deck.pdf"`} {
+		if !strings.Contains(page, link) {
+			t.Errorf("the print view has no %s", link)
 		}
 	}
 }
