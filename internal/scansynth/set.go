@@ -202,7 +202,9 @@ func markRow(rng *rand.Rand, style string, r scan.Row, hard bool) (NameTruth, []
 func strayStrokes(rng *rand.Rand, l *scan.Layout) []scan.Stroke {
 	w := l.Watched
 	pen := RandomPen(rng)
-	for range 200 {
+	// A 55-name paper's only room is under the second column, and few of
+	// the spots drawn there are clear: draw enough.
+	for range 5000 {
 		x, y := uniform(rng, w.X+3, w.Right()-11), uniform(rng, w.Y+3, w.Bottom()-5)
 		dx, dy := uniform(rng, 2, 8), uniform(rng, -2, 2)
 		// The stroke's box with a margin the recogniser's registration
