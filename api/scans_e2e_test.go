@@ -36,8 +36,9 @@ import (
 // internal/redistest) and the HTTP path — multipart stacks streamed over a
 // TCP connection, JSON confirmations, keyings, decisions, close — are the
 // binary's own; what the binary adds (flags, start-up) has its own
-// end-to-end tests, and the test deck here needs the server's own
-// contest, which the existing helpers set up on either store.
+// end-to-end tests in cmd/kiemphieu. In process, the truth's count is the
+// tally engine's, called directly, and the test's helpers give a server on
+// either store.
 
 // e2eNames is the paper of the measure: Thái Nguyên's 348 ballots × 55 names.
 const e2eNames = 55
