@@ -3,6 +3,8 @@ package scansynth
 import (
 	"bytes"
 	"image/png"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,5 +80,38 @@ func TestDraw(t *testing.T) {
 	}
 	if v := g.GrayAt(int(30*k), int(14*k)).Y; v != 255 {
 		t.Errorf("4 mm off the stroke: gray %d, want white", v)
+	}
+}
+
+// Stray ink is drawn clear of every row and of the printed text, inside
+// the watched area, on every layout of the accuracy set: on the 55-name
+// paper the first column runs lower than the last row, and a stroke "below
+// the last row" fell on row 28's strike, where a counter reads it as part
+// of the name's mark, not as stray ink.
+func TestStrayClearOfRows(t *testing.T) {
+	for _, tc := range []struct {
+		style string
+		names int
+	}{{"strike", 20}, {"strike", 55}, {"approve", 12}} {
+		l, _, err := Layouts(tc.style, tc.names, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(tc.names)))
+		for i := range 500 {
+			st := strayStrokes(rng, l)
+			if len(st) != 1 || len(st[0].Points) != 2 {
+				t.Fatalf("%s-%d, stroke %d: %+v, want one line", tc.style, tc.names, i, st)
+			}
+			a, b := st[0].Points[0], st[0].Points[1]
+			box := scan.Rect{X: min(a[0], b[0]), Y: min(a[1], b[1]), W: math.Abs(b[0] - a[0]), H: math.Abs(b[1] - a[1])}
+			if !clearOfRows(box.Inset(-st[0].Width), l) {
+				t.Fatalf("%s-%d, stroke %d at %+v: touches a row or printed text", tc.style, tc.names, i, box)
+			}
+			w := l.Watched
+			if box.X < w.X || box.Y < w.Y || box.Right() > w.Right() || box.Bottom() > w.Bottom() {
+				t.Fatalf("%s-%d, stroke %d at %+v: outside the watched area %+v", tc.style, tc.names, i, box, w)
+			}
+		}
 	}
 }

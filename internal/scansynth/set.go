@@ -3,6 +3,7 @@ package scansynth
 import (
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 
 	"github.com/kiemphieu/kiemphieu/scan"
@@ -118,8 +119,10 @@ func (s Spec) Generate(n int) (Page, error) {
 			t.Names = append(t.Names, nt)
 		}
 		if t.Kind == KindBallot && rng.IntN(100) < 4 {
-			t.Stray, t.Must = true, scan.StatusDoubtful
-			strokes = append(strokes, strayStrokes(rng, l)...)
+			if st := strayStrokes(rng, l); st != nil {
+				t.Stray, t.Must = true, scan.StatusDoubtful
+				strokes = append(strokes, st...)
+			}
 		}
 		Draw(raster, dpi, strokes)
 		t.Ordinary = t.Kind == KindBallot && t.Must == ""
@@ -190,15 +193,50 @@ func markRow(rng *rand.Rand, style string, r scan.Row, hard bool) (NameTruth, []
 	return nt, strikeStrokes(rng, r, nt.Pen, pen)
 }
 
-// strayStrokes puts ink in the voting area below the last row, clear of
-// every row: a doodle, a note, a pen's slip.
+// strayStrokes puts ink in the voting area clear of every row and of the
+// printed text: a doodle, a note, a pen's slip. The spot is drawn until it
+// is: below the last row is not enough, since on a two-column paper the
+// first column runs lower than the last row (a stroke there fell on row
+// 28 of a 55-name paper, where a counter reads it as part of that name's
+// strike, not as stray ink). Nil when the paper leaves no room.
 func strayStrokes(rng *rand.Rand, l *scan.Layout) []scan.Stroke {
-	last := l.Rows[len(l.Rows)-1].Band
-	top, bottom := last.Bottom()+3, l.Watched.Bottom()-3
-	x := uniform(rng, l.Watched.X+10, l.Watched.Right()-20)
-	y := uniform(rng, top, max(top, bottom))
+	w := l.Watched
 	pen := RandomPen(rng)
-	return []scan.Stroke{pen.line([2]float64{x, y}, [2]float64{x + uniform(rng, 2, 8), y + uniform(rng, -2, 2)})}
+	// A 55-name paper's only room is under the second column, and few of
+	// the spots drawn there are clear: draw enough.
+	for range 5000 {
+		x, y := uniform(rng, w.X+3, w.Right()-11), uniform(rng, w.Y+3, w.Bottom()-5)
+		dx, dy := uniform(rng, 2, 8), uniform(rng, -2, 2)
+		// The stroke's box with a margin the recogniser's registration
+		// and the pen's width stay inside.
+		box := scan.Rect{X: x - 2, Y: min(y, y+dy) - 2, W: dx + 4, H: math.Abs(dy) + 4}
+		if clearOfRows(box, l) {
+			return []scan.Stroke{pen.line([2]float64{x, y}, [2]float64{x + dx, y + dy})}
+		}
+	}
+	return nil
+}
+
+func clearOfRows(box scan.Rect, l *scan.Layout) bool {
+	hit := func(r scan.Rect) bool {
+		return box.X < r.Right() && r.X < box.Right() && box.Y < r.Bottom() && r.Y < box.Bottom()
+	}
+	for _, r := range l.Rows {
+		if hit(r.Band) {
+			return false
+		}
+	}
+	for _, t := range l.Texts {
+		if hit(t.Rect) {
+			return false
+		}
+	}
+	for _, b := range l.Boxes {
+		if hit(b.Rect) {
+			return false
+		}
+	}
+	return true
 }
 
 var families = []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"}
