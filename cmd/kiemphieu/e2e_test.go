@@ -795,6 +795,10 @@ type crashRun struct {
 	server *child // the kiemphieu server the desks post to
 	cycles int
 	desks  int
+	// size names the proof.Size of the cycles (default CRASH_CYCLES) and
+	// full their number in the full campaign (default 20).
+	size string
+	full int
 	// crash breaks something and repairs it; it returns how long the
 	// service was unable to take ballots.
 	crash func(t *testing.T, rng *rand.Rand) time.Duration
@@ -804,7 +808,7 @@ func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	seed := e2eSeed(t)
 	// The campaign (make proof) crashes each store 20 times; KP_E2E_CYCLES
 	// (or KP_PROOF_CRASH_CYCLES) sets any number.
-	cr.cycles = proof.Size("CRASH_CYCLES", cr.cycles, 20)
+	cr.cycles = proof.Size(cmp.Or(cr.size, "CRASH_CYCLES"), cr.cycles, cmp.Or(cr.full, 20))
 	if v := os.Getenv(e2eCyclesEnv); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {

@@ -226,7 +226,7 @@ func (s *Server) Restart(t testing.TB) {
 		if err = s.start(); err == nil {
 			return
 		}
-		if tornAOF(err) {
+		if TornAOF(err) {
 			report, ferr := s.repairAOF()
 			if ferr != nil {
 				t.Fatalf("redistest: restart: %v\nrepairing the AOF: %v", err, ferr)
@@ -241,6 +241,16 @@ func (s *Server) Restart(t testing.TB) {
 	t.Fatalf("redistest: restart: %v", err)
 }
 
+// TryStart starts a killed server once, as the machine's service manager
+// would after a power cut, without repairing anything: it returns nil once
+// the server has loaded its data, else why it did not start (Redis's log's
+// end included; TornAOF says whether it refused a torn AOF). Restart then
+// does the operator's repair.
+func (s *Server) TryStart() error {
+	s.Kill()
+	return s.start()
+}
+
 // Repairs returns, for each AOF Restart had to repair, redis-check-aof's
 // line saying how much it cut.
 func (s *Server) Repairs() []string {
@@ -249,10 +259,14 @@ func (s *Server) Repairs() []string {
 	return slices.Clone(s.repairs)
 }
 
-// tornAOF says whether a failed start was Redis refusing an AOF that ends
-// in the middle of a command (aof-load-truncated no).
-func tornAOF(err error) bool {
-	return strings.Contains(err.Error(), "Unexpected end of file reading the append only file")
+// TornAOF says whether a failed start (of TryStart, say) was Redis
+// refusing an AOF whose end is torn: it ends in the middle of a command
+// (aof-load-truncated no), or, after a power cut that let a later page of
+// the file reach the disk before an earlier one, the bytes after the last
+// whole command are not a command at all. redis-check-aof --fix cuts both.
+func TornAOF(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Unexpected end of file reading the append only file") ||
+		strings.Contains(err.Error(), "Bad file format reading the append only file"))
 }
 
 // repairAOF runs redis-check-aof --fix on the server's AOF manifest and
