@@ -49,6 +49,7 @@ type Server struct {
 	password      string   // requirepass; empty for none
 	tls           *TLS     // a TLS port beside the plain one; nil for none
 	tlsPort       int
+	args          []string // Options.Args
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -81,6 +82,9 @@ type Options struct {
 	// TLS, when set, opens a TLS port beside the plain one (TLSAddr), with
 	// these PEM files; clients are not asked for certificates.
 	TLS *TLS
+	// Args are more redis-server arguments, after the harness's own: for
+	// the tests of start-up (--key-load-delay makes loading slow).
+	Args []string
 }
 
 // TLS names a server's certificate, its key and the CA that signed it.
@@ -99,7 +103,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		t.Skip("SKIPPING: redis-server not installed; these tests run in CI")
 	}
 	s := &Server{bin: bin, dir: o.Dir, logDir: t.TempDir(), fsync: o.AppendFsync, loadTruncated: o.AOFLoadTruncated,
-		password: o.Password, tls: o.TLS}
+		password: o.Password, tls: o.TLS, args: o.Args}
 	if s.dir == "" {
 		s.dir = t.TempDir()
 	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
@@ -330,6 +334,7 @@ func (s *Server) start() error {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-port", strconv.Itoa(s.bus), "--cluster-node-timeout", "2000")
 	}
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = sysProcAttr()
