@@ -799,6 +799,8 @@ type crashRun struct {
 	// full their number in the full campaign (default 20).
 	size string
 	full int
+	// budget bounds the load: 30 s and this much per cycle (default 5 s).
+	budget time.Duration
 	// crash breaks something and repairs it; it returns how long the
 	// service was unable to take ballots.
 	crash func(t *testing.T, rng *rand.Rand) time.Duration
@@ -820,7 +822,7 @@ func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	admin := &apiClient{base: cr.server.base(), token: e2eAdminToken, hc: newHTTPClient(t, 30*time.Second)}
 	r := openRound(t, admin, contest, "certified", cr.desks)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(cr.cycles)*5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(cr.cycles)*cmp.Or(cr.budget, 5*time.Second))
 	defer cancel()
 	var stop atomic.Bool
 	var acked atomic.Int64
