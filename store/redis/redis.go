@@ -149,7 +149,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_url", Message: err.Error()}
 	}
-	if err := waitLoaded(ctx, rdb, addr, prepare); err != nil {
+	if err := waitLoaded(ctx, rdb, addr); err != nil {
 		rdb.Close()
 		return nil, err
 	}
@@ -182,7 +182,7 @@ const loadingPoll = 100 * time.Millisecond
 // since each LOADING reply shows Redis at work; any other failure is
 // returned at once, as Unavailable, with ErrUnreachable in its chain when
 // nothing answered.
-func waitLoaded(ctx context.Context, rdb goredis.UniversalClient, addr string, prepare func(context.Context, goredis.UniversalClient) error) error {
+func waitLoaded(ctx context.Context, rdb goredis.UniversalClient, addr string) error {
 	start := time.Now()
 	logged := false
 	for {
