@@ -152,8 +152,8 @@ func TestE2EPowerCutRedisServer(t *testing.T) {
 	var loads, services []time.Duration
 	refused, badFormat, hinted := 0, 0, 0
 	n := 0
-	// A restart reads the whole AOF through the FUSE layer: seconds per
-	// cut once the log is large, hence the budget.
+	// A restart replays the whole AOF, which a cut keeps Redis from
+	// rewriting: seconds per cut once the log is large, hence the budget.
 	crashRun{server: srv, cycles: powerCutsShort, full: powerCutsFull, size: "POWERCUTS", desks: 8, budget: 15 * time.Second,
 		crash: func(t *testing.T, rng *rand.Rand) time.Duration {
 			start := time.Now()
