@@ -87,8 +87,13 @@ func TestServeWaitsForRedisLoading(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var readyAt time.Time
-	err := runServer(ctx, cfg, slog.New(slog.NewTextHandler(&logBuf, nil)), func(string) {
+	err := runServer(ctx, cfg, slog.New(slog.NewTextHandler(&logBuf, nil)), func(base string) {
 		readyAt = time.Now()
+		// Stop only once it serves: a Shutdown before Serve has begun
+		// races with it (api.Server's listen and stopListening).
+		if err := waitReady(base, nil, 10*time.Second); err != nil {
+			t.Errorf("the service listened but did not answer /readyz: %v", err)
+		}
 		cancel()
 	})
 	if err != nil {
