@@ -805,6 +805,12 @@ type crashRun struct {
 	server *child // the kiemphieu server the desks post to
 	cycles int
 	desks  int
+	// size names the proof.Size of the cycles (default CRASH_CYCLES) and
+	// full their number in the full campaign (default 20).
+	size string
+	full int
+	// budget bounds the load: 30 s and this much per cycle (default 5 s).
+	budget time.Duration
 	// crash breaks something and repairs it; it returns how long the
 	// service was unable to take ballots.
 	crash func(t *testing.T, rng *rand.Rand) time.Duration
@@ -814,7 +820,7 @@ func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	seed := e2eSeed(t)
 	// The campaign (make proof) crashes each store 20 times; KP_E2E_CYCLES
 	// (or KP_PROOF_CRASH_CYCLES) sets any number.
-	cr.cycles = proof.Size("CRASH_CYCLES", cr.cycles, 20)
+	cr.cycles = proof.Size(cmp.Or(cr.size, "CRASH_CYCLES"), cr.cycles, cmp.Or(cr.full, 20))
 	if v := os.Getenv(e2eCyclesEnv); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -826,7 +832,7 @@ func (cr crashRun) run(t *testing.T, contest string) loadSummary {
 	admin := &apiClient{base: cr.server.base(), token: e2eAdminToken, hc: newHTTPClient(t, 30*time.Second)}
 	r := openRound(t, admin, contest, "certified", cr.desks)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(cr.cycles)*5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(cr.cycles)*cmp.Or(cr.budget, 5*time.Second))
 	defer cancel()
 	var stop atomic.Bool
 	var acked atomic.Int64

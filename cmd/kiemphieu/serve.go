@@ -238,10 +238,27 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
+// redisDownHint is the operator's step printed when no Redis answers at
+// start-up. After a power cut or a crash tore the end of its AOF, a Redis
+// run as the service requires (aof-load-truncated no) refuses to start
+// until the torn end is cut; the service cannot read Redis's log to know
+// that this is why, so it says what to look for and what to do.
+const redisDownHint = `No Redis answered. Is redis-server running? If it exited at start-up after a power cut or a crash,
+look in its log for "Unexpected end of file reading the append only file" or "Bad file format reading
+the append only file": the end of its AOF is torn. Then, with Redis stopped, cut the torn end:
+  redis-check-aof --fix <dir>/appendonlydir/appendonly.aof.manifest
+(<dir> is Redis's "dir" setting; with docker compose:
+  docker compose run --rm redis redis-check-aof --fix /data/appendonlydir/appendonly.aof.manifest)
+answer y, start Redis, then kiemphieu again. The tool cuts only the torn end, which with
+appendfsync always holds no acknowledged ballot (docs/reliability.md, "Power cuts").`
+
 // openStore opens Redis when a URL is given, else the embedded store.
 func openStore(ctx context.Context, cfg serveConfig) (api.Store, string, error) {
 	if cfg.RedisURL != "" {
 		s, err := redis.OpenWith(ctx, cfg.RedisURL, redis.Options{Wait: cfg.RedisWait, WaitTimeout: cfg.RedisWaitTimeout})
+		if errors.Is(err, redis.ErrUnreachable) {
+			return nil, "", fmt.Errorf("redis: %w\n%s", err, redisDownHint)
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("redis: %w", err)
 		}

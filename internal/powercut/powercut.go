@@ -163,6 +163,10 @@ func New(base string) (*Layer, error) {
 }
 
 // Dir is the mount point: the directory to give the program under test.
+// Pass it as an argument, never as exec.Cmd.Dir (nor run a binary from it):
+// the child would chdir into the layer between fork and exec, while the
+// parent, in vfork, can hold up a garbage collection that the layer's own
+// goroutines, in this process, are stopped for — and neither moves again.
 func (l *Layer) Dir() string { return l.mnt }
 
 // Syncs is the number of fsync/fdatasync calls the layer has served.

@@ -167,15 +167,9 @@ func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 		rdb.Close()
 		return nil, &tally.Error{Kind: tally.Invalid, Field: "redis_wait", Message: err.Error()}
 	}
-	if err := rdb.Ping(ctx).Err(); err != nil {
+	if err := waitLoaded(ctx, rdb, addr); err != nil {
 		rdb.Close()
-		return nil, unavailable(fmt.Errorf("redis at %s: %w", addr, err))
-	}
-	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript, "swap": swapScript, "delete": deleteScript} {
-		if err := script.Load(ctx, rdb).Err(); err != nil {
-			rdb.Close()
-			return nil, unavailable(fmt.Errorf("redis at %s: loading the %s script: %w", addr, name, err))
-		}
+		return nil, err
 	}
 	if cc, ok := rdb.(*goredis.ClusterClient); ok {
 		// Every master: each holds its own AOF.
@@ -191,6 +185,64 @@ func OpenWith(ctx context.Context, url string, o Options) (*Store, error) {
 		checkReplicas(ctx, rdb, o.Wait)
 	}
 	return &Store{rdb: rdb, opt: o, token: newToken(), idle: idleTimeout, ctx: sctx, cancel: cancel, committers: map[string]*committer{}}, nil
+}
+
+// ErrUnreachable is in the chain of Open's error when no Redis answered at
+// all (refused, reset, timed out), as opposed to one that answered with an
+// error: the service then tells the operator how to bring back a Redis
+// that refuses to start (cmd/kiemphieu).
+var ErrUnreachable = errors.New("no Redis answered")
+
+// loadingPoll is how often Open asks again a Redis that is loading its data.
+const loadingPoll = 100 * time.Millisecond
+
+// waitLoaded runs prepare until it succeeds, waiting while Redis answers
+// LOADING: after a restart Redis replays its AOF before it takes commands
+// (seconds for a large log: docs/reliability.md), and a service started
+// with it should wait rather than exit. It waits as long as ctx lets it,
+// since each LOADING reply shows Redis at work; any other failure is
+// returned at once, as Unavailable, with ErrUnreachable in its chain when
+// nothing answered.
+func waitLoaded(ctx context.Context, rdb goredis.UniversalClient, addr string) error {
+	start := time.Now()
+	logged := false
+	for {
+		err := prepare(ctx, rdb)
+		if err == nil {
+			if logged {
+				slog.Info("redis: loaded its data; starting", slog.String("addr", addr), slog.Duration("waited", time.Since(start).Round(time.Millisecond)))
+			}
+			return nil
+		}
+		var rerr goredis.Error
+		switch {
+		case errors.As(err, &rerr) && hasPrefix(rerr.Error(), "LOADING "):
+			if !logged {
+				slog.Info("redis: Redis is loading its data (replaying its AOF); waiting for it", slog.String("addr", addr))
+				logged = true
+			}
+			if serr := sleep(ctx, loadingPoll); serr != nil {
+				return unavailable(fmt.Errorf("redis at %s: still loading its data after %v: %w", addr, time.Since(start).Round(time.Millisecond), err))
+			}
+		case errors.As(err, &rerr), ctx.Err() != nil:
+			return unavailable(fmt.Errorf("redis at %s: %w", addr, err))
+		default:
+			return unavailable(fmt.Errorf("redis at %s: %w: %w", addr, ErrUnreachable, err))
+		}
+	}
+}
+
+// prepare checks that Redis answers and loads the Lua scripts.
+func prepare(ctx context.Context, rdb goredis.UniversalClient) error {
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	for name, script := range map[string]*goredis.Script{"append": appendScript, "hit": hitScript, "swap": swapScript, "delete": deleteScript} {
+		if err := script.Load(ctx, rdb).Err(); err != nil {
+			return fmt.Errorf("loading the %s script: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // newClient connects to a single server's URL, or to a cluster's when it
