@@ -91,11 +91,18 @@ func NewBroker(contests Contests, ballots BallotLog, logger *slog.Logger) *Broke
 		Poll: 5 * time.Second, topics: map[string]*topic{}, done: make(chan struct{})}
 }
 
-// Start follows the store's changes and polls watched rounds.
+// Start follows the store's changes and polls watched rounds; after Close
+// (a Shutdown while the server was still starting) it starts nothing.
 func (b *Broker) Start() {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.wg.Add(2) // under mu: Close's Wait comes after closed is set
+	b.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	changes := b.ballots.Watch(ctx)
-	b.wg.Add(2)
 	go func() {
 		defer b.wg.Done()
 		for {

@@ -107,13 +107,22 @@ type credentials struct {
 
 	secretMu sync.Mutex
 	secret   []byte // formKey
+	// listenMu guards stop, done and stopped: Shutdown may run while Serve
+	// is still starting, in another goroutine (a SIGTERM at start-up).
+	listenMu sync.Mutex
 	stop     context.CancelFunc
 	done     chan struct{}
+	stopped  bool
 }
 
 // listen drops cached credentials on the notices of other instances until
-// stopListening.
+// stopListening; after stopListening it starts nothing.
 func (s *Server) listen() {
+	s.creds.listenMu.Lock()
+	defer s.creds.listenMu.Unlock()
+	if s.creds.stopped || s.creds.stop != nil {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.creds.stop, s.creds.done = cancel, make(chan struct{})
 	ch := s.store.Notices(ctx)
@@ -127,6 +136,9 @@ func (s *Server) listen() {
 
 // stopListening ends listen, if it was started.
 func (s *Server) stopListening() {
+	s.creds.listenMu.Lock()
+	defer s.creds.listenMu.Unlock()
+	s.creds.stopped = true
 	if s.creds.stop != nil {
 		s.creds.stop()
 		<-s.creds.done
