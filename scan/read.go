@@ -32,6 +32,14 @@ type Thresholds struct {
 	// Marked: an approve box inked at least this share of its inside is
 	// marked; MarkDoubt up to Marked is doubtful; below, empty.
 	Marked, MarkDoubt float64
+	// The second measure of a box inked between MarkDoubt and Marked: a
+	// thin ✓ of a dark pen inks less of a box than a faint scribble may at
+	// the Ink level, but only the pen reaches Dark. A box whose pixels at
+	// or below Dark are at least MarkDoubt of its inside and span at least
+	// Span of its width and of its height is marked (a dot or a nick is
+	// not: it spans little).
+	Dark uint8
+	Span float64
 	// Stray: new ink outside the rows and the template, in mm², that sends
 	// the page to a person.
 	Stray float64
@@ -40,7 +48,7 @@ type Thresholds struct {
 // DefaultThresholds are the bars the synthetic set was measured with
 // (docs/benchmarks.md): a pilot's real ballots must confirm them.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Ink: 140, Faint: 215, Struck: 0.90, Doubt: 0.05, Marked: 0.07, MarkDoubt: 0.02, Stray: 0.5}
+	return Thresholds{Ink: 140, Faint: 215, Struck: 0.90, Doubt: 0.05, Marked: 0.07, MarkDoubt: 0.02, Dark: 125, Span: 0.5, Stray: 0.5}
 }
 
 // NameReading is the machine's reading of one row.

@@ -333,3 +333,42 @@ func BenchmarkRead200(b *testing.B) {
 		}
 	}
 }
+
+// TestReadApproveSecondMeasure: a thin ✓ of a dark pen inks less of its
+// box than Marked, and is still read as marked, because its dark pixels
+// span the box (Thresholds.Dark, Span); a dark dot inking as much of its
+// box spans little and goes to a person, as does a light ✓.
+func TestReadApproveSecondMeasure(t *testing.T) {
+	l, g := blank(t, "bt2", "approve", 4)
+	th := scan.DefaultThresholds()
+	check := func(r scan.Rect, width float64, gray uint8) {
+		stroke(g, scan.Stroke{Points: [][2]float64{{r.X + 0.8, r.Y + r.H*0.55}, {r.X + r.W*0.4, r.Bottom() - 0.8}, {r.Right() - 0.6, r.Y + 0.7}}, Width: width, Gray: gray})
+	}
+	check(l.Rows[0].Agree, 0.25, 40)     // thin, dark: marked
+	check(l.Rows[1].Disagree, 0.25, 160) // thin, light: a person
+	d := l.Rows[2].Agree                 // a dark dot of the same ink
+	stroke(g, scan.Stroke{Points: [][2]float64{{d.X + d.W/2 - 0.3, d.Y + d.H/2}, {d.X + d.W/2 + 0.3, d.Y + d.H/2}}, Width: 1.0, Gray: 40})
+	r := scan.Read(g, l, th)
+	if r.Status == scan.StatusRejected {
+		t.Fatalf("rejected: %s", r.Reason)
+	}
+	thin, light, dot := r.Names[0], r.Names[1], r.Names[2]
+	if thin.Agree < th.MarkDoubt || thin.Agree >= th.Marked {
+		t.Fatalf("the thin ✓ inks %.3f of its box: the test needs it between MarkDoubt %.2f and Marked %.2f", thin.Agree, th.MarkDoubt, th.Marked)
+	}
+	if thin.Mark != "agree" || thin.Doubtful {
+		t.Errorf("thin dark ✓ (%.3f) = %q doubtful %v %q, want agree, sure", thin.Agree, thin.Mark, thin.Doubtful, thin.Why)
+	}
+	if light.Mark != "none" || !light.Doubtful {
+		t.Errorf("thin light ✓ (%.3f, faint %.3f) = %q doubtful %v, want none and doubtful", light.Disagree, light.Faint, light.Mark, light.Doubtful)
+	}
+	if dot.Agree < th.MarkDoubt {
+		t.Fatalf("the dot inks %.3f of its box: the test needs at least MarkDoubt", dot.Agree)
+	}
+	if dot.Mark != "none" || !dot.Doubtful || dot.Why != "box" {
+		t.Errorf("dark dot (%.3f) = %q doubtful %v %q, want none, doubtful (box)", dot.Agree, dot.Mark, dot.Doubtful, dot.Why)
+	}
+	if r.Names[3].Mark != "none" || r.Names[3].Doubtful {
+		t.Errorf("untouched row = %+v", r.Names[3])
+	}
+}

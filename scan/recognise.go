@@ -502,12 +502,17 @@ func (p *page) scoreStrike(row Row, tmpl []Rect, h *homography, th Thresholds) N
 }
 
 // scoreApprove measures an approve row's two boxes: the share of each
-// inside inked.
+// inside inked, and whether a dark pen's stroke spans it (Thresholds.Dark).
 func (p *page) scoreApprove(row Row, h *homography, th Thresholds) NameReading {
 	nr := NameReading{Candidate: row.Candidate}
-	share := func(r Rect) (ink, faint float64) {
+	type boxScore struct {
+		ink, faint float64
+		dark       bool // a dark stroke spans the box
+	}
+	share := func(r Rect) boxScore {
 		step := 1 / p.ppm
-		n, a, b := 0, 0, 0
+		n, a, b, d := 0, 0, 0, 0
+		x0, y0, x1, y1 := r.Right(), r.Bottom(), r.X, r.Y
 		for y := r.Y + step/2; y < r.Bottom(); y += step {
 			for x := r.X + step/2; x < r.Right(); x += step {
 				n++
@@ -518,19 +523,24 @@ func (p *page) scoreApprove(row Row, h *homography, th Thresholds) NameReading {
 				if v <= th.Faint {
 					b++
 				}
+				if v <= th.Dark {
+					d++
+					x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+				}
 			}
 		}
 		if n == 0 {
-			return 0, 0
+			return boxScore{}
 		}
-		return float64(a) / float64(n), float64(b) / float64(n)
+		dark := float64(d)/float64(n) >= th.MarkDoubt && (x1-x0) >= th.Span*r.W && (y1-y0) >= th.Span*r.H
+		return boxScore{ink: float64(a) / float64(n), faint: float64(b) / float64(n), dark: dark}
 	}
-	agree, agreeFaint := share(row.Agree)
-	disagree, disagreeFaint := share(row.Disagree)
-	nr.Agree, nr.Disagree = agree, disagree
-	nr.Coverage = max(agree, disagree)
-	nr.Faint = max(agreeFaint, disagreeFaint)
-	a, d := agree >= th.Marked, disagree >= th.Marked
+	ag, di := share(row.Agree), share(row.Disagree)
+	nr.Agree, nr.Disagree = ag.ink, di.ink
+	nr.Coverage = max(ag.ink, di.ink)
+	nr.Faint = max(ag.faint, di.faint)
+	marked := func(b boxScore) bool { return b.ink >= th.Marked || b.ink >= th.MarkDoubt && b.dark }
+	a, d := marked(ag), marked(di)
 	switch {
 	case a && d:
 		nr.Mark = "both"
@@ -541,20 +551,20 @@ func (p *page) scoreApprove(row Row, h *homography, th Thresholds) NameReading {
 	default:
 		nr.Mark = "none"
 	}
-	doubt := func(ink, faint float64) string {
+	doubt := func(b boxScore) string {
 		switch {
-		case ink >= th.Marked:
+		case marked(b):
 			return ""
-		case ink >= th.MarkDoubt:
+		case b.ink >= th.MarkDoubt:
 			return "box"
-		case faint >= th.MarkDoubt:
+		case b.faint >= th.MarkDoubt:
 			return "faint"
 		}
 		return ""
 	}
-	if why := doubt(agree, agreeFaint); why != "" {
+	if why := doubt(ag); why != "" {
 		nr.Doubtful, nr.Why = true, why
-	} else if why := doubt(disagree, disagreeFaint); why != "" {
+	} else if why := doubt(di); why != "" {
 		nr.Doubtful, nr.Why = true, why
 	}
 	return nr
