@@ -39,28 +39,6 @@ const (
 	powerCutsFull  = 100
 )
 
-// powerLayer mounts a power-cut layer for t, or skips loudly; under CI,
-// which runs as root with /dev/fuse, a missing layer is a failure.
-func powerLayer(t *testing.T) *powercut.Layer {
-	t.Helper()
-	if err := powercut.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skipf("SKIPPING the power-cut campaign: %v", err)
-	}
-	l, err := powercut.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return l
-}
-
 // cutOptions draws a cut: half of them let a random share of the unsynced
 // pages through (the disk wrote some back before the power went), half
 // tear the last page written.
@@ -114,7 +92,7 @@ func TestE2EPowerCutEmbedded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end power-cut test: not with -short")
 	}
-	layer := powerLayer(t)
+	layer := powercut.ForTest(t)
 	// The service makes its data directory, as on a first run; the
 	// layer, like ext4, makes a new file's parents durable at its fsync.
 	data := filepath.Join(layer.Dir(), "data")
@@ -143,7 +121,7 @@ func TestE2EPowerCutRedisServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end power-cut test: not with -short")
 	}
-	layer := powerLayer(t)
+	layer := powercut.ForTest(t)
 	dir := filepath.Join(layer.Dir(), "redis")
 	rs := redistest.StartWith(t, redistest.Options{Dir: dir})
 	args := []string{"--data", t.TempDir(), "--redis-url", rs.URL(), "--admin-token", e2eAdminToken}

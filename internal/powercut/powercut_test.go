@@ -12,28 +12,6 @@ import (
 	"github.com/kiemphieu/kiemphieu/internal/powercut"
 )
 
-// mount gives the test a layer, or skips loudly (fails under CI, which
-// runs as root with /dev/fuse).
-func mount(t *testing.T) *powercut.Layer {
-	t.Helper()
-	if err := powercut.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skipf("SKIPPING: %v", err)
-	}
-	l, err := powercut.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return l
-}
-
 func cut(t *testing.T, l *powercut.Layer, o powercut.CutOptions) powercut.CutReport {
 	t.Helper()
 	rep, err := l.Cut(o)
@@ -240,7 +218,7 @@ func TestCut(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l := mount(t)
+			l := powercut.ForTest(t)
 			c.do(t, l.Dir())
 			cut(t, l, powercut.CutOptions{Seed: 1})
 			c.check(t, l.Dir())
@@ -254,7 +232,7 @@ func TestCut(t *testing.T) {
 // TestTornPage: the last unsynced page reaches the disk as a whole-sector
 // prefix, a different one for different seeds, never all or nothing.
 func TestTornPage(t *testing.T) {
-	l := mount(t)
+	l := powercut.ForTest(t)
 	p := filepath.Join(l.Dir(), "f")
 	prefixes := map[int]bool{}
 	for seed := uint64(1); seed <= 12; seed++ {
@@ -280,7 +258,7 @@ func TestTornPage(t *testing.T) {
 // TestKeepSome: with Keep, some unsynced pages reach the disk, whole, and
 // the others are lost, whole.
 func TestKeepSome(t *testing.T) {
-	l := mount(t)
+	l := powercut.ForTest(t)
 	p := filepath.Join(l.Dir(), "f")
 	const pages = 64
 	write(t, p, fill('o', pages*powercut.PageSize), 0, true)
