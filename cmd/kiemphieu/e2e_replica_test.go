@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,21 +39,9 @@ func TestServeFlagsRedisWait(t *testing.T) {
 		{name: "embedded store", args: []string{"--redis-url", "", "--redis-wait", "1"}, wantErr: "needs --redis-url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"KIEMPHIEU_REDIS_WAIT", "KIEMPHIEU_REDIS_WAIT_TIMEOUT", "KIEMPHIEU_REDIS_URL"} {
-				t.Setenv(k, tc.env[k])
-				if _, set := tc.env[k]; !set {
-					os.Unsetenv(k)
-				}
-			}
-			cfg, err := parseServeFlags("serve", tc.args)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one naming %q", err, tc.wantErr)
-				}
+			cfg := serveFlagsWith(t, tc.args, tc.env, tc.wantErr, "KIEMPHIEU_REDIS_WAIT", "KIEMPHIEU_REDIS_WAIT_TIMEOUT", "KIEMPHIEU_REDIS_URL")
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.RedisWait != tc.wait || cfg.RedisWaitTimeout != tc.timeout {
 				t.Errorf("wait %d, timeout %v; want %d, %v", cfg.RedisWait, cfg.RedisWaitTimeout, tc.wait, tc.timeout)

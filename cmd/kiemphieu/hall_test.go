@@ -53,21 +53,9 @@ func TestServeFlagsHall(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"KIEMPHIEU_ADDR", "KIEMPHIEU_TLS", "KIEMPHIEU_TLS_CERT", "KIEMPHIEU_TLS_KEY", "KIEMPHIEU_PUBLIC_URL"} {
-				t.Setenv(k, tc.env[k])
-				if _, set := tc.env[k]; !set {
-					os.Unsetenv(k)
-				}
-			}
-			cfg, err := parseServeFlags("serve", tc.args)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
-				}
+			cfg := serveFlagsWith(t, tc.args, tc.env, tc.wantErr, "KIEMPHIEU_ADDR", "KIEMPHIEU_TLS", "KIEMPHIEU_TLS_CERT", "KIEMPHIEU_TLS_KEY", "KIEMPHIEU_PUBLIC_URL")
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.Addr != tc.addr || cfg.tlsOn() != tc.tlsOn {
 				t.Errorf("addr %q, TLS %v; want %q, %v", cfg.Addr, cfg.tlsOn(), tc.addr, tc.tlsOn)
@@ -290,4 +278,28 @@ func TestPrintHall(t *testing.T) {
 	if b.Len() != 0 {
 		t.Errorf("a banner with no address: %q", b.String())
 	}
+}
+
+// serveFlagsWith parses serve's flags with exactly env set among keys (the
+// others unset for the test). With wantErr it checks the refusal names it
+// and returns nil.
+func serveFlagsWith(t *testing.T, args []string, env map[string]string, wantErr string, keys ...string) *serveConfig {
+	t.Helper()
+	for _, k := range keys {
+		t.Setenv(k, env[k])
+		if _, set := env[k]; !set {
+			os.Unsetenv(k)
+		}
+	}
+	cfg, err := parseServeFlags("serve", args)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one naming %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cfg
 }
