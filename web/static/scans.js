@@ -78,7 +78,7 @@
     if (!res.ok) { say(kp.errorText(data) || String(res.status)); return; }
     showAnswer(data.pages);
     form.reset();
-    refresh(true);
+    refresh();
   });
 
   function showAnswer(pages) {
@@ -100,7 +100,7 @@
 
   let pages = [], current = null;
 
-  async function refresh(pickFirst) {
+  async function refresh() {
     const res = await kp.api("GET", base + "/scans");
     if (!res.ok) { say(kp.errorText(res.body)); return; }
     const v = res.body;
@@ -123,11 +123,10 @@
       if (current && current.image === p.image) li.className = "current";
       return li;
     }));
-    const still = current && waiting.find((p) => p.image === current.image);
-    if (still) return;
-    if (waiting.length && (pickFirst || current)) show(waiting[0]);
-    else if (!waiting.length) { current = null; $("review").hidden = true; }
-    else if (!current) show(waiting[0]);
+    // The page under review stays until it is settled; then the next.
+    if (current && waiting.some((p) => p.image === current.image)) return;
+    if (waiting.length) show(waiting[0]);
+    else { current = null; $("review").hidden = true; }
   }
 
   function renderSample(sm) {
@@ -143,7 +142,7 @@
     const res = await kp.api("PUT", base + "/scans/sample", { percent: +sampleForm.percent.value });
     if (!res.ok) { say(kp.errorText(res.body)); return; }
     say(t("scans.sample_saved", res.body.percent), true);
-    refresh(false);
+    refresh();
   });
 
   function renderDeck(deck) {
@@ -295,7 +294,7 @@
     if (!res.ok) { say(kp.errorText(res.body)); return; }
     say(done(res.body), true);
     current = null;
-    refresh(true);
+    refresh();
   }
 
   $("review-form").addEventListener("submit", (ev) => {
@@ -310,6 +309,6 @@
     settle({ dismiss: reason }, () => M["scans.dismissed"]);
   });
 
-  refresh(true);
-  setInterval(() => refresh(false), 4000);
+  refresh();
+  setInterval(refresh, 4000);
 })();
