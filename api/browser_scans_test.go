@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -205,5 +206,43 @@ func TestBrowserScanDisputeImage(t *testing.T) {
 		if !strings.Contains(e, "Failed to load resource") { // the refused upload's 409
 			t.Errorf("console error: %s", e)
 		}
+	}
+}
+
+// TestBrowserScanCustody: certifying a round with scanned pages on its
+// control page asks what becomes of their images; sealed, the certified
+// page links the archive, which holds the page's image.
+func TestBrowserScanCustody(t *testing.T) {
+	chromiumPath(t)
+	l := testPaper(t, "scanc")
+	paper := rasterPaper(t, l)
+	strike(paper, l.Rows[2], 1)
+	h := newHarness(t)
+	e := &scanEnv{t: t, srv: h.srv}
+	const user, password = "thuky", "mat-khau-thu-ky-2025"
+	h.seedUser(user, password, "admin")
+	h.openContest(contestDef("scanc"))
+	p := e.uploadOK("scanc", bearer(h.issueToken("counter", "Bàn quét")), filePart(jpegOf(t, paper))).Pages[0]
+	if p.Status != "read" {
+		t.Fatalf("page = %+v, want read", p)
+	}
+	mustStatus(t, h.do("POST", "/api/v1/contests/scanc/close", map[string]int{"issued": 9}, asAdmin), 200)
+
+	base := h.listen()
+	browser := newBrowser(t)
+	ctx := newTab(t, browser)
+	dialogs := acceptDialogs(t, ctx)
+	signInPassword(t, ctx, base, user, password, "/contests/scanc/setup")
+	if got := eval[string](t, ctx, `document.querySelector("#scan-images legend").textContent`); !strings.Contains(got, "1 trang phiếu quét") {
+		t.Errorf("the certify form's images legend reads %q", got)
+	}
+	click(t, ctx, "choosing to seal", `input[name="scan_images"][value="seal"]`)
+	reloadAfter(t, ctx, "certifying", "/contests/scanc/setup", chromedp.Click(chromedp.CSS(`button[data-action="certify"]`), chromedp.NodeVisible))
+	_ = dialogs()
+	waitFor(t, ctx, "the sealed archive's link", `!!document.querySelector("#scan-archive a[href='/api/v1/contests/scanc/scans/archive']")`, 10*time.Second)
+	r := h.do("GET", "/api/v1/contests/scanc/scans/archive", nil, asAdmin)
+	mustStatus(t, r, 200)
+	if !bytes.Contains(r.body, []byte(p.Image+".jpg")) {
+		t.Error("the sealed archive does not hold the page's image")
 	}
 }

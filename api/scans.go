@@ -1005,6 +1005,22 @@ func (s *Server) getScanArchive(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
+// scanSummary is what the control page says of a round's scans: the
+// pages received (test pages aside) and the images' custody, once chosen.
+func (s *Server) scanSummary(ctx context.Context, contest string) (pages int, custody string, err error) {
+	list, err := s.scanPages(ctx, contest)
+	if err != nil {
+		return 0, "", err
+	}
+	for _, p := range list {
+		if p.TestPage == 0 {
+			pages++
+		}
+	}
+	cu, err := s.scanCustody(ctx, contest)
+	return pages, cu.Images, err
+}
+
 func (s *Server) scanCustody(ctx context.Context, contest string) (scanCustody, error) {
 	var cu scanCustody
 	data, err := s.store.Item(ctx, scanCustodyKind(contest), "images")

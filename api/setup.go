@@ -343,6 +343,11 @@ type contestSetupData struct {
 	// opinion ballots to choose the deciding one from, and the names the
 	// next round would carry.
 	List listSetup
+	// Scanned counts the round's scanned pages (test pages aside): the
+	// certify form then asks what becomes of their images; ScanImages is
+	// the choice made at certification ("delete" or "seal").
+	Scanned    int
+	ScanImages string
 }
 
 // exclusionLine is one term of D as the control page lists it.
@@ -385,6 +390,9 @@ func (s *Server) contestSetupPage(c *fiber.Ctx) error {
 		return err
 	}
 	if d.List, err = s.listSetupOf(ctx, v, d.Congress); err != nil {
+		return err
+	}
+	if d.Scanned, d.ScanImages, err = s.scanSummary(ctx, rec.Contest.ID); err != nil {
 		return err
 	}
 	ex := rec.Contest.Electorate.Exclusions

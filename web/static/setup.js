@@ -435,7 +435,9 @@
     document.querySelectorAll("[data-action]").forEach(b => b.addEventListener("click", async () => {
       if (b.dataset.confirm && !confirm(b.dataset.confirm)) return;
       b.disabled = true;
-      const res = await kp.api("POST", base + "/" + b.dataset.action);
+      // Certifying a round with scanned pages says what becomes of their images.
+      const images = b.dataset.action === "certify" && document.querySelector('input[name="scan_images"]:checked');
+      const res = await kp.api("POST", base + "/" + b.dataset.action, images ? { scan_images: images.value } : undefined);
       b.disabled = false;
       if (!res.ok) return fail(res);
       // "next" answers with the new round: go and set it up.
