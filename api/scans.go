@@ -749,6 +749,7 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 		if !same {
 			return errorf(tally.Conflict, "image", "the page was already settled by %s: it is not settled twice", p.By)
 		}
+		blindScanner(cc, rec, by, &p)
 		return c.JSON(p) // a retry
 	}
 	if hasBallot {
@@ -792,6 +793,7 @@ func (s *Server) postScanConfirm(c *fiber.Ctx) error {
 	if !swapped {
 		return errorf(tally.Conflict, "image", "the page was settled by another desk at the same moment: reload it")
 	}
+	blindScanner(cc, rec, by, &p)
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 

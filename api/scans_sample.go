@@ -168,7 +168,7 @@ func (s *Server) rekeySample(c *fiber.Ctx, ctx context.Context, cc *cachedContes
 	if !swapped {
 		return errorf(tally.Conflict, "image", "the page was settled by another desk at the same moment: reload it")
 	}
-	p.RekeyDesk = ""
+	p.RekeyDesk = "" // the desk's id is the committee's (blindScanner)
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 

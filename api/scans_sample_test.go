@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"net/http"
 	"testing"
 
@@ -75,7 +76,11 @@ func TestScanSample(t *testing.T) {
 			t.Fatalf("log = %v: a disagreement was counted", ids)
 		}
 		mustError(t, confirm(q, a, "c4"), http.StatusConflict, "image")
-		mustStatus(t, confirm(q, b, "c2"), http.StatusCreated)
+		r = confirm(q, b, "c2")
+		mustStatus(t, r, http.StatusCreated)
+		if bytes.Contains(r.body, []byte("rekey_desk")) {
+			t.Errorf("a counter is told the re-keying desk's id: %s", r.body)
+		}
 		if ids := e.logIDs("smp1"); len(ids) != 2 {
 			t.Fatalf("log = %v, want the settled disagreement counted", ids)
 		}
