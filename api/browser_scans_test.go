@@ -30,10 +30,8 @@ import (
 func TestBrowserScanReview(t *testing.T) {
 	chromiumPath(t)
 	l := testPaper(t, "scanb")
-	read := rasterPaper(t, l)
-	strike(read, l.Rows[2], 1)
-	doubtful := rasterPaper(t, l)
-	strike(doubtful, l.Rows[0], 0.4)
+	read := struckPaper(t, l, 2, 1)
+	doubtful := struckPaper(t, l, 0, 0.4)
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "to-1.jpg"), filepath.Join(dir, "to-2.jpg")}
 	for i, img := range [][]byte{jpegOf(t, read), jpegOf(t, doubtful)} {
@@ -153,8 +151,7 @@ func abs(x float64) float64 {
 func TestBrowserScanDisputeImage(t *testing.T) {
 	chromiumPath(t)
 	l := testPaper(t, "scanv")
-	paper := rasterPaper(t, l)
-	strike(paper, l.Rows[1], 1)
+	paper := struckPaper(t, l, 1, 1)
 	h := newHarness(t)
 	e := &scanEnv{t: t, srv: h.srv}
 	const user, password = "thuky", "mat-khau-thu-ky-2025"
@@ -215,8 +212,7 @@ func TestBrowserScanDisputeImage(t *testing.T) {
 func TestBrowserScanCustody(t *testing.T) {
 	chromiumPath(t)
 	l := testPaper(t, "scanc")
-	paper := rasterPaper(t, l)
-	strike(paper, l.Rows[2], 1)
+	paper := struckPaper(t, l, 2, 1)
 	h := newHarness(t)
 	e := &scanEnv{t: t, srv: h.srv}
 	const user, password = "thuky", "mat-khau-thu-ky-2025"

@@ -78,15 +78,7 @@ func e2eLayout(t *testing.T, def map[string]any) *scan.Layout {
 		Instruction: "Đồng chí không bầu người nào thì gạch ngang cả họ và tên người đó."}
 	// The names in the order the contest keeps them (ParseContest puts
 	// them in the ballot's order, as the server prints them).
-	data, err := json.Marshal(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := tally.ParseContest(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cand := range c.Candidates {
+	for _, cand := range parseDef(t, def).Candidates {
 		p.List = append(p.List, scan.Candidate{ID: cand.ID, Name: cand.Name})
 	}
 	l, err := web.PaperLayout(p)

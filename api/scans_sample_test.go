@@ -17,10 +17,8 @@ import (
 func TestScanSample(t *testing.T) {
 	l := testPaper(t, "smp1")
 	pages := make([][]byte, len(l.Rows))
-	for i, row := range l.Rows {
-		img := rasterPaper(t, l)
-		strike(img, row, 1)
-		pages[i] = jpegOf(t, img)
+	for i := range l.Rows {
+		pages[i] = jpegOf(t, struckPaper(t, l, i, 1))
 	}
 	forEachScanStore(t, func(e *scanEnv) {
 		t := e.t

@@ -8,19 +8,17 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kiemphieu/kiemphieu/api"
+	"github.com/kiemphieu/kiemphieu/internal/scansynth"
 	"github.com/kiemphieu/kiemphieu/scan"
 	"github.com/kiemphieu/kiemphieu/tally"
 	"github.com/kiemphieu/kiemphieu/web"
@@ -168,48 +166,31 @@ func testPaper(t testing.TB, id string, mutate ...func(*scan.Paper)) *scan.Layou
 	return l
 }
 
-var rasterCache sync.Map // digest → *image.Gray
-
 // rasterPaper prints the layout's paper (web.BallotPaperPDF) and scans it
-// as an office scanner would: pdftoppm at 200 dpi, gray.
+// as an office scanner would: pdftoppm at 200 dpi, gray (scansynth.Blank,
+// cached per paper).
 func rasterPaper(t testing.TB, l *scan.Layout) *image.Gray {
 	t.Helper()
-	key := l.Meta.Encode()
-	if g, ok := rasterCache.Load(key); ok {
-		return cloneGray(g.(*image.Gray))
-	}
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
-		t.Skip("pdftoppm (poppler-utils) is not installed")
-	}
-	pdf, err := web.BallotPaperPDF(l, 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "p.pdf"), pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", filepath.Join(dir, "p.pdf"), filepath.Join(dir, "p")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftoppm: %v: %s", err, out)
-	}
-	f, err := os.Open(filepath.Join(dir, "p.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := image.NewGray(img.Bounds())
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-			g.Set(x, y, img.At(x, y))
+	if !scansynth.HavePdftoppm() {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pdftoppm (poppler-utils) is needed: scripts/test installs it")
 		}
+		t.Skip("SKIPPED: pdftoppm (poppler-utils) is not installed")
 	}
-	rasterCache.Store(key, g)
-	return cloneGray(g)
+	g, err := scansynth.Blank(l, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// struckPaper is the layout's paper, printed and scanned, with row i
+// struck share of the way through its name.
+func struckPaper(t testing.TB, l *scan.Layout, i int, share float64) *image.Gray {
+	t.Helper()
+	g := rasterPaper(t, l)
+	strike(g, l.Rows[i], share)
+	return g
 }
 
 func cloneGray(g *image.Gray) *image.Gray {
@@ -247,8 +228,7 @@ func jpegOf(t testing.TB, img *image.Gray) []byte {
 // blocks the close until then, and its image is the committee's only.
 func TestScanIntakeSingle(t *testing.T) {
 	l := testPaper(t, "scan1")
-	paper := rasterPaper(t, l)
-	strike(paper, l.Rows[0], 0.4)
+	paper := struckPaper(t, l, 0, 0.4)
 	jpg := jpegOf(t, paper)
 	forEachScanStore(t, func(e *scanEnv) {
 		t := e.t
@@ -317,33 +297,31 @@ func TestScanIntakeSingle(t *testing.T) {
 			t.Error("GET …/scans carries image bytes")
 		}
 
-		{
-			if got := e.logIDs("scan1"); len(got) != 0 {
-				t.Fatalf("a page waiting for a person is in the log: %v", got)
-			}
-			if list.Unsettled != 1 {
-				t.Errorf("unsettled = %d, want 1", list.Unsettled)
-			}
-			// Close waits for it.
-			mustError(t, e.do("POST", "/api/v1/contests/scan1/close", map[string]int{"issued": 9}, asAdmin), http.StatusConflict, "scans")
-			// Bad confirmations.
-			confirm := "/api/v1/contests/scan1/scans/" + p.Image
-			mustError(t, e.do("POST", confirm, map[string]any{}, counter), http.StatusBadRequest, "ballot")
-			mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"zz"}}}, counter), http.StatusBadRequest, "")
-			mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"id": "x", "struck": []string{"c1"}}}, counter), http.StatusBadRequest, "ballot.id")
-			mustStatus(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, viewer), http.StatusForbidden)
-			mustError(t, e.do("POST", "/api/v1/contests/scan1/scans/"+strings.Repeat("a", 64), map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusNotFound, "")
-			// The person's reading counts, once.
-			r := e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter)
-			mustStatus(t, r, http.StatusCreated)
-			var settled scanPageJSON
-			decode(t, r, &settled)
-			if settled.Settled == "" || settled.By != "Bàn 1" || settled.BallotID != "scan-"+p.Image {
-				t.Fatalf("settled page = %+v", settled)
-			}
-			mustStatus(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusOK)
-			mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter), http.StatusConflict, "image")
+		if got := e.logIDs("scan1"); len(got) != 0 {
+			t.Fatalf("a page waiting for a person is in the log: %v", got)
 		}
+		if list.Unsettled != 1 {
+			t.Errorf("unsettled = %d, want 1", list.Unsettled)
+		}
+		// Close waits for it.
+		mustError(t, e.do("POST", "/api/v1/contests/scan1/close", map[string]int{"issued": 9}, asAdmin), http.StatusConflict, "scans")
+		// Bad confirmations.
+		confirm := "/api/v1/contests/scan1/scans/" + p.Image
+		mustError(t, e.do("POST", confirm, map[string]any{}, counter), http.StatusBadRequest, "ballot")
+		mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"zz"}}}, counter), http.StatusBadRequest, "")
+		mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"id": "x", "struck": []string{"c1"}}}, counter), http.StatusBadRequest, "ballot.id")
+		mustStatus(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, viewer), http.StatusForbidden)
+		mustError(t, e.do("POST", "/api/v1/contests/scan1/scans/"+strings.Repeat("a", 64), map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusNotFound, "")
+		// The person's reading counts, once.
+		r := e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter)
+		mustStatus(t, r, http.StatusCreated)
+		var settled scanPageJSON
+		decode(t, r, &settled)
+		if settled.Settled == "" || settled.By != "Bàn 1" || settled.BallotID != "scan-"+p.Image {
+			t.Fatalf("settled page = %+v", settled)
+		}
+		mustStatus(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusOK)
+		mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter), http.StatusConflict, "image")
 		e.uploadOK("scan1", counter, filePart(jpg)) // once more, after counting
 		if got := e.logIDs("scan1"); len(got) != 1 || got[0] != "scan-"+p.Image {
 			t.Fatalf("log = %v, want the page once as scan-%s", got, p.Image)
@@ -422,8 +400,7 @@ func TestScanSealed(t *testing.T) {
 // a desk's keying that agree accept the paper.
 func TestScanVerified(t *testing.T) {
 	l := testPaper(t, "ver1")
-	paper := rasterPaper(t, l)
-	strike(paper, l.Rows[1], 1)
+	paper := struckPaper(t, l, 1, 1)
 	jpg := jpegOf(t, paper)
 	forEachScanStore(t, func(e *scanEnv) {
 		t := e.t
@@ -493,10 +470,8 @@ func TestScanVerified(t *testing.T) {
 // confirmation, another round's paper is rejected.
 func TestScanReadings(t *testing.T) {
 	l := testPaper(t, "read1")
-	full := rasterPaper(t, l)
-	strike(full, l.Rows[2], 1)
-	partial := rasterPaper(t, l)
-	strike(partial, l.Rows[0], 0.4)
+	full := struckPaper(t, l, 2, 1)
+	partial := struckPaper(t, l, 0, 0.4)
 	foreign := rasterPaper(t, testPaper(t, "other1", func(p *scan.Paper) { p.Meta.Contest = "other1" }))
 	forEachScanStore(t, func(e *scanEnv) {
 		t := e.t

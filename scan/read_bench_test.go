@@ -3,13 +3,11 @@ package scan_test
 import (
 	"bytes"
 	"image"
-	"image/draw"
 	"image/jpeg"
-	"image/png"
 	"os"
-	"os/exec"
 	"testing"
 
+	"github.com/kiemphieu/kiemphieu/internal/scansynth"
 	"github.com/kiemphieu/kiemphieu/scan"
 	"github.com/kiemphieu/kiemphieu/web"
 )
@@ -19,7 +17,7 @@ import (
 // name struck through its margins, and its layout.
 func benchPage(b *testing.B) ([]byte, *scan.Layout) {
 	b.Helper()
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
+	if !scansynth.HavePdftoppm() {
 		if os.Getenv("CI") != "" {
 			b.Fatal("pdftoppm (poppler-utils) is needed: scripts/test installs it")
 		}
@@ -35,22 +33,10 @@ func benchPage(b *testing.B) ([]byte, *scan.Layout) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pdf, err := web.BallotPaperPDF(l, 1, nil)
+	g, err := scansynth.Blank(l, 200)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", "-")
-	cmd.Stdin = bytes.NewReader(pdf)
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := png.Decode(bytes.NewReader(out))
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := image.NewGray(src.Bounds())
-	draw.Draw(g, g.Bounds(), src, image.Point{}, draw.Src)
 	ppm := float64(g.Bounds().Dx()) / scan.PageW
 	for i, r := range l.Rows {
 		if i%3 != 0 {

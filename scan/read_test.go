@@ -1,18 +1,12 @@
 package scan_test
 
 import (
-	"bytes"
-	"fmt"
 	"image"
-	"image/draw"
-	"image/png"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
+	"github.com/kiemphieu/kiemphieu/internal/scansynth"
 	"github.com/kiemphieu/kiemphieu/scan"
 	"github.com/kiemphieu/kiemphieu/web"
 )
@@ -37,62 +31,25 @@ func paper(contest, style string, n int) scan.Paper {
 	return p
 }
 
-type sheet struct {
-	l   *scan.Layout
-	img *image.Gray
-}
-
-var (
-	sheetsMu sync.Mutex
-	sheets   = map[string]sheet{}
-)
-
-// blank is the rasterised blank paper of a contest (rendered once per key).
+// blank is the rasterised blank paper of a contest (scansynth.Blank, which
+// renders each paper once and hands out copies).
 func blank(t testing.TB, contest, style string, n int) (*scan.Layout, *image.Gray) {
 	t.Helper()
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
+	if !scansynth.HavePdftoppm() {
 		if os.Getenv("CI") != "" {
 			t.Fatal("pdftoppm is missing: the recogniser's tests need poppler-utils")
 		}
 		t.Skip("SKIPPED: pdftoppm (poppler-utils) is not installed; the recogniser is not tested")
 	}
-	key := fmt.Sprint(contest, "/", style, "/", n)
-	sheetsMu.Lock()
-	defer sheetsMu.Unlock()
-	if s, ok := sheets[key]; ok {
-		return s.l, clone(s.img)
-	}
 	l, err := web.PaperLayout(paper(contest, style, n))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf, err := web.BallotPaperPDF(l, 1, nil)
+	g, err := scansynth.Blank(l, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "paper.pdf")
-	if err := os.WriteFile(in, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftoppm: %v %s", err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// pdftoppm -gray -png writes a gray PNG that image/png may decode as
-	// another model: the gray levels are the same.
-	g := image.NewGray(im.Bounds())
-	draw.Draw(g, g.Rect, im, im.Bounds().Min, draw.Src)
-	sheets[key] = sheet{l, g}
-	return l, clone(g)
+	return l, g
 }
 
 func clone(g *image.Gray) *image.Gray {
