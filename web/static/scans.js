@@ -30,6 +30,10 @@
     $("alerts").replaceChildren(el("p", { className: ok ? "notice" : "alert", textContent: msg }));
   }
 
+  // refusal is what a refused request says: the API's words for people,
+  // or, when the answer carries none (a proxy's error page), its status.
+  function refusal(status, body) { return kp.errorText(body) || t("scans.failed", status); }
+
   function reasonText(code) { return code ? (M["scans.reason." + code] || code) : ""; }
   function statusText(s) { return M["scans.status." + s] || s; }
   // blind: a page of the re-keying sample not yet keyed again.
@@ -75,7 +79,7 @@
       $("send").disabled = false;
     }
     if (res.status === 401) { kp.signIn(); return; }
-    if (!res.ok) { say(kp.errorText(data) || String(res.status)); return; }
+    if (!res.ok) { say(refusal(res.status, data)); return; }
     showAnswer(data.pages);
     form.reset();
     refresh();
@@ -102,7 +106,7 @@
 
   async function refresh() {
     const res = await kp.api("GET", base + "/scans");
-    if (!res.ok) { say(kp.errorText(res.body)); return; }
+    if (!res.ok) { say(refusal(res.status, res.body)); return; }
     const v = res.body;
     pages = v.pages;
     $("stacks").tBodies[0].replaceChildren(...v.stacks.map((s) =>
@@ -140,7 +144,7 @@
   if (sampleForm) sampleForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const res = await kp.api("PUT", base + "/scans/sample", { percent: +sampleForm.percent.value });
-    if (!res.ok) { say(kp.errorText(res.body)); return; }
+    if (!res.ok) { say(refusal(res.status, res.body)); return; }
     say(t("scans.sample_saved", res.body.percent), true);
     refresh();
   });
@@ -291,7 +295,7 @@
     const p = current;
     if (!p) return;
     const res = await kp.api("POST", base + "/scans/" + p.image, body);
-    if (!res.ok) { say(kp.errorText(res.body)); return; }
+    if (!res.ok) { say(refusal(res.status, res.body)); return; }
     say(done(res.body), true);
     current = null;
     refresh();
