@@ -263,7 +263,9 @@
     $("dismiss-reason").value = "";
     preview();
     for (const li of $("queue").children) li.className = li.dataset.image === p.image ? "current" : "";
-    input.focus();
+    // Focused for Enter, without scrolling the page away from the upload
+    // when the page first opens.
+    input.focus({ preventScroll: true });
     input.select();
   }
 
