@@ -399,21 +399,33 @@ func TestScanSealed(t *testing.T) {
 // (or a person's confirmation of the page, keyed as the scanner desk) and
 // a desk's keying that agree accept the paper.
 func TestScanVerified(t *testing.T) {
-	l := testPaper(t, "ver1")
-	paper := struckPaper(t, l, 1, 1)
+	// The paper read by the machine, and the same paper struck only
+	// partly: doubtful, confirmed by a person as the scanner desk.
+	for _, tc := range []struct {
+		id     string
+		share  float64
+		status string
+	}{{"ver1", 1, "read"}, {"ver2", 0.4, "doubtful"}} {
+		t.Run(tc.status, func(t *testing.T) { testScanVerified(t, tc.id, tc.share, tc.status) })
+	}
+}
+
+func testScanVerified(t *testing.T, id string, share float64, status string) {
+	l := testPaper(t, id)
+	paper := struckPaper(t, l, 1, share)
 	jpg := jpegOf(t, paper)
 	forEachScanStore(t, func(e *scanEnv) {
 		t := e.t
-		mustStatus(t, e.do("POST", "/api/v1/contests", verifiedDef("ver1", "double"), asAdmin), http.StatusCreated)
-		mustStatus(t, e.do("POST", "/api/v1/contests/ver1/open", nil, asAdmin), http.StatusOK)
+		mustStatus(t, e.do("POST", "/api/v1/contests", verifiedDef(id, "double"), asAdmin), http.StatusCreated)
+		mustStatus(t, e.do("POST", "/api/v1/contests/"+id+"/open", nil, asAdmin), http.StatusOK)
 		counter := bearer(e.token("counter", "Bàn 1"))
 		desk := bearer(e.token("counter", "Bàn 2"))
-		mustError(t, e.upload("ver1", counter, filePart(jpg)), http.StatusBadRequest, "stack")
-		mustError(t, e.upload("ver1", counter, field("stack", 1), filePart(jpg)), http.StatusConflict, "stack")
-		mustStatus(t, e.do("PUT", "/api/v1/contests/ver1/stacks/1", map[string]int{"ballots": 1}, asAdmin), http.StatusOK)
+		mustError(t, e.upload(id, counter, filePart(jpg)), http.StatusBadRequest, "stack")
+		mustError(t, e.upload(id, counter, field("stack", 1), filePart(jpg)), http.StatusConflict, "stack")
+		mustStatus(t, e.do("PUT", "/api/v1/contests/"+id+"/stacks/1", map[string]int{"ballots": 1}, asAdmin), http.StatusOK)
 		other := cloneGray(paper)
 		strike(other, l.Rows[3], 1)
-		up := e.uploadOK("ver1", counter, field("stack", 1), filePart(jpg), filePart(jpegOf(t, other)))
+		up := e.uploadOK(id, counter, field("stack", 1), filePart(jpg), filePart(jpegOf(t, other)))
 		p, past := up.Pages[0], up.Pages[1]
 		if p.Stack != 1 || p.Position != 1 || past.Position != 2 {
 			t.Fatalf("pages = %+v, want stack 1 positions 1 and 2", up.Pages)
@@ -422,14 +434,17 @@ func TestScanVerified(t *testing.T) {
 		if past.Status != "rejected" {
 			t.Errorf("a page past its stack = %+v, want rejected", past)
 		}
-		mustError(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c4"}}}, counter), http.StatusBadRequest, "position")
-		mustStatus(t, e.do("POST", "/api/v1/contests/ver1/scans/"+past.Image, map[string]any{"dismiss": "tờ thừa, quét nhầm hai lần"}, counter), http.StatusCreated)
+		mustError(t, e.do("POST", "/api/v1/contests/"+id+"/scans/"+past.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c4"}}}, counter), http.StatusBadRequest, "position")
+		mustStatus(t, e.do("POST", "/api/v1/contests/"+id+"/scans/"+past.Image, map[string]any{"dismiss": "tờ thừa, quét nhầm hai lần"}, counter), http.StatusCreated)
+		if p.Status != status {
+			t.Fatalf("page = %+v, want %s", p, status)
+		}
 		if p.Status == "read" && p.Ballot != nil {
 			t.Fatalf("read page = %+v: a desk is shown the scanner desk's keying", p)
 		}
 		// A desk keys the paper; with the scanner's reading (the machine's,
 		// or a person's confirmation of the page) the two agree.
-		r := e.do("POST", "/api/v1/contests/ver1/keyings", keyingBody("k1", 1, 1, tally.Ballot{Struck: []string{"c2"}}), desk)
+		r := e.do("POST", "/api/v1/contests/"+id+"/keyings", keyingBody("k1", 1, 1, tally.Ballot{Struck: []string{"c2"}}), desk)
 		mustStatus(t, r, http.StatusCreated)
 		var ans keyingAnswer
 		decode(t, r, &ans)
@@ -437,25 +452,25 @@ func TestScanVerified(t *testing.T) {
 			if ans.Status != "pending" {
 				t.Fatalf("keying = %+v, want pending before the page is confirmed", ans)
 			}
-			if got := e.logIDs("ver1"); len(got) != 0 {
+			if got := e.logIDs(id); len(got) != 0 {
 				t.Fatalf("one desk's reading is in the log: %v", got)
 			}
 			// The desk that keyed the paper does not also confirm the page.
-			mustError(t, e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, desk), http.StatusConflict, "image")
-			mustStatus(t, e.do("POST", "/api/v1/contests/ver1/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter), http.StatusCreated)
+			mustError(t, e.do("POST", "/api/v1/contests/"+id+"/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, desk), http.StatusConflict, "image")
+			mustStatus(t, e.do("POST", "/api/v1/contests/"+id+"/scans/"+p.Image, map[string]any{"ballot": map[string]any{"struck": []string{"c2"}}}, counter), http.StatusCreated)
 		} else if ans.Status != "accepted" {
 			t.Fatalf("keying = %+v, want accepted beside the scanner's", ans)
 		}
-		if got, desks := e.logDesks("ver1"); len(got) != 1 || got[0] != "t1-1" || !strings.Contains(desks[0], "máy quét") || !strings.Contains(desks[0], "Bàn 2") {
+		if got, desks := e.logDesks(id); len(got) != 1 || got[0] != "t1-1" || !strings.Contains(desks[0], "máy quét") || !strings.Contains(desks[0], "Bàn 2") {
 			t.Fatalf("log = %v by %q, want t1-1 by the scanner and Bàn 2", got, desks)
 		}
 		var journal struct {
 			Keyings []tally.Keying `json:"keyings"`
 		}
-		decode(t, e.do("GET", "/api/v1/contests/ver1/journal", nil, asAdmin), &journal)
+		decode(t, e.do("GET", "/api/v1/contests/"+id+"/journal", nil, asAdmin), &journal)
 		scanner := 0
 		for _, k := range journal.Keyings {
-			if k.DeskID == "scanner:ver1" && strings.HasPrefix(k.Desk, "máy quét") && k.ID == "scan-"+p.Image {
+			if k.DeskID == "scanner:"+id && strings.HasPrefix(k.Desk, "máy quét") && k.ID == "scan-"+p.Image {
 				scanner++
 			}
 		}
