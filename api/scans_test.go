@@ -371,10 +371,13 @@ func TestScanSealed(t *testing.T) {
 		e.do("POST", "/api/v1/contests", contestDef("seal1"), asAdmin)
 		mustStatus(t, e.do("POST", "/api/v1/contests/seal1/open", nil, asAdmin), http.StatusOK)
 		counter := bearer(e.token("counter", "Bàn 1"))
+		// An untouched paper (4 names kept for 3 seats): an over-vote the
+		// machine does not decide alone.
 		p := e.uploadOK("seal1", counter, filePart(jpg)).Pages[0]
-		if p.Status != "read" {
-			mustStatus(t, e.do("POST", "/api/v1/contests/seal1/scans/"+p.Image, map[string]any{"dismiss": "tờ trắng, không phải phiếu"}, counter), http.StatusCreated)
+		if p.Status != "doubtful" || p.Reason != "invalid" {
+			t.Fatalf("untouched paper = %+v, want doubtful (invalid)", p)
 		}
+		mustStatus(t, e.do("POST", "/api/v1/contests/seal1/scans/"+p.Image, map[string]any{"dismiss": "tờ trắng, không phải phiếu"}, counter), http.StatusCreated)
 		mustStatus(t, e.do("POST", "/api/v1/contests/seal1/close", map[string]int{"issued": 9}, asAdmin), http.StatusOK)
 		mustStatus(t, e.do("POST", "/api/v1/contests/seal1/certify", map[string]string{"scan_images": "seal"}, asAdmin), http.StatusOK)
 		mustStatus(t, e.do("GET", "/api/v1/contests/seal1/scans/archive", nil, counter), http.StatusForbidden)
@@ -701,11 +704,10 @@ func TestScanApprove(t *testing.T) {
 		p.List = []scan.Candidate{{ID: "c1", Name: "Nguyễn Văn An"}}
 	})
 	p := e.uploadOK("appr1", counter, filePart(jpegOf(t, rasterPaper(t, l)))).Pages[0]
-	if p.Status == "read" {
-		if p.Ballot == nil || p.Ballot.Marks["c1"] != tally.MarkNone {
-			t.Fatalf("a blank approve paper read as %+v", p.Ballot)
-		}
-		return
+	// No box marked for the one name: a no-vote, which the machine does
+	// not declare on its own.
+	if p.Status != "doubtful" || p.Reason != "invalid" || p.Ballot == nil || p.Ballot.Marks["c1"] != tally.MarkNone {
+		t.Fatalf("a blank approve paper = %+v, want doubtful (invalid), proposing no mark", p)
 	}
 	confirm := "/api/v1/contests/appr1/scans/" + p.Image
 	mustError(t, e.do("POST", confirm, map[string]any{"ballot": map[string]any{"struck": []string{"c1"}}}, counter), http.StatusBadRequest, "ballot.struck")
